@@ -1,0 +1,308 @@
+"""Open the marketing warehouse as Ibis tables: the query layer of every routine.
+
+``connect(path)`` opens the DuckDB file read-only; ``connect({"orders": df})``
+wraps in-memory pandas / polars / Arrow frames shaped like contract tables;
+``connect(backend)`` wraps an existing Ibis backend (DuckDB, PySpark, ...).
+
+Analysis routines take a *source*: a :class:`Warehouse`, or a single frame
+shaped like the contract table they need. :func:`resolve` turns either into
+an Ibis table plus a function that returns results in the caller's frame kind
+(pandas for a warehouse unless ``output="polars"``; the input's kind for a frame).
+
+>>> import pandas as pd, cmokit
+>>> orders = pd.DataFrame({"order_id": ["o1"], "customer_id": ["c1"],
+...     "ordered_at": pd.to_datetime(["2024-01-02"]), "revenue": [10.0],
+...     "campaign_id": [None]})
+>>> wh = cmokit.connect({"orders": orders})
+>>> wh.execute(wh.orders.count())
+1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from cmokit.errors import ConfigError, ReadOnlyError
+from cmokit.warehouse.contract import CONTRACT
+
+#: Tables the build writes beside the contract tables (metadata, no personal data).
+META_TABLES = ("meta_loads", "meta_quarantine_summary", "meta_build")
+
+
+def _ibis():
+    import ibis
+
+    return ibis
+
+
+def _frame_kind(obj) -> str | None:
+    mod = type(obj).__module__.split(".")[0]
+    if mod == "pandas":
+        return "pandas"
+    if mod == "polars":
+        return "polars"
+    if mod == "pyarrow":
+        return "arrow"
+    return None
+
+
+class Warehouse:
+    """A read-only view of the marketing warehouse (or frames shaped like it).
+
+    Contract tables are Ibis tables: ``wh.orders``, ``wh.table("orders")``.
+    ``wh.execute(expr)`` runs an expression in the engine and returns a small
+    result as pandas (or polars when ``output="polars"``).
+    """
+
+    def __init__(self, backend, *, output: str = "pandas", path: str | None = None,
+                 tables: dict[str, str] | None = None, duckdb_connection=None):
+        if output not in ("pandas", "polars"):
+            raise ConfigError(f"output must be 'pandas' or 'polars', not {output!r}")
+        self.backend = backend
+        self.output = output
+        self.path = path
+        self._tables = dict(tables or {})
+        self._con = duckdb_connection
+
+    # -- tables -------------------------------------------------------------
+    @property
+    def engine(self) -> str:
+        """Name of the Ibis backend (``duckdb``, ``pyspark``, ...)."""
+        return self.backend.name
+
+    def list_tables(self) -> list[str]:
+        names = set(self.backend.list_tables())
+        return sorted(n for n in set(self._tables) | names if n in CONTRACT or n in META_TABLES or n in self._tables)
+
+    def has_table(self, name: str) -> bool:
+        return name in self._tables or name in set(self.backend.list_tables())
+
+    def table(self, name: str):
+        """The Ibis table ``name`` (a contract table or a metadata table)."""
+        real = self._tables.get(name, name)
+        try:
+            return self.backend.table(real)
+        except Exception as exc:  # backend-specific "not found" errors
+            from cmokit.errors import ContractError
+
+            raise ContractError(
+                f"table {name!r} is not in this warehouse ({self.path or self.engine}); "
+                f"it has: {', '.join(self.list_tables()) or 'no tables'}. "
+                "Build it with `cmokit warehouse build RAW_DIR --out PATH`.",
+                table=name,
+            ) from exc
+
+    def __getattr__(self, name: str):
+        if name in CONTRACT or name in META_TABLES:
+            return self.table(name)
+        raise AttributeError(name)
+
+    # -- results ------------------------------------------------------------
+    def execute(self, expr, output: str | None = None):
+        """Run an Ibis expression; tables come back as pandas or polars."""
+        return execute(expr, output or self.output)
+
+    def sql(self, query: str, params: list | dict | None = None):
+        """Run a read-only SQL query with bound parameters (DuckDB only).
+
+        Values are bound, never formatted into the query. Writes raise
+        :class:`ReadOnlyError`.
+        """
+        if self._con is None:
+            raise ConfigError("raw SQL is available on DuckDB warehouses only; use Ibis expressions")
+        import duckdb
+
+        try:
+            rel = self._con.execute(query, params or [])
+            return rel.df() if self.output == "pandas" else rel.pl()
+        except duckdb.Error as exc:
+            if "read-only" in str(exc).lower():
+                raise ReadOnlyError(
+                    f"the marketing warehouse {self.path} is read-only for analysis; "
+                    "write results to your own file (e.g. cmokit.clv.score_to_parquet) "
+                    "or rebuild the warehouse with `cmokit warehouse build`."
+                ) from exc
+            raise
+
+    def snapshot(self) -> dict[str, Any]:
+        """Provenance of this warehouse: rows per table, latest timestamp, content hash."""
+        return snapshot(self)
+
+    def close(self) -> None:
+        try:
+            self.backend.disconnect()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        where = self.path or "in-memory"
+        return f"<cmokit.Warehouse {where} engine={self.engine} output={self.output}>"
+
+
+def execute(expr, output: str = "pandas"):
+    """Execute an Ibis expression, returning pandas / polars (scalars as Python)."""
+    ibis = _ibis()
+    if isinstance(expr, ibis.expr.types.Table):
+        if output == "polars":
+            return expr.to_polars()
+        return expr.execute()
+    return expr.execute()
+
+
+def connect(source=None, *, output: str = "pandas", memory_limit: str | None = None,
+            temp_directory: str | None = None, threads: int | None = None) -> Warehouse:
+    """Open the marketing warehouse.
+
+    Parameters
+    ----------
+    source
+        A path to the DuckDB warehouse file (opened read-only; several
+        processes may read at once); a mapping of contract table name to a
+        pandas / polars / Arrow frame; an existing Ibis backend; or a
+        :class:`Warehouse` (returned as is). ``None`` reads
+        ``$CMOKIT_WAREHOUSE``.
+    output
+        ``"pandas"`` (default) or ``"polars"``: the frame kind results come back as.
+    memory_limit, temp_directory, threads
+        DuckDB settings for out-of-core work (e.g. ``"2GB"`` and a spill folder).
+    """
+    if isinstance(source, Warehouse):
+        return source
+    if source is None:
+        env = os.environ.get("CMOKIT_WAREHOUSE")
+        if not env:
+            raise ConfigError("no warehouse given: pass a path or set CMOKIT_WAREHOUSE")
+        source = env
+    ibis = _ibis()
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise ConfigError(
+                f"warehouse file {path} does not exist; build one with "
+                f"`cmokit warehouse build RAW_DIR --out {path}` (the sample: `make warehouse`)"
+            )
+        import duckdb
+
+        config = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if temp_directory:
+            config["temp_directory"] = str(temp_directory)
+        if threads:
+            config["threads"] = int(threads)
+        con = duckdb.connect(str(path), read_only=True, config=config)
+        backend = ibis.duckdb.from_connection(con)
+        return Warehouse(backend, output=output, path=str(path), duckdb_connection=con)
+    if isinstance(source, dict):
+        import duckdb
+
+        con = duckdb.connect(":memory:")
+        for name, frame in source.items():
+            kind = _frame_kind(frame)
+            if kind is None:
+                raise ConfigError(f"table {name!r}: expected a pandas, polars or Arrow frame, got {type(frame).__name__}")
+            con.register(f"__src_{name}", frame)
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM "__src_{name}"')  # names are identifiers, not values
+            con.unregister(f"__src_{name}")
+        backend = ibis.duckdb.from_connection(con)
+        return Warehouse(backend, output=output, duckdb_connection=con)
+    if hasattr(source, "list_tables") and hasattr(source, "table"):
+        return Warehouse(source, output=output)
+    raise ConfigError(
+        f"cannot connect to a {type(source).__name__}: pass a warehouse path, a dict of frames or an Ibis backend"
+    )
+
+
+@dataclass
+class Resolved:
+    """A routine's input as Ibis tables plus how to hand results back."""
+
+    warehouse: Warehouse
+    kind: str  # "pandas" | "polars"
+
+    def table(self, name: str):
+        return self.warehouse.table(name)
+
+    def execute(self, expr):
+        return self.warehouse.execute(expr, output=self.kind)
+
+    def finish(self, frame):
+        """Convert a pandas result to the caller's kind."""
+        if self.kind == "polars":
+            import polars as pl
+
+            if isinstance(frame, pl.DataFrame):
+                return frame
+            return pl.from_pandas(frame)
+        if type(frame).__module__.startswith("polars"):
+            return frame.to_pandas()
+        return frame
+
+
+def resolve(source, table_name: str = "orders") -> Resolved:
+    """Turn a routine's ``source`` into a :class:`Resolved`.
+
+    ``source`` is a :class:`Warehouse`, a path, an Ibis backend, a dict of
+    frames, or one pandas / polars / Arrow frame shaped like ``table_name``.
+    """
+    kind = _frame_kind(source)
+    if kind is not None:
+        wh = connect({table_name: source})
+        return Resolved(wh, "polars" if kind == "polars" else "pandas")
+    if isinstance(source, dict):
+        kinds = {_frame_kind(v) for v in source.values()}
+        wh = connect(source)
+        return Resolved(wh, "polars" if kinds == {"polars"} else "pandas")
+    wh = connect(source)
+    return Resolved(wh, wh.output)
+
+
+def snapshot(wh: Warehouse) -> dict[str, Any]:
+    """Rows per contract table, latest timestamp, and a content hash of the file."""
+    ibis = _ibis()
+    tables: dict[str, Any] = {}
+    for name, spec in CONTRACT.items():
+        if not wh.has_table(name):
+            continue
+        t = wh.table(name)
+        info: dict[str, Any] = {"rows": int(t.count().execute())}
+        if spec.time_column:
+            latest = t[spec.time_column].max().execute()
+            info["latest"] = None if latest is None else str(latest)
+        tables[name] = info
+    out: dict[str, Any] = {"path": wh.path, "engine": wh.engine, "tables": tables}
+    if wh.path:
+        out["sha256"] = file_sha256(wh.path)
+        out["modified_at"] = _mtime(wh.path)
+    del ibis
+    return out
+
+
+def file_sha256(path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(chunk)
+            if not block:
+                break
+            h.update(block)
+    return h.hexdigest()
+
+
+def _mtime(path) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(os.path.getmtime(path), tz=dt.timezone.utc).isoformat(timespec="seconds")
+
+
+Finisher = Callable[[Any], Any]
