@@ -1,0 +1,135 @@
+"""Acquisition cohorts: retention and revenue by months since the first order.
+
+A customer's *cohort* is the calendar month (UTC) of their first order; period
+``k`` (``months_since_first``) is the k-th calendar month after it (period 0 is
+the acquisition month itself). One Ibis query aggregates the order log to one
+row per (cohort, period); the small result is completed to the full triangle
+(periods with no orders are zero) up to the month of ``as_of``:
+
+* ``customer_retention``  = active customers in period k / cohort size
+  (active = at least one order in that month; period 0 is 1 by definition),
+* ``revenue_retention``   = revenue in period k / revenue in period 0,
+* ``cumulative_revenue_per_customer`` = revenue in periods 0..k / cohort size.
+
+The month of ``as_of`` is usually partial; its cells count orders up to
+``as_of`` only. This is the classic cohort ("layer-cake") table of e.g.
+D. Fader, *Customer Centricity* (2012), and Gupta et al. (2006), "Modeling
+customer lifetime value", J. Service Research 9(2).
+
+>>> import pandas as pd
+>>> from cmokit.retention import cohorts
+>>> orders = pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["a", "a", "b"],
+...     "ordered_at": pd.to_datetime(["2025-01-05", "2025-02-01", "2025-01-20"]),
+...     "revenue": [10.0, 30.0, 10.0], "campaign_id": [None, None, None]})
+>>> cohorts(orders, as_of="2025-02-28")[["months_since_first", "customer_retention", "revenue_retention"]]
+   months_since_first  customer_retention  revenue_retention
+0                   0                 1.0                1.0
+1                   1                 0.5                1.5
+"""
+
+from __future__ import annotations
+
+COHORT_COLUMNS = ("cohort_month", "months_since_first", "cohort_size", "active_customers", "orders",
+                  "revenue", "customer_retention", "revenue_retention", "cumulative_revenue_per_customer")
+
+
+def _month_index(ts):
+    return ts.year().cast("int64") * 12 + ts.month().cast("int64")
+
+
+def cohort_expr(orders, as_of="2025-12-31"):
+    """One row per (cohort month, months since first order): active customers, orders, revenue."""
+    import ibis
+
+    from cmokit.segments.rfm import money, orders_until
+
+    o = orders_until(orders, as_of)
+    first = o.ordered_at.min().over(ibis.window(group_by=o.customer_id))
+    o = o.mutate(first_at=first)
+    o = o.mutate(
+        cohort_month=o.first_at.truncate("M").cast("date"),
+        months_since_first=_month_index(o.ordered_at) - _month_index(o.first_at),
+    )
+    return o.group_by(["cohort_month", "months_since_first"]).aggregate(
+        active_customers=o.customer_id.nunique().cast("int64"),
+        orders=o.count().cast("int64"),
+        revenue=money(o.revenue),
+    )
+
+
+def cohorts(source, as_of="2025-12-31"):
+    """Acquisition-month cohort table: customer and revenue retention, cumulative revenue.
+
+    Parameters
+    ----------
+    source
+        A :class:`cmokit.Warehouse` (or path), or a pandas / polars frame shaped
+        like the contract ``orders`` table.
+    as_of
+        Snapshot date, inclusive (orders up to the end of this UTC day).
+
+    Returns
+    -------
+    DataFrame
+        One row per (``cohort_month``, ``months_since_first``) for every period
+        from 0 to the month of ``as_of``, sorted by both: ``cohort_size,
+        active_customers, orders, revenue, customer_retention,
+        revenue_retention, cumulative_revenue_per_customer``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["a", "a"],
+    ...     "ordered_at": pd.to_datetime(["2025-01-05", "2025-03-01"]),
+    ...     "revenue": [10.0, 30.0], "campaign_id": [None, None]})
+    >>> cohorts(orders, as_of="2025-03-31")["active_customers"].tolist()
+    [1, 0, 1]
+    """
+    import pandas as pd
+
+    from cmokit.segments.rfm import as_of_date
+    from cmokit.warehouse import resolve
+
+    r = resolve(source, "orders")
+    raw = r.warehouse.execute(cohort_expr(r.table("orders"), as_of), output="pandas")
+    if raw.empty:
+        return r.finish(pd.DataFrame({c: [] for c in COHORT_COLUMNS}))
+    raw["cohort_month"] = pd.to_datetime(raw["cohort_month"])
+    end = pd.Timestamp(as_of_date(as_of))
+    end_index = end.year * 12 + end.month
+    rows = []
+    for month in sorted(raw["cohort_month"].unique()):
+        month = pd.Timestamp(month)
+        span = end_index - (month.year * 12 + month.month)
+        rows.extend((month, k) for k in range(span + 1))
+    grid = pd.DataFrame(rows, columns=["cohort_month", "months_since_first"])
+    raw["months_since_first"] = raw["months_since_first"].astype("int64")
+    out = grid.merge(raw, on=["cohort_month", "months_since_first"], how="left")
+    out[["active_customers", "orders"]] = out[["active_customers", "orders"]].fillna(0).astype("int64")
+    out["revenue"] = out["revenue"].fillna(0.0).astype("float64")
+    by = out.groupby("cohort_month", sort=False)
+    first_period = out["months_since_first"] == 0
+    out["cohort_size"] = by["active_customers"].transform(lambda s: s[first_period.loc[s.index]].sum()).astype("int64")
+    revenue0 = by["revenue"].transform(lambda s: s[first_period.loc[s.index]].sum())
+    out["customer_retention"] = out["active_customers"] / out["cohort_size"]
+    out["revenue_retention"] = (out["revenue"] / revenue0.where(revenue0 > 0)).astype("float64")
+    out["cumulative_revenue_per_customer"] = by["revenue"].cumsum() / out["cohort_size"]
+    out["cohort_month"] = out["cohort_month"].dt.date
+    return r.finish(out[list(COHORT_COLUMNS)].reset_index(drop=True))
+
+
+def cohort_matrix(table, value: str = "customer_retention"):
+    """Pivot a cohort table to cohort × months-since-first (a pandas frame, for heatmaps).
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"cohort_month": ["2025-01-01"] * 2, "months_since_first": [0, 1],
+    ...     "customer_retention": [1.0, 0.5]})
+    >>> cohort_matrix(t).values.tolist()
+    [[1.0, 0.5]]
+    """
+    if type(table).__module__.startswith("polars"):
+        table = table.to_pandas()
+    return table.pivot(index="cohort_month", columns="months_since_first", values=value).sort_index()
+
+
+__all__ = ["COHORT_COLUMNS", "cohort_expr", "cohort_matrix", "cohorts"]
