@@ -1,1 +1,35 @@
-"""cmokit.campaigns."""
+"""cmokit.campaigns: campaign KPIs defined once, targets and pacing, experiment read-outs,
+pilot power and uplift targeting.
+
+Submodules load on first use (scipy / scikit-learn stay unloaded until needed).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "KPI_DEFINITIONS": "kpis", "campaign_kpis": "kpis", "kpi_expr": "kpis", "budget_pacing": "kpis",
+    "load_targets": "targets", "kpi_status": "targets",
+    "experiment_readout": "experiments", "experiment_stats": "experiments", "readout_from_stats": "experiments",
+    "sample_ratio_mismatch": "experiments", "incremental_roi": "experiments", "customer_outcomes": "experiments",
+    "sample_size_proportions": "power", "sample_size_means": "power", "power_proportions": "power",
+    "power_means": "power", "mde_proportions": "power", "mde_means": "power", "plan_pilot": "power",
+    "TLearner": "uplift", "ClassTransformation": "uplift", "uplift_features": "uplift", "qini_curve": "uplift",
+    "uplift_curve": "uplift", "qini_coefficient": "uplift", "auuc": "uplift", "uplift_by_decile": "uplift",
+    "targeting_list": "uplift", "targeting_value": "uplift",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"cmokit.campaigns.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cmokit.campaigns' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

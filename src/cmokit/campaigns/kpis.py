@@ -1,0 +1,260 @@
+"""Campaign KPIs, defined once: spend, revenue, orders, new customers, ROI, ROAS, CPA, CAC,
+LTV:CAC and payback, by campaign / channel / total and by day / week / month.
+
+Every formula lives in :data:`KPI_DEFINITIONS` (mirrored in DECISIONS.md) and is computed
+in the engine as an Ibis expression, so DuckDB and Spark give the same numbers and only one
+row per group comes back.
+
+Definitions (``margin`` is the gross margin applied to revenue, 1.0 = revenue-based)::
+
+    spend              = sum(marketing_spend.spend)
+    attributed_revenue = sum(orders.revenue) of orders whose campaign_id is the campaign
+                         (the shop's own last-click attribution)
+    orders             = count of those orders
+    new_customers      = customers whose first-ever order is one of those orders
+    ROAS               = attributed_revenue / spend
+    ROI                = (margin * attributed_revenue - spend) / spend
+    CPA                = spend / orders
+    CAC                = spend / new_customers
+    LTV:CAC            = mean(clv of the new customers) / CAC          (when CLV scores given)
+    payback_days       = CAC / (margin * daily revenue of the new customers), where daily
+                         revenue = sum of their revenue up to as_of / sum of their days observed
+
+A ratio with a zero denominator is null (never infinite).
+
+>>> import pandas as pd, cmokit
+>>> from cmokit.campaigns import campaign_kpis
+>>> wh = cmokit.connect({
+...   "campaigns": pd.DataFrame({"campaign_id": ["c1"], "campaign_name": ["Spring"],
+...       "channel": ["email"], "starts_on": pd.to_datetime(["2024-01-01"]).date,
+...       "ends_on": pd.to_datetime(["2024-01-31"]).date, "budget": [100.0]}),
+...   "marketing_spend": pd.DataFrame({"spend_date": pd.to_datetime(["2024-01-02"]).date,
+...       "campaign_id": ["c1"], "channel": ["email"], "spend": [50.0],
+...       "impressions": [1000], "clicks": [10]}),
+...   "orders": pd.DataFrame({"order_id": ["o1"], "customer_id": ["k1"],
+...       "ordered_at": pd.to_datetime(["2024-01-03"]), "revenue": [200.0],
+...       "campaign_id": ["c1"]})})
+>>> kpi = campaign_kpis(wh, as_of="2024-01-31")
+>>> float(kpi.loc[0, "roas"]), float(kpi.loc[0, "roi"]), int(kpi.loc[0, "new_customers"])
+(4.0, 3.0, 1)
+"""
+
+from __future__ import annotations
+
+from cmokit.errors import ConfigError
+from cmokit.warehouse.connect import resolve
+
+#: KPI name -> (definition, direction: "higher" or "lower" is better).
+KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
+    "spend": ("sum of marketing_spend.spend (EUR)", "lower"),
+    "attributed_revenue": ("sum of revenue of orders attributed to the campaign (EUR)", "higher"),
+    "orders": ("number of orders attributed to the campaign", "higher"),
+    "new_customers": ("customers whose first-ever order is attributed to the campaign", "higher"),
+    "roas": ("attributed_revenue / spend", "higher"),
+    "roi": ("(margin * attributed_revenue - spend) / spend", "higher"),
+    "cpa": ("spend / orders (EUR)", "lower"),
+    "cac": ("spend / new_customers (EUR)", "lower"),
+    "ltv_cac": ("mean CLV of new customers / CAC", "higher"),
+    "payback_days": ("CAC / (margin * daily revenue of the new customers)", "lower"),
+}
+
+GROUPINGS = {"campaign": ["campaign_id", "channel"], "channel": ["channel"], "total": []}
+PERIODS = {"day": "D", "week": "W", "month": "M"}
+
+
+def _ratio(num, den):
+    """``num / den`` as float, null when ``den`` is zero or null."""
+    import ibis
+
+    den = den.cast("float64")
+    return ibis.ifelse(den == 0, ibis.null("float64"), num.cast("float64") / den)
+
+
+def _period(col, period):
+    if period is None:
+        return None
+    if period not in PERIODS:
+        raise ConfigError(f"period must be one of {', '.join(PERIODS)} or None, not {period!r}")
+    return col.truncate(PERIODS[period]).cast("date")
+
+
+def _date_window(col, start, end):
+    """Predicates ``start <= col::date <= end`` with bound literals."""
+    import ibis
+    import pandas as pd
+
+    preds = []
+    if start is not None:
+        preds.append(col.cast("date") >= ibis.literal(pd.Timestamp(start).date()))
+    if end is not None:
+        preds.append(col.cast("date") <= ibis.literal(pd.Timestamp(end).date()))
+    return preds
+
+
+def _first_orders(orders):
+    """One row per customer: the id and time of their first-ever order (ties by order_id)."""
+    import ibis
+
+    w = ibis.window(group_by="customer_id", order_by=[ibis.asc("ordered_at"), ibis.asc("order_id")])
+    ranked = orders.mutate(_rn=ibis.row_number().over(w))
+    return ranked.filter(ranked._rn == 0).select(
+        "customer_id", first_order_id=ranked.order_id, first_at=ranked.ordered_at
+    )
+
+
+def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None, end=None,
+             as_of=None, margin: float = 1.0, clv=None, clv_column: str = "clv"):
+    """The Ibis expression behind :func:`campaign_kpis` (one row per group and period)."""
+    import ibis
+    import pandas as pd
+
+    if by not in GROUPINGS:
+        raise ConfigError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
+    keys = list(GROUPINGS[by]) + (["period"] if period else [])
+    end = end if end is not None else as_of
+    as_of_ts = ibis.literal(pd.Timestamp(as_of or end or "2100-01-01").normalize().to_pydatetime()
+                            + pd.Timedelta(days=1).to_pytimedelta(), type="timestamp")
+
+    spend = wh.table("marketing_spend")
+    spend = spend.filter(*_date_window(spend.spend_date, start, end)) if (start or end) else spend
+    if period:
+        spend = spend.mutate(period=_period(spend.spend_date, period))
+    spend_agg = spend.group_by(keys).aggregate(
+        spend=spend.spend.cast("float64").sum(), impressions=spend.impressions.sum(), clicks=spend.clicks.sum()
+    ) if keys else spend.aggregate(
+        spend=spend.spend.cast("float64").sum(), impressions=spend.impressions.sum(), clicks=spend.clicks.sum()
+    )
+
+    orders_all = wh.table("orders").filter(lambda t: t.ordered_at < as_of_ts)
+    camp = wh.table("campaigns").select("campaign_id", "channel")
+    first = _first_orders(orders_all)
+    o = orders_all.filter(orders_all.campaign_id.notnull())
+    if start or end:
+        o = o.filter(*_date_window(o.ordered_at, start, end))
+    o = o.join(camp, "campaign_id").left_join(first, "customer_id").select(
+        "order_id", "customer_id", "campaign_id", "channel", "ordered_at", "revenue", "first_order_id", "first_at"
+    )
+    o = o.mutate(is_new=(o.order_id == o.first_order_id))
+    if period:
+        o = o.mutate(period=_period(o.ordered_at, period))
+
+    # Revenue to date and days observed of every customer, for payback (new customers only).
+    life = orders_all.group_by("customer_id").aggregate(life_revenue=orders_all.revenue.cast("float64").sum())
+    o = o.left_join(life, "customer_id").drop("customer_id_right")
+    o = o.mutate(days_observed=as_of_ts.cast("date").delta(o.first_at.cast("date"), unit="day").cast("float64"))
+    aggs = dict(
+        attributed_revenue=o.revenue.cast("float64").sum(),
+        orders=o.order_id.count(),
+        new_customers=o.customer_id.nunique(where=o.is_new),
+        new_life_revenue=o.life_revenue.sum(where=o.is_new),
+        new_days_observed=o.days_observed.sum(where=o.is_new),
+    )
+    if clv is not None:
+        scores = clv if isinstance(clv, ibis.expr.types.Table) else ibis.memtable(_pandas(clv)[["customer_id", clv_column]])
+        scores = scores.select(_clv_customer=scores.customer_id, _clv=scores[clv_column].cast("float64"))
+        o = o.left_join(scores, o.customer_id == scores._clv_customer)
+        aggs["mean_clv_new"] = o._clv.mean(where=o.is_new)
+    if keys:
+        ord_agg = o.group_by(keys).aggregate(**aggs)
+        out = spend_agg.outer_join(ord_agg, keys)
+        out = out.select(*[ibis.coalesce(out[k], out[k + "_right"]).name(k) for k in keys],
+                         *[c for c in out.columns if c not in keys and not c.endswith("_right")])
+    else:
+        out = spend_agg.cross_join(o.aggregate(**aggs))
+
+    zero = {c: ibis.coalesce(out[c], 0) for c in ("spend", "impressions", "clicks", "attributed_revenue",
+                                                   "orders", "new_customers", "new_life_revenue", "new_days_observed")}
+    out = out.mutate(**zero)
+    m = ibis.literal(float(margin))
+    out = out.mutate(
+        roas=_ratio(out.attributed_revenue, out.spend),
+        roi=_ratio(out.attributed_revenue * m - out.spend, out.spend),
+        cpa=_ratio(out.spend, out.orders),
+        cac=_ratio(out.spend, out.new_customers),
+        ctr=_ratio(out.clicks, out.impressions),
+    )
+    daily = _ratio(out.new_life_revenue * m, out.new_days_observed)
+    out = out.mutate(payback_days=_ratio(out.cac, daily))
+    if clv is not None:
+        out = out.mutate(ltv_cac=_ratio(out.mean_clv_new, out.cac)).drop("mean_clv_new")
+    out = out.drop("new_life_revenue", "new_days_observed")
+    return out.order_by(keys) if keys else out
+
+
+def _pandas(frame):
+    if type(frame).__module__.startswith("polars"):
+        return frame.to_pandas()
+    return frame
+
+
+def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, start=None, end=None,
+                  as_of=None, margin: float = 1.0, clv=None, clv_column: str = "clv"):
+    """Campaign KPIs by ``by`` (campaign | channel | total) and ``period`` (day | week | month).
+
+    Parameters
+    ----------
+    source
+        A :class:`~cmokit.warehouse.Warehouse`, a warehouse path, or a dict of frames shaped like
+        ``campaigns``, ``marketing_spend`` and ``orders``.
+    by : {"campaign", "channel", "total"}
+        Grouping; ``campaign`` rows also carry the channel.
+    period : {"day", "week", "month"} or None
+        Calendar bucket of spend_date / ordered_at (weeks start on Monday); None = whole window.
+    start, end : date-like, optional
+        Inclusive window on spend_date and ordered_at; ``end`` defaults to ``as_of``.
+    as_of : date-like, optional
+        Snapshot day (inclusive): orders after it are ignored; payback observes customers up to it.
+    margin : float
+        Gross margin applied to revenue in ROI and payback (1.0 = revenue-based ROI).
+    clv : DataFrame, optional
+        Per-customer CLV scores (``customer_id`` and ``clv_column``) from :mod:`cmokit.clv`;
+        adds ``ltv_cac``.
+
+    Returns
+    -------
+    DataFrame
+        One row per group (and period): spend, impressions, clicks, attributed_revenue, orders,
+        new_customers, roas, roi, cpa, cac, ctr, payback_days[, ltv_cac]. See :data:`KPI_DEFINITIONS`.
+    """
+    res = resolve(source, "orders")
+    expr = kpi_expr(res.warehouse, by=by, period=period, start=start, end=end, as_of=as_of,
+                    margin=margin, clv=clv, clv_column=clv_column)
+    return res.execute(expr)
+
+
+def budget_pacing(source, as_of, *, tolerance: float = 0.1):
+    """Budget pacing per campaign: spend to date vs budget vs share of flight elapsed.
+
+    ``elapsed_share`` = days of the flight up to ``as_of`` / flight days (clipped to 0..1);
+    ``spent_share`` = spend_to_date / budget; ``pacing_index`` = spent_share / elapsed_share;
+    ``projected_spend`` = spend_to_date / elapsed_share. Status: ``not_started``, ``overpacing``
+    (index above 1 + tolerance), ``underpacing`` (below 1 - tolerance), ``on_pace``; ``no_budget``
+    when the campaign has none. Computed in the engine.
+    """
+    import ibis
+    import pandas as pd
+
+    res = resolve(source, "campaigns")
+    wh = res.warehouse
+    day = ibis.literal(pd.Timestamp(as_of).date())
+    c = wh.table("campaigns")
+    s = wh.table("marketing_spend")
+    s = s.filter(s.spend_date <= day).group_by("campaign_id").aggregate(spend_to_date=s.spend.cast("float64").sum())
+    t = c.left_join(s, "campaign_id").drop("campaign_id_right")
+    flight = t.ends_on.delta(t.starts_on, unit="day") + 1
+    done = day.delta(t.starts_on, unit="day") + 1
+    elapsed = ibis.greatest(ibis.least(done.cast("float64") / flight.cast("float64"), 1.0), 0.0)
+    t = t.mutate(spend_to_date=ibis.coalesce(t.spend_to_date, 0.0), budget=t.budget.cast("float64"),
+                 flight_days=flight, elapsed_share=elapsed)
+    t = t.mutate(spent_share=_ratio(t.spend_to_date, t.budget),
+                 projected_spend=_ratio(t.spend_to_date, t.elapsed_share))
+    t = t.mutate(pacing_index=_ratio(t.spent_share, t.elapsed_share))
+    tol = float(tolerance)
+    t = t.mutate(status=ibis.cases(
+        (t.budget.isnull(), "no_budget"),
+        (t.elapsed_share <= 0, "not_started"),
+        (t.pacing_index > 1 + tol, "overpacing"),
+        (t.pacing_index < 1 - tol, "underpacing"),
+        else_="on_pace",
+    ))
+    return res.execute(t.order_by("campaign_id"))
