@@ -1,1 +1,25 @@
-"""cmokit.attribution."""
+"""Multi-touch attribution: journeys, rule-based models, exact Markov and Shapley.
+
+>>> import pandas as pd
+>>> from cmokit import attribution
+>>> paths = attribution.from_paths(pd.DataFrame({"path": ["display > email", "email"],
+...     "total_conversions": [1, 1], "total_conversion_value": [10.0, 20.0],
+...     "total_null": [1, 3]}))
+>>> attribution.compare(paths, models=["linear", "markov_1", "shapley"])["model"].unique().tolist()
+['linear', 'markov_1', 'shapley']
+
+scipy loads only when a Markov model is fitted; plots live in
+:mod:`cmokit.plots.attribution`.
+"""
+
+from cmokit.attribution.compare import DEFAULT_MODELS, MODELS, compare, spend_by_channel, wide
+from cmokit.attribution.journeys import build_journeys, from_paths
+from cmokit.attribution.markov import MarkovAttribution, markov_attribution
+from cmokit.attribution.rules import RULES, all_rules, rule_attribution
+from cmokit.attribution.shapley import ShapleyAttribution, shapley_attribution
+
+__all__ = [
+    "build_journeys", "from_paths", "RULES", "rule_attribution", "all_rules",
+    "MarkovAttribution", "markov_attribution", "ShapleyAttribution", "shapley_attribution",
+    "MODELS", "DEFAULT_MODELS", "compare", "wide", "spend_by_channel",
+]

@@ -1,0 +1,129 @@
+"""Every attribution model side by side, next to each channel's share of spend.
+
+``compare`` runs the chosen models on one paths table and returns a long tidy
+table (one row per channel per model) with the channel's media spend from
+``marketing_spend`` over the same days, its spend share and the return on
+spend under that model (``roas = conversion_value / spend``; missing for
+channels without spend, such as ``direct`` or ``email``). ``wide`` pivots it to
+one row per channel and one share column per model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cmokit.errors import ConfigError
+
+#: Models ``compare`` knows: the rules, Markov orders 1-3 and Shapley.
+MODELS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based",
+          "markov_1", "markov_2", "markov_3", "shapley")
+DEFAULT_MODELS = ("first_touch", "last_touch", "linear", "position_based", "markov_1", "shapley")
+
+
+def spend_by_channel(source, *, start: str | None = None, end: str = "2025-12-31") -> pd.DataFrame:
+    """Media spend per channel between ``start`` and ``end`` (UTC days, inclusive), in the engine.
+
+    Returns ``channel``, ``spend`` (EUR) and ``spend_share``.
+    """
+    import ibis
+
+    from cmokit.warehouse.connect import resolve
+
+    res = resolve(source, "marketing_spend")
+    t = res.table("marketing_spend")
+    t = t.filter(t.spend_date <= ibis.literal(pd.Timestamp(end).date(), type="date"))
+    if start is not None:
+        t = t.filter(t.spend_date >= ibis.literal(pd.Timestamp(start).date(), type="date"))
+    agg = t.group_by("channel").aggregate(spend=t.spend.sum().cast("float64")).order_by("channel")
+    out = res.warehouse.execute(agg, output="pandas")
+    total = out["spend"].sum()
+    out["spend_share"] = out["spend"] / total if total > 0 else 0.0
+    return out.reset_index(drop=True)
+
+
+def run_model(journeys, model: str, **settings) -> pd.DataFrame:
+    """Run one named model (see :data:`MODELS`) and return its channel table."""
+    from cmokit.attribution.rules import RULES, rule_attribution
+
+    if model in RULES:
+        keys = ("half_life_touches", "first_weight", "last_weight", "direct_channels")
+        return rule_attribution(journeys, model, **{k: v for k, v in settings.items() if k in keys})
+    if model.startswith("markov_") and model[-1] in "123":
+        from cmokit.attribution.markov import markov_attribution
+
+        return markov_attribution(journeys, order=int(model[-1]))
+    if model == "shapley":
+        from cmokit.attribution.shapley import shapley_attribution
+
+        keys = ("exact_max_channels", "n_permutations", "random_state")
+        return shapley_attribution(journeys, **{k: v for k, v in settings.items() if k in keys})
+    raise ConfigError(f"unknown attribution model {model!r}; choose from {', '.join(MODELS)}")
+
+
+def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None = None,
+            end: str = "2025-12-31", **settings) -> pd.DataFrame:
+    """Channel credit under every model, with spend share and ROAS per model.
+
+    Parameters
+    ----------
+    journeys
+        A paths table (:func:`~cmokit.attribution.build_journeys` / :func:`~cmokit.attribution.from_paths`).
+    source
+        Warehouse (or a ``marketing_spend`` frame) for spend; ``None`` leaves spend out.
+    models
+        Names from :data:`MODELS`.
+    start, end
+        Spend period (UTC days, inclusive); use the journeys' conversion window.
+    **settings
+        Passed to the models that take them (``half_life_touches``, ``first_weight``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``channel``, ``model``, ``conversions``, ``conversion_value``, ``share``,
+        ``spend``, ``spend_share``, ``roas``; sorted by model (in ``models``
+        order) then channel.
+
+    Examples
+    --------
+    >>> paths = pd.DataFrame({"path": ["A > B", "B"], "conversions": [2, 1],
+    ...     "conversion_value": [20.0, 10.0], "nulls": [1, 3]})
+    >>> compare(paths, models=["first_touch", "last_touch"])[["channel", "model", "share"]]
+      channel        model     share
+    0       A  first_touch  0.666667
+    1       B  first_touch  0.333333
+    2       A   last_touch  0.000000
+    3       B   last_touch  1.000000
+    """
+    models = list(models)
+    if not models:
+        raise ConfigError("compare needs at least one model")
+    table = pd.concat([run_model(journeys, m, **settings) for m in models], ignore_index=True)
+    if source is not None:
+        spend = spend_by_channel(source, start=start, end=end)
+        table = table.merge(spend, on="channel", how="left")
+    else:
+        table["spend"] = np.nan
+        table["spend_share"] = np.nan
+    table["spend"] = table["spend"].astype("float64")
+    table["spend_share"] = table["spend_share"].astype("float64").fillna(0.0 if source is not None else np.nan)
+    spend = table["spend"].to_numpy()
+    table["roas"] = np.where(spend > 0, table["conversion_value"] / np.where(spend > 0, spend, 1.0), np.nan)
+    order = {m: i for i, m in enumerate(models)}
+    table = table.sort_values(["model", "channel"], key=lambda s: s.map(order) if s.name == "model" else s,
+                              kind="stable")
+    return table.reset_index(drop=True)
+
+
+def wide(comparison: pd.DataFrame, value: str = "share") -> pd.DataFrame:
+    """One row per channel: ``spend_share`` then one ``value`` column per model."""
+    models = list(dict.fromkeys(comparison["model"]))
+    out = comparison.pivot(index="channel", columns="model", values=value)[models]
+    out.columns = [f"{value}_{m}" for m in models]
+    spend = comparison.drop_duplicates("channel").set_index("channel")["spend_share"]
+    out.insert(0, "spend_share", spend.reindex(out.index))
+    return out.reset_index()
+
+
+__all__ = ["MODELS", "DEFAULT_MODELS", "spend_by_channel", "run_model", "compare", "wide"]
