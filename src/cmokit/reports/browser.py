@@ -1,0 +1,78 @@
+"""Open HTML reports in headless Chromium with the network blocked and inspect them.
+
+Used by the test suite and by IT to check a report before publishing it:
+:func:`inspect` loads a file with every non-``file:`` request aborted and
+returns the JavaScript errors, the blocked requests, whether the provenance
+block is present, and how many traces each plotly chart drew.
+
+Needs the ``playwright`` Python package and a Chromium binary (Debian:
+``apt-get install -y chromium``, found at ``/usr/bin/chromium``; or set
+``$CMOKIT_CHROMIUM``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run",
+        "--disable-dev-shm-usage"]
+
+_COUNT_TRACES = """() => Array.from(document.querySelectorAll('.js-plotly-plot, .plotly-graph-div')).map(
+  el => ({id: el.id, traces: (el.data || []).length,
+          drawn: el.querySelectorAll('.trace, .point, .bars path, .scatterlayer path, .pielayer path').length}))"""
+
+
+def chromium_path() -> str | None:
+    """The Chromium binary: ``$CMOKIT_CHROMIUM``, then ``chromium`` / ``chromium-browser`` on PATH."""
+    return os.environ.get("CMOKIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def inspect(paths, timeout_ms: int = 30000) -> list[dict[str, Any]]:
+    """Load each HTML file offline and report what the browser saw.
+
+    Returns one dict per file: ``path``, ``js_errors`` (uncaught exceptions and
+    console errors), ``blocked`` (requests that tried to leave the page),
+    ``provenance`` (bool), ``charts`` (list of ``{id, traces, drawn}``).
+    """
+    from playwright.sync_api import sync_playwright
+
+    out = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=ARGS, headless=True)
+        try:
+            for path in paths:
+                out.append(_inspect_one(browser, Path(path).resolve(), timeout_ms))
+        finally:
+            browser.close()
+    return out
+
+
+def _inspect_one(browser, path: Path, timeout_ms: int) -> dict[str, Any]:
+    context = browser.new_context(offline=True)
+    page = context.new_page()
+    errors: list[str] = []
+    blocked: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri(), wait_until="load", timeout=timeout_ms)
+    page.wait_for_timeout(300)  # let plotly finish its first draw
+    charts = page.evaluate(_COUNT_TRACES)
+    provenance = page.locator("#provenance").count() == 1
+    context.close()
+    return {"path": str(path), "js_errors": errors, "blocked": blocked, "provenance": provenance, "charts": charts}
+
+
+__all__ = ["chromium_path", "inspect"]

@@ -1,0 +1,221 @@
+"""Run one report: validate parameters, execute with papermill, write HTML.
+
+``run("00_data_health", {"days": 30}, warehouse="marketing.duckdb")`` writes,
+under ``reports/<name>/<run-key>/``:
+
+- ``notebook.ipynb`` — the executed notebook (provenance in its metadata),
+- ``report.html`` — the self-contained HTML report (or an error page),
+- ``provenance.json`` and ``result.json`` — what ran, on what, and how it ended.
+
+Parameters are checked against the notebook's ``parameters`` cell before the
+kernel starts (an unknown name or a wrong type raises
+:class:`~cmokit.errors.ConfigError`). A notebook that raises, or whose kernel
+dies, still yields an error page and a result with ``status != "ok"``.
+
+``python -m cmokit.reports.execute JSON`` is the worker :mod:`cmokit.reports.batch`
+starts in a separate process per report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cmokit.errors import ConfigError
+from cmokit.reports import html
+from cmokit.reports.notebooks import find_report, validate
+from cmokit.reports.provenance import collect
+
+#: Environment the kernel gets: figures as plotly mime bundles (inlined into the HTML page).
+KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype"}
+
+
+@dataclass
+class RunResult:
+    """How one report run ended. ``status`` is ``ok``, ``failed``, ``killed`` or ``timeout``."""
+
+    report: str
+    status: str
+    run_dir: str
+    html: str
+    notebook: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+    started_at: str = ""
+    error: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def make_run_key(parameters: dict[str, Any], now: dt.datetime | None = None) -> str:
+    """``20251231T060102Z-3fa2b1``: UTC start time and a hash of the parameters."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    digest = hashlib.sha256(json.dumps(parameters, sort_keys=True, default=str).encode()).hexdigest()[:6]
+    return f"{now:%Y%m%dT%H%M%SZ}-{digest}"
+
+
+def _unique_dir(base: Path) -> Path:
+    """``base``, or ``base.2``, ``base.3``... when a run already wrote there."""
+    path, n = base, 1
+    while (path / "provenance.json").exists():
+        n += 1
+        path = base.with_name(f"{base.name}.{n}")
+    return path
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def prepare(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, notebooks=None,
+            seed: int | None = None):
+    """Resolve the report and check parameters (no kernel). Returns ``(report, values, warehouse_path, seed)``."""
+    report = find_report(name, notebooks)
+    values = validate(report.parameters, parameters)
+    wh = warehouse or values.get("warehouse") or os.environ.get("CMOKIT_WAREHOUSE") or None
+    if wh:
+        wh = str(Path(wh).resolve())
+        if report.parameter("warehouse") is not None and not values.get("warehouse"):
+            values["warehouse"] = wh
+    if seed is not None and report.parameter("seed") is not None:
+        values.setdefault("seed", int(seed))
+    if report.parameter("seed") is not None:
+        seed = values.get("seed", report.parameter("seed").default)
+    return report, values, wh, seed
+
+
+def error_from(exc: BaseException) -> tuple[str, dict[str, Any]]:
+    """``(status, error dict)`` for an exception raised while executing a notebook."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return "failed", {"cell": exc.cell_index, "exec_count": exc.exec_count, "source": exc.source,
+                          "ename": exc.ename, "evalue": exc.evalue, "traceback": "\n".join(exc.traceback)}
+    name = type(exc).__name__
+    status = "killed" if name == "DeadKernelError" or "died" in str(exc).lower() else "failed"
+    where = "the kernel (it died or was killed)" if status == "killed" else "the run"
+    return status, {"where": where, "ename": name, "evalue": str(exc) or name, "traceback": ""}
+
+
+def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None, show_code: bool,
+           started: float) -> RunResult:
+    """Write the HTML (report or error page), provenance and result of a run."""
+    import nbformat
+
+    nb_path = run_dir / "notebook.ipynb"
+    nb = nbformat.read(nb_path, as_version=4) if nb_path.exists() else None
+    prov["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    prov["duration_s"] = round(time.monotonic() - started, 2) if started else prov.get("duration_s")
+    prov["status"] = status
+    if nb is not None:
+        nb.metadata["cmokit"] = {"provenance": prov}
+        nbformat.write(nb, nb_path)
+    page = html.render(nb, prov, show_code) if status == "ok" else html.error_page(prov, error or {}, nb, status)
+    html_path = html.write(run_dir / "report.html", page)
+    result = RunResult(prov["report"], status, str(run_dir), str(html_path), str(nb_path), prov["parameters"],
+                       prov["duration_s"] or 0.0, prov["started_at"], error)
+    (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
+    (run_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    return result
+
+
+def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, out_dir="reports",
+        notebooks=None, show_code: bool = False, seed: int | None = None, cell_timeout_s: float | None = None,
+        run_key: str | None = None, kernel_name: str | None = None) -> RunResult:
+    """Execute one report notebook with papermill and write its self-contained HTML.
+
+    Parameters
+    ----------
+    name
+        Report name (``00_data_health``), its name without the number, or a notebook path.
+    parameters
+        Values for the notebook's ``parameters`` cell; strings are parsed into the
+        declared type. Unknown names or wrong types raise ``ConfigError`` before
+        any kernel starts.
+    warehouse
+        Warehouse file; default the ``warehouse`` parameter, then ``$CMOKIT_WAREHOUSE``.
+    out_dir
+        Reports folder; the run writes to ``out_dir/<name>/<run-key>/``.
+    show_code
+        Show code cells in the HTML (hidden by default).
+    seed
+        Random seed, passed as the ``seed`` parameter when the notebook declares one.
+    cell_timeout_s
+        Longest a single cell may run (``run_all`` also limits the whole report).
+
+    Returns
+    -------
+    RunResult
+        ``status`` ``ok`` or ``failed``/``killed`` with ``error`` naming the cell.
+
+    Examples
+    --------
+    >>> import cmokit  # doctest: +SKIP
+    >>> res = cmokit.reports.run("00_data_health", {"days": 30}, warehouse="marketing.duckdb")  # doctest: +SKIP
+    >>> res.status, res.html  # doctest: +SKIP
+    ('ok', 'reports/00_data_health/20251231T060102Z-3fa2b1/report.html')
+    """
+    import papermill as pm
+
+    started = time.monotonic()
+    report, values, wh, seed = prepare(name, parameters, warehouse=warehouse, notebooks=notebooks, seed=seed)
+    run_key = run_key or make_run_key(values)
+    run_dir = _unique_dir(Path(out_dir) / report.name / run_key)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title)
+    prov["run_key"] = run_dir.name
+    (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
+    env = dict(KERNEL_ENV, **({"CMOKIT_WAREHOUSE": wh} if wh else {}))
+    status, error = "ok", None
+    try:
+        with _environment(env):
+            pm.execute_notebook(
+                str(report.path), str(run_dir / "notebook.ipynb"), parameters=values,
+                kernel_name=kernel_name, cwd=str(report.path.parent), progress_bar=False,
+                log_output=False, execution_timeout=cell_timeout_s, report_mode=False,
+            )
+    except Exception as exc:  # every failure becomes an error page
+        status, error = error_from(exc)
+    return finish(prov, run_dir, status, error, show_code, started)
+
+
+def _worker(argv: list[str]) -> int:
+    """Entry point of the run_all worker: one JSON argument with run()'s keyword arguments."""
+    kwargs = json.loads(argv[0])
+    name = kwargs.pop("name")
+    try:
+        result = run(name, **kwargs)
+    except ConfigError as exc:
+        print(f"cmokit: {exc}", file=sys.stderr)
+        return 2
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_worker(sys.argv[1:]))
+
+
+__all__ = ["RunResult", "make_run_key", "prepare", "run"]
