@@ -1,0 +1,202 @@
+"""Shared maximum-likelihood machinery of the CLV estimators.
+
+Every model maximises a weighted log-likelihood over *collapsed* rows:
+customers with identical inputs (e.g. the same frequency, recency and T)
+contribute one row with a weight equal to their count, so the cost of a fit
+grows with the number of distinct histories, not the number of customers.
+
+Parameters are optimised on the log scale (all are positive). Standard errors
+come from the inverse of the numerically differentiated Hessian of the total
+negative log-likelihood in log-parameters; the delta method gives
+``std_error = estimate * se(log estimate)`` and the 95 % interval is
+``exp(log estimate +/- 1.96 se)`` (positive by construction).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from cmokit.errors import ConfigError, ConvergenceError, NotFittedError
+
+Z_95 = 1.959963984540054
+
+
+def collapse(*columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique rows of the stacked ``columns``, their counts, and the inverse index.
+
+    >>> rows, weights, inverse = collapse([0, 1, 0], [0.0, 2.5, 0.0])
+    >>> rows.tolist(), weights.tolist()
+    ([[0.0, 0.0], [1.0, 2.5]], [2.0, 1.0])
+    """
+    stacked = np.column_stack([np.asarray(c, dtype=float) for c in columns])
+    rows, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+    return rows, counts.astype(float), inverse.ravel()
+
+
+def column(frame, name: str) -> np.ndarray:
+    """A float numpy column of a pandas or polars frame, with a clear error if missing."""
+    if name not in frame.columns:
+        raise ConfigError(
+            f"the purchase summary needs a {name!r} column (has: {', '.join(map(str, frame.columns))}); "
+            "build it with cmokit.clv.purchase_summary(...)"
+        )
+    values = frame[name]
+    values = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+    return np.asarray(values, dtype=float)
+
+
+def check_summary(frequency, recency, T) -> None:
+    """Validate a purchase summary (non-negative, recency <= T, zero recency when no repeats)."""
+    if len(frequency) == 0:
+        raise ConfigError("the purchase summary is empty: no customers purchased before the cut-off")
+    if np.any(frequency < 0) or np.any(recency < 0) or np.any(T <= 0):
+        raise ConfigError("frequency and recency must be >= 0 and T > 0")
+    if np.any(recency > T + 1e-9):
+        raise ConfigError("recency exceeds T for some customers: was the summary built with the same as_of?")
+    if np.any((frequency == 0) & (recency > 0)):
+        raise ConfigError("customers with frequency 0 must have recency 0")
+
+
+def maximise(neg_ll: Callable[[np.ndarray], float], start: Sequence[float], names: Sequence[str],
+             model: str, max_iter: int = 500, jac: Callable | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+    """Minimise ``neg_ll(log_params)``; return (params, log-likelihood, covariance of log params).
+
+    L-BFGS-B on log-parameters (``jac`` is the analytic gradient when the
+    model has one), then up to three Newton steps with central differences
+    to land on the optimum to many digits. Raises :class:`ConvergenceError`
+    naming what to try when the optimiser fails or the Hessian is not
+    positive definite.
+    """
+    from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
+
+    x0 = np.log(np.asarray(start, dtype=float))
+    with threadpool_limits(limits=1), np.errstate(over="ignore", under="ignore"):
+        result = minimize(neg_ll, x0, jac=jac, method="L-BFGS-B", bounds=[(-15.0, 15.0)] * len(x0),
+                          options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-10})
+        x, fx = result.x, float(result.fun)
+        if not np.isfinite(fx):
+            raise ConvergenceError(
+                f"{model}: the log-likelihood is not finite at the optimum; check the summary for "
+                "extreme values (e.g. T in days for a model meant for weeks) or add a penalizer"
+            )
+        hessian = numeric_hessian(neg_ll, x)
+        for _ in range(3):  # Newton polish
+            grad = jac(x) if jac is not None else numeric_gradient(neg_ll, x)
+            try:
+                trial = x - np.linalg.solve(hessian, grad)
+            except np.linalg.LinAlgError:
+                break
+            f_trial = neg_ll(trial)
+            if not np.isfinite(f_trial) or f_trial > fx:
+                break
+            x, fx = trial, float(f_trial)
+            hessian = numeric_hessian(neg_ll, x)
+        result.x, result.fun = x, fx
+    if np.any(np.abs(result.x) >= 14.9):
+        raise ConvergenceError(
+            f"{model}: a parameter ran to its bound ({dict(zip(names, np.exp(result.x).round(6)))}); "
+            "the data may not identify the model (too few repeat buyers?). Try penalizer=0.001, a longer "
+            "calibration period, or a simpler model"
+        )
+    try:
+        covariance = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:
+        covariance = np.full_like(hessian, np.nan)
+    if not np.all(np.isfinite(np.diag(covariance))) or np.any(np.diag(covariance) <= 0):
+        raise ConvergenceError(
+            f"{model}: the Hessian at the optimum is not positive definite, so the fit is not a "
+            "well-defined maximum; try another start (start=...), penalizer=0.001, or more data"
+        )
+    return np.exp(result.x), -float(result.fun), covariance
+
+
+def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-6) -> np.ndarray:
+    """Central-difference gradient of a scalar function."""
+    eye = np.eye(x.size) * step
+    return np.array([(f(x + e) - f(x - e)) / (2 * step) for e in eye])
+
+
+def numeric_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-4) -> np.ndarray:
+    """Central-difference Hessian of a scalar function."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    h = np.empty((n, n))
+    f0 = f(x)
+    eye = np.eye(n) * step
+    for i in range(n):
+        for j in range(i, n):
+            if i == j:
+                value = (f(x + eye[i]) - 2 * f0 + f(x - eye[i])) / step**2
+            else:
+                value = (f(x + eye[i] + eye[j]) - f(x + eye[i] - eye[j])
+                         - f(x - eye[i] + eye[j]) + f(x - eye[i] - eye[j])) / (4 * step**2)
+            h[i, j] = h[j, i] = value
+    return h
+
+
+def summary_table(names: Sequence[str], params: np.ndarray, covariance: np.ndarray):
+    """Tidy parameter table: parameter, estimate, std_error, lower, upper (95 %)."""
+    import pandas as pd
+
+    se_log = np.sqrt(np.diag(covariance))
+    return pd.DataFrame({
+        "parameter": list(names),
+        "estimate": params,
+        "std_error": params * se_log,
+        "lower": params * np.exp(-Z_95 * se_log),
+        "upper": params * np.exp(Z_95 * se_log),
+    })
+
+
+class FittedMixin:
+    """``params_`` access and the not-fitted check shared by the estimators."""
+
+    _param_names: tuple[str, ...] = ()
+
+    def _check_fitted(self) -> dict[str, float]:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call .fit(summary) first")
+        return self.params_
+
+    def _param_array(self) -> np.ndarray:
+        return np.array(list(self._check_fitted().values()))
+
+    def _store(self, params: np.ndarray, log_likelihood: float, covariance: np.ndarray, n: float) -> None:
+        self.params_ = dict(zip(self._param_names, map(float, params)))
+        self.log_likelihood_ = log_likelihood
+        self.covariance_ = covariance
+        self.n_customers_ = int(n)
+        self.summary_ = summary_table(self._param_names, params, covariance)
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            return f"{type(self).__name__}({inner})"
+        return f"{type(self).__name__}(unfitted)"
+
+
+def penalty(log_params: np.ndarray, penalizer: float) -> float:
+    """L2 penalty on the parameters (as in lifetimes), scaled by the caller."""
+    return penalizer * float(np.sum(np.exp(log_params) ** 2)) if penalizer else 0.0
+
+
+TIME_UNIT_DAYS = {"days": 1.0, "weeks": 7.0}
+
+
+def unit_days(time_unit: str) -> float:
+    if time_unit not in TIME_UNIT_DAYS:
+        raise ConfigError(f"time_unit must be 'days' or 'weeks', not {time_unit!r}")
+    return TIME_UNIT_DAYS[time_unit]
+
+
+def summary_unit(frame, time_unit: str) -> None:
+    """Refuse a summary whose recorded time unit differs from the estimator's."""
+    recorded = getattr(frame, "attrs", {}).get("time_unit") if hasattr(frame, "attrs") else None
+    if recorded is not None and recorded != time_unit:
+        raise ConfigError(
+            f"the summary is in {recorded} but the estimator was created with time_unit={time_unit!r}; "
+            f"pass time_unit={recorded!r}"
+        )

@@ -1,0 +1,129 @@
+"""What the buy-till-you-die transaction models (BG/NBD, Pareto/NBD) share.
+
+A model supplies its per-row log-likelihood (and optionally its gradient),
+the conditional expectation and the probability alive; this base class turns
+them into ``fit(summary)`` and tidy predictions keyed by ``customer_id``.
+Time in the summary is in ``time_unit`` (``"weeks"`` or ``"days"``); every
+horizon a user passes is in days (``horizon_days``) and converted once here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cmokit.clv import _fit
+
+
+def frame_like(template, data: dict):
+    """A pandas frame from ``data``, or polars when ``template`` is polars."""
+    import pandas as pd
+
+    frame = pd.DataFrame(data)
+    if type(template).__module__.startswith("polars"):
+        import polars as pl
+
+        return pl.from_pandas(frame)
+    return frame
+
+
+def customer_ids(frame) -> np.ndarray:
+    if "customer_id" in frame.columns:
+        values = frame["customer_id"]
+        return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+    return np.arange(len(frame))
+
+
+class TransactionModel(_fit.FittedMixin):
+    """Base of BG/NBD and Pareto/NBD: collapse, fit, predict."""
+
+    _model_name = ""
+
+    def __init__(self, time_unit: str = "weeks", penalizer: float = 0.0, start=None):
+        self.time_unit = time_unit
+        self.penalizer = penalizer
+        self.start = start
+
+    # -- to implement -------------------------------------------------------
+    def _row_log_likelihood(self, params, x, tx, T):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _row_gradient(self, params, x, tx, T):
+        """d(row log-likelihood)/d(log params), shape (rows, n_params); None if not available."""
+        return None
+
+    def _default_start(self, x, tx, T):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- fit ----------------------------------------------------------------
+    def fit(self, summary):
+        """Fit by maximum likelihood to a purchase summary.
+
+        ``summary`` has ``frequency``, ``recency`` and ``T`` columns in
+        ``time_unit`` (see :func:`cmokit.clv.purchase_summary`). Returns ``self``.
+        """
+        _fit.unit_days(self.time_unit)
+        _fit.summary_unit(summary, self.time_unit)
+        x, tx, T = (_fit.column(summary, c) for c in ("frequency", "recency", "T"))
+        _fit.check_summary(x, tx, T)
+        rows, weights, _ = _fit.collapse(x, tx, T)
+        xs, txs, Ts = rows[:, 0], rows[:, 1], rows[:, 2]
+        n = weights.sum()
+
+        def neg_ll(log_params):
+            params = np.exp(log_params)
+            ll = self._row_log_likelihood(params, xs, txs, Ts)
+            return -float(weights @ ll) / n + _fit.penalty(log_params, self.penalizer)
+
+        jac = None
+        if self._row_gradient(np.ones(len(self._param_names)), xs[:1], txs[:1], Ts[:1]) is not None:
+            def jac(log_params):
+                params = np.exp(log_params)
+                grad = -(weights @ self._row_gradient(params, xs, txs, Ts)) / n
+                if self.penalizer:
+                    grad = grad + 2 * self.penalizer * params**2
+                return grad
+
+        start = self.start if self.start is not None else self._default_start(xs, txs, Ts)
+        params, mean_ll, cov = _fit.maximise(neg_ll, start, self._param_names, self._model_name, jac=jac)
+        # neg_ll is a per-customer mean: rescale to the total log-likelihood and its covariance
+        total_ll = float(weights @ self._row_log_likelihood(params, xs, txs, Ts))
+        self.n_distinct_histories_ = int(len(weights))
+        self._store(params, total_ll, cov / n, n)
+        return self
+
+    # -- predictions ----------------------------------------------------------
+    def _periods(self, horizon_days: float) -> float:
+        return float(horizon_days) / _fit.unit_days(self.time_unit)
+
+    def predict(self, summary, horizon_days: float):
+        """Per customer: expected repeat purchases in the next ``horizon_days`` and P(alive).
+
+        Returns a frame keyed by ``customer_id`` (pandas, or polars for a
+        polars summary) with ``expected_purchases`` and ``p_alive``.
+        """
+        params = self._param_array()
+        x, tx, T = (_fit.column(summary, c) for c in ("frequency", "recency", "T"))
+        with np.errstate(over="ignore", under="ignore"):
+            expected = self._conditional_expectation(params, self._periods(horizon_days), x, tx, T)
+            alive = self._p_alive(params, x, tx, T)
+        return frame_like(summary, {"customer_id": customer_ids(summary),
+                                    "expected_purchases": expected, "p_alive": alive})
+
+    def p_alive(self, summary):
+        """Probability each customer is still active at the end of the summary period."""
+        params = self._param_array()
+        x, tx, T = (_fit.column(summary, c) for c in ("frequency", "recency", "T"))
+        return frame_like(summary, {"customer_id": customer_ids(summary),
+                                    "p_alive": self._p_alive(params, x, tx, T)})
+
+    def expected_purchases(self, horizon_days):
+        """Expected repeat purchases of a new customer within ``horizon_days`` of the first purchase."""
+        params = self._param_array()
+        t = np.asarray(horizon_days, dtype=float) / _fit.unit_days(self.time_unit)
+        with np.errstate(over="ignore", under="ignore"):
+            return self._unconditional_expectation(params, t)
+
+    def _expectation_grid(self, params, x, tx, T, periods: np.ndarray) -> np.ndarray:
+        """Conditional expected purchases at each cumulative period (rows x steps)."""
+        with np.errstate(over="ignore", under="ignore"):
+            return np.column_stack([self._conditional_expectation(params, p, x, tx, T) for p in periods])

@@ -1,0 +1,131 @@
+"""BG/NBD: the beta-geometric / negative-binomial model of repeat purchasing.
+
+Assumptions (Fader, Hardie & Lee 2005, "Counting your customers the easy
+way: an alternative to the Pareto/NBD model", *Marketing Science* 24(2)):
+while active a customer buys as a Poisson process with rate lambda ~
+Gamma(r, alpha); after each purchase they drop out with probability
+p ~ Beta(a, b). Inputs per customer: ``frequency`` x (repeat purchases),
+``recency`` t_x (time of the last purchase since the first) and ``T`` (time
+since the first purchase), all in the model's ``time_unit``.
+
+Equations implemented (numbers from the paper):
+
+- log-likelihood, eq. (6), evaluated with ``gammaln``/``betaln`` and
+  ``logaddexp`` so it never overflows;
+- unconditional expected purchases E[X(t)], eq. (9);
+- conditional expected purchases E[Y(t) | x, t_x, T], eq. (10);
+- probability alive P(tau > T | x, t_x, T) (Fader, Hardie & Lee 2008 note
+  "Computing P(alive) using the BG/NBD model").
+
+On the CDNOW 1/10 sample (2,357 customers, weeks) the paper reports
+r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, LL = -9582.4;
+``tests/clv/test_bgnbd.py`` pins those digits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+
+from cmokit.clv._transaction import TransactionModel
+
+
+class BetaGeo(TransactionModel):
+    """BG/NBD estimator.
+
+    Parameters
+    ----------
+    time_unit : {"weeks", "days"}
+        Unit of ``recency`` and ``T`` in the summaries passed to ``fit`` and
+        ``predict``; horizons are always given in days.
+    penalizer : float
+        L2 penalty on the parameters (0 = plain maximum likelihood).
+    start : sequence of 4 floats, optional
+        Starting values for (r, alpha, a, b).
+
+    Attributes
+    ----------
+    params_ : dict
+        r, alpha, a, b.
+    summary_ : DataFrame
+        parameter, estimate, std_error, lower, upper (95 %, from the Hessian).
+    log_likelihood_ : float
+        Total log-likelihood at the estimate (the paper's LL).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cmokit.clv import BetaGeo
+    >>> s = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e", "f"],
+    ...     "frequency": [0, 1, 2, 0, 5, 3], "recency": [0, 10, 20, 0, 30, 12],
+    ...     "T": [38, 38, 30, 20, 36, 38]})
+    >>> model = BetaGeo(penalizer=0.01).fit(s)
+    >>> model.predict(s, horizon_days=7 * 52).columns.tolist()
+    ['customer_id', 'expected_purchases', 'p_alive']
+    """
+
+    _param_names = ("r", "alpha", "a", "b")
+    _model_name = "BG/NBD"
+
+    def _default_start(self, x, tx, T):
+        return (0.5, max(float(np.median(T)) / 4, 0.1), 1.0, 2.0)
+
+    def _row_log_likelihood(self, params, x, tx, T):
+        r, alpha, a, b = params
+        a1, a2, a3, _ = _terms(params, x, tx, T)
+        return a1 + np.logaddexp(a2, a3)
+
+    def _row_gradient(self, params, x, tx, T):
+        r, alpha, a, b = params
+        a1, a2, a3, repeat = _terms(params, x, tx, T)
+        both = np.logaddexp(a2, a3)
+        w2, w3 = np.exp(a2 - both), np.exp(a3 - both)
+        d_ab = digamma(a + b)
+        d_abx = digamma(a + b + x)
+        log_at, log_atx = np.log(alpha + T), np.log(alpha + tx)
+        bx1 = np.where(repeat, b + x - 1, 1.0)
+        grad = np.empty((len(x), 4))
+        grad[:, 0] = digamma(r + x) - digamma(r) + np.log(alpha) - w2 * log_at - w3 * log_atx
+        grad[:, 1] = r / alpha - w2 * (r + x) / (alpha + T) - w3 * (r + x) / (alpha + tx)
+        grad[:, 2] = w2 * (d_ab - d_abx) + w3 * (digamma(a + 1) - digamma(a) + d_ab - d_abx)
+        grad[:, 3] = (w2 * (digamma(b + x) - digamma(b) + d_ab - d_abx)
+                      + w3 * (np.where(repeat, digamma(bx1), 0.0) - digamma(b) + d_ab - d_abx))
+        return grad * params  # chain rule to log-parameters
+
+    def _p_alive(self, params, x, tx, T):
+        r, alpha, a, b = params
+        repeat = x > 0
+        bx1 = np.where(repeat, b + x - 1, 1.0)
+        log_odds = np.log(a) - np.log(bx1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+        return np.where(repeat, expit(-log_odds), 1.0)
+
+    def _conditional_expectation(self, params, t, x, tx, T):
+        r, alpha, a, b = params
+        z = t / (alpha + T + t)
+        head = (a + b + x - 1) / (a - 1)
+        tail = 1 - np.exp((r + x) * np.log1p(-z)) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+        repeat = x > 0
+        bx1 = np.where(repeat, b + x - 1, 1.0)
+        odds = np.where(repeat, np.exp(np.log(a) - np.log(bx1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))), 0.0)
+        return head * tail / (1 + odds)
+
+    def _unconditional_expectation(self, params, t):
+        r, alpha, a, b = params
+        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+
+
+def _terms(params, x, tx, T):
+    """The three log terms of eq. (6): common, 'still alive', 'dropped after last purchase'."""
+    r, alpha, a, b = params
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    base = betaln(a, b)
+    a2 = betaln(a, b + x) - base - (r + x) * np.log(alpha + T)
+    repeat = x > 0
+    bx1 = np.where(repeat, b + x - 1, 1.0)
+    a3 = np.where(repeat, betaln(a + 1, bx1) - base - (r + x) * np.log(alpha + tx), -np.inf)
+    return a1, a2, a3, repeat
+
+
+def fit_bgnbd(summary, **settings) -> BetaGeo:
+    """One-shot: ``BetaGeo(**settings).fit(summary)``."""
+    return BetaGeo(**settings).fit(summary)

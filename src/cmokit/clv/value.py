@@ -1,0 +1,235 @@
+"""Customer lifetime value, chunked scoring, and the tables that validate a fit.
+
+CLV of a customer over ``horizon_days`` (Fader, Hardie & Lee 2005, "RFM and
+CLV", eq. 2, in discrete steps):
+
+    CLV = margin * E[M | x, zbar] * sum_k (E[Y(t_k)] - E[Y(t_{k-1})]) / (1 + annual_discount_rate)^(t_k / 365.25)
+
+with t_k = min(k * step_days, horizon_days): purchases expected within each
+step are discounted at the end of that step. ``margin`` is the share of
+revenue kept as profit (1.0 = revenue CLV). All horizons are in days; the
+transaction model converts to its own time unit once.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from cmokit.clv import _fit
+from cmokit.clv._transaction import customer_ids, frame_like
+from cmokit.errors import ConfigError
+
+DAYS_PER_YEAR = 365.25
+
+
+def _discounted_purchases(model, x, tx, T, horizon_days, annual_discount_rate, step_days):
+    if horizon_days <= 0 or step_days <= 0:
+        raise ConfigError("horizon_days and step_days must be positive")
+    if annual_discount_rate < 0:
+        raise ConfigError("annual_discount_rate must be >= 0 (e.g. 0.10 for 10 % a year)")
+    steps_days = np.minimum(np.arange(1, int(np.ceil(horizon_days / step_days)) + 1) * step_days, horizon_days)
+    params = model._param_array()
+    grid = model._expectation_grid(params, x, tx, T, steps_days / _fit.unit_days(model.time_unit))
+    per_step = np.diff(np.column_stack([np.zeros(len(x)), grid]), axis=1)
+    discount = (1.0 + annual_discount_rate) ** (-steps_days / DAYS_PER_YEAR)
+    return per_step @ discount, grid[:, -1]
+
+
+def customer_lifetime_value(summary, transactions_model, spend_model, *, horizon_days: float,
+                            annual_discount_rate: float, margin: float = 1.0, step_days: float = 30.0):
+    """CLV per customer from a fitted transaction model and a fitted spend model.
+
+    Parameters
+    ----------
+    summary
+        Purchase summary (``customer_id``, ``frequency``, ``recency``, ``T``,
+        ``monetary_value``) in the transaction model's ``time_unit``.
+    transactions_model : BetaGeo or ParetoNBD (fitted)
+    spend_model : GammaGamma (fitted)
+    horizon_days : float
+        How far ahead to value customers, in days.
+    annual_discount_rate : float
+        Yearly discount rate (0.10 = 10 %).
+    margin : float
+        Profit share of revenue (1.0 values revenue).
+    step_days : float
+        Discounting step (purchases in each step are discounted at its end).
+
+    Returns
+    -------
+    Frame keyed by ``customer_id``: ``p_alive``, ``expected_purchases`` (in the
+    horizon, undiscounted), ``expected_spend`` (per purchase) and ``clv``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cmokit.clv import BetaGeo, GammaGamma, customer_lifetime_value
+    >>> s = pd.DataFrame({"customer_id": list("abcdef"), "frequency": [0, 1, 2, 0, 5, 3],
+    ...     "recency": [0, 10, 20, 0, 30, 12], "T": [38, 38, 30, 20, 36, 38],
+    ...     "monetary_value": [0, 20.0, 35.5, 0, 22.0, 18.5]})
+    >>> bg, gg = BetaGeo(penalizer=0.01).fit(s), GammaGamma(penalizer=0.01).fit(s)
+    >>> clv = customer_lifetime_value(s, bg, gg, horizon_days=365, annual_discount_rate=0.1, margin=0.3)
+    >>> clv.columns.tolist()
+    ['customer_id', 'p_alive', 'expected_purchases', 'expected_spend', 'clv']
+    """
+    if not 0 <= margin <= 1:
+        raise ConfigError("margin is a share of revenue between 0 and 1")
+    x, tx, T = (_fit.column(summary, c) for c in ("frequency", "recency", "T"))
+    money = np.nan_to_num(_fit.column(summary, "monetary_value"))
+    with np.errstate(over="ignore", under="ignore"):
+        discounted, expected = _discounted_purchases(transactions_model, x, tx, T, horizon_days,
+                                                     annual_discount_rate, step_days)
+        alive = transactions_model._p_alive(transactions_model._param_array(), x, tx, T)
+    spend = spend_model.expected_spend(x, money)
+    return frame_like(summary, {
+        "customer_id": customer_ids(summary),
+        "p_alive": alive,
+        "expected_purchases": expected,
+        "expected_spend": spend,
+        "clv": margin * spend * discounted,
+    })
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def score_customers(summary, transactions_model, spend_model, path, *, horizon_days: float,
+                    annual_discount_rate: float, margin: float = 1.0, step_days: float = 30.0,
+                    chunk_rows: int = 250_000, table: str = "clv_scores") -> int:
+    """Score every customer in chunks into a Parquet file or a table of a DuckDB file.
+
+    Only one chunk of intermediate arrays is alive at a time. ``path`` ending
+    in ``.parquet`` writes a Parquet file; ``.duckdb``/``.db`` writes (replaces)
+    ``table`` in that DuckDB file (never the read-only marketing warehouse).
+    Columns: customer_id, p_alive, expected_purchases, expected_spend, clv.
+    Returns the number of rows written.
+    """
+    import pyarrow as pa
+
+    path = str(path)
+    if chunk_rows < 1:
+        raise ConfigError("chunk_rows must be >= 1")
+    to_duckdb = path.endswith((".duckdb", ".db"))
+    if not to_duckdb and not path.endswith(".parquet"):
+        raise ConfigError(f"score_customers writes .parquet or .duckdb files, not {path!r}")
+    if to_duckdb and not _IDENTIFIER.match(table):
+        raise ConfigError(f"table name {table!r} must be a plain identifier (letters, digits, _)")
+    if hasattr(summary, "to_pandas"):
+        summary = summary.to_pandas()
+    writer = con = None
+    written = 0
+    try:
+        for start in range(0, len(summary), chunk_rows):
+            chunk = customer_lifetime_value(summary.iloc[start:start + chunk_rows], transactions_model, spend_model,
+                                            horizon_days=horizon_days, annual_discount_rate=annual_discount_rate,
+                                            margin=margin, step_days=step_days)
+            batch = pa.Table.from_pandas(chunk, preserve_index=False)
+            if to_duckdb:
+                if con is None:
+                    import duckdb
+
+                    con = duckdb.connect(path)
+                    con.execute(f'DROP TABLE IF EXISTS "{table}"')  # identifier checked above
+                    con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM batch')
+                else:
+                    con.execute(f'INSERT INTO "{table}" SELECT * FROM batch')
+            else:
+                if writer is None:
+                    import pyarrow.parquet as pq
+
+                    writer = pq.ParquetWriter(path, batch.schema)
+                writer.write_table(batch)
+            written += len(chunk)
+            del chunk, batch
+    finally:
+        if writer is not None:
+            writer.close()
+        if con is not None:
+            con.close()
+    return written
+
+
+def holdout_by_frequency(calibration_holdout, transactions_model, max_frequency: int = 7):
+    """Mean predicted vs actual holdout purchases by calibration frequency (capped at ``max_frequency``+).
+
+    ``calibration_holdout`` comes from :func:`cmokit.clv.calibration_holdout`.
+    Returns a pandas frame: frequency (the bucket's lower bound), customers,
+    actual, predicted.
+    """
+    import pandas as pd
+
+    frame = calibration_holdout.to_pandas() if hasattr(calibration_holdout, "to_pandas") else calibration_holdout
+    duration_days = float(frame["duration_holdout"].iloc[0]) * _fit.unit_days(transactions_model.time_unit)
+    predicted = transactions_model.predict(frame, horizon_days=duration_days)["expected_purchases"].to_numpy()
+    table = pd.DataFrame({"frequency": np.minimum(frame["frequency"].to_numpy(), max_frequency),
+                          "actual": frame["frequency_holdout"].to_numpy(dtype=float), "predicted": predicted})
+    out = table.groupby("frequency", as_index=False).agg(customers=("actual", "size"), actual=("actual", "mean"),
+                                                         predicted=("predicted", "mean"))
+    return out
+
+
+def cumulative_transactions(source, transactions_model, calibration_end, holdout_end, *,
+                            merge_same_day: bool = True):
+    """Daily cumulative repeat purchases: actual (from ``orders``) vs expected by the model.
+
+    Covers customers whose first purchase falls by ``calibration_end``; the
+    expected curve sums E[X(age)] over them. Returns a pandas frame: date,
+    actual, expected, period ("calibration" or "holdout").
+    """
+    import ibis
+    import pandas as pd
+
+    from cmokit.clv.summary import _bounds, _occasions
+    from cmokit.warehouse.connect import resolve
+
+    resolved = resolve(source, "orders")
+    cal_end_orders, _ = _bounds(calibration_end, merge_same_day)
+    hold_end_orders, _ = _bounds(holdout_end, merge_same_day)
+    events = _occasions(resolved.table("orders"), ibis.literal(hold_end_orders.to_pydatetime(), type="timestamp"),
+                        merge_same_day)
+    order = ibis.window(group_by=events.customer_id, order_by=[events.at, events.tiebreak])
+    first = events.at.min().over(ibis.window(group_by=events.customer_id))
+    events = events.mutate(occasion=ibis.row_number().over(order), first_at=first)
+    cal_limit = ibis.literal(cal_end_orders.to_pydatetime(), type="timestamp")
+    cohort = events.filter(events.first_at < cal_limit)
+    daily = cohort.group_by(day=cohort.at.truncate("D")).agg(
+        repeats=cohort.count(where=cohort.occasion > 0))
+    starts = cohort.filter(cohort.occasion == 0)  # ibis row_number counts from 0
+    firsts = starts.group_by(day=starts.at.truncate("D")).agg(customers=starts.count())
+    daily_df = resolved.warehouse.execute(daily.order_by("day"), output="pandas")
+    firsts_df = resolved.warehouse.execute(firsts.order_by("day"), output="pandas")
+    days = pd.date_range(pd.Timestamp(firsts_df["day"].min()).normalize(), hold_end_orders - pd.Timedelta(days=1),
+                         freq="D")
+    actual = daily_df.set_index(pd.to_datetime(daily_df["day"]).dt.normalize())["repeats"].reindex(days, fill_value=0)
+    start_days = pd.to_datetime(firsts_df["day"]).dt.normalize()
+    # age in days of each first-purchase cohort at the end of each calendar day
+    age_days = (days.values[:, None] - start_days.values[None, :]) / np.timedelta64(1, "D") + 1.0
+    age_days = np.clip(age_days, 0.0, None)
+    with np.errstate(over="ignore", under="ignore"):
+        expected = transactions_model.expected_purchases(age_days) @ firsts_df["customers"].to_numpy(dtype=float)
+    return pd.DataFrame({"date": days, "actual": np.cumsum(actual.to_numpy(dtype=float)),
+                         "expected": expected,
+                         "period": np.where(days < cal_end_orders, "calibration", "holdout")})
+
+
+def alive_matrix(transactions_model, T: float, max_frequency: int | None = None, points: int = 40):
+    """P(alive) and expected purchases over a frequency x recency grid for a customer of age ``T``.
+
+    Returns a pandas frame: frequency, recency, p_alive, expected_purchases
+    (next ``T`` periods); recency is in the model's time unit. Cells with
+    frequency 0 but recency > 0 are impossible and left out.
+    """
+    import pandas as pd
+
+    max_frequency = int(max_frequency or 20)
+    f, r = np.meshgrid(np.arange(max_frequency + 1, dtype=float), np.linspace(0, T, points))
+    keep = ~((f == 0) & (r > 0))
+    f, r = f[keep], r[keep]
+    params = transactions_model._param_array()
+    Ts = np.full_like(f, float(T))
+    with np.errstate(over="ignore", under="ignore"):
+        alive = transactions_model._p_alive(params, f, r, Ts)
+        expected = transactions_model._conditional_expectation(params, float(T), f, r, Ts)
+    return pd.DataFrame({"frequency": f.astype(int), "recency": r, "p_alive": alive, "expected_purchases": expected})
