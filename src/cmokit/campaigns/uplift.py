@@ -1,0 +1,371 @@
+"""Uplift modelling: who does a campaign actually move?
+
+Estimators of the conditional average treatment effect ``tau(x) = E[Y | x, T=1] - E[Y | x, T=0]``
+on scikit-learn models, their evaluation, and a consent-respecting targeting list.
+
+* :class:`TLearner` -- two models, one per arm; ``tau(x) = mu1(x) - mu0(x)`` (Kunzel, Sekhon,
+  Bickel & Yu 2019, "T-learner"). Any outcome (conversion or revenue).
+* :class:`ClassTransformation` -- one classifier of ``z = y t + (1 - y)(1 - t)`` for a binary
+  outcome; with arms weighted to equal size, ``tau(x) = 2 P(z = 1 | x) - 1`` (Jaskowski &
+  Jaroszewicz 2012).
+* Qini curve ``Q(k) = Y_t(k) - Y_c(k) N_t(k) / N_c(k)`` and uplift curve
+  ``U(k) = (Y_t(k)/N_t(k) - Y_c(k)/N_c(k)) (N_t(k) + N_c(k))`` over the top-k customers by
+  predicted uplift (Radcliffe 2007; Gutierrez & Gerardy 2017). :func:`qini_coefficient` and
+  :func:`auuc` are the areas between the curve and random targeting (the straight line to the
+  same end point), averaged over the targeted share; ``normalize=True`` divides by the area of
+  the perfect ranking (treated customers by outcome first, control customers by outcome last).
+* Targeting: :func:`targeting_list` keeps only ``marketing_consent`` customers;
+  :func:`targeting_value` compares the expected incremental revenue of the top-k with targeting
+  every consenting customer and no one.
+
+Features (:func:`customer_features`) are computed in the engine as of a date: tenure, recency,
+frequency and revenue over a look-back window, consent and acquisition channel indicators.
+
+>>> import numpy as np
+>>> from cmokit.campaigns.uplift import qini_coefficient
+>>> y = np.array([1, 0, 0, 0, 1, 0]); t = np.array([1, 1, 0, 0, 0, 1])
+>>> round(qini_coefficient(y, t, np.array([.9, .1, .2, .3, .0, .05])), 3)
+0.833
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cmokit.errors import ConfigError, NotFittedError
+from cmokit.warehouse.connect import resolve
+from cmokit.warehouse.contract import CHANNELS
+
+#: Numeric feature columns produced by :func:`customer_features`.
+FEATURES = ("tenure_days", "recency_days", "frequency", "monetary", "consent",
+            *(f"acq_{c}" for c in CHANNELS))
+
+
+# --- features in the engine -------------------------------------------------------------------
+
+def customer_features_expr(wh, as_of, *, lookback_days: int = 365):
+    """Ibis expression: one row per customer first seen before ``as_of`` with :data:`FEATURES`."""
+    import ibis
+    import pandas as pd
+
+    day = ibis.literal(pd.Timestamp(as_of).date())
+    start = ibis.literal((pd.Timestamp(as_of) - pd.Timedelta(days=int(lookback_days))).date())
+    c = wh.table("customers")
+    c = c.filter(c.first_seen_at.cast("date") < day)
+    o = wh.table("orders")
+    od = o.ordered_at.cast("date")
+    o = o.filter(od < day)
+    per = o.group_by("customer_id").aggregate(
+        last_at=o.ordered_at.max(),
+        frequency=(od >= start).cast("int64").sum(),
+        monetary=ibis.ifelse(od >= start, o.revenue.cast("float64"), 0.0).sum(),
+    )
+    j = c.left_join(per, "customer_id").drop("customer_id_right")
+    recency = day.delta(j.last_at.cast("date"), unit="day")
+    cols = dict(
+        tenure_days=day.delta(j.first_seen_at.cast("date"), unit="day").cast("float64"),
+        recency_days=ibis.coalesce(recency, int(lookback_days) * 2).cast("float64"),
+        frequency=ibis.coalesce(j.frequency, 0).cast("float64"),
+        monetary=ibis.coalesce(j.monetary, 0.0),
+        consent=j.marketing_consent.cast("float64"),
+    )
+    for ch in CHANNELS:
+        cols[f"acq_{ch}"] = (j.acquisition_channel == ch).fill_null(False).cast("float64")
+    return j.select("customer_id", **cols)
+
+
+def customer_features(source, as_of, *, lookback_days: int = 365):
+    """Per-customer uplift features as of ``as_of`` (see :data:`FEATURES`), with consent flag."""
+    res = resolve(source, "customers")
+    return res.execute(customer_features_expr(res.warehouse, as_of, lookback_days=lookback_days))
+
+
+def uplift_features(source, experiment_id: str, *, variant: str | None = None, lookback_days: int = 365):
+    """Training frame for one experiment: features at its start, ``treatment`` (0/1), outcomes.
+
+    ``variant`` picks one treatment arm (with control); by default every non-control arm
+    counts as treated. Outcomes: ``converted``, ``orders``, ``revenue`` in the experiment window.
+    """
+    from cmokit.campaigns.experiments import CONTROL, outcomes_expr
+
+    res = resolve(source, "experiment_assignments")
+    wh = res.warehouse
+    e = wh.table("experiments")
+    start = wh.execute(e.filter(e.experiment_id == experiment_id).starts_on.max(), output="pandas")
+    if start is None or (hasattr(start, "__len__") and len(start) == 0):
+        raise ConfigError(f"experiment {experiment_id!r} is not in the warehouse")
+    out = outcomes_expr(wh, experiment_id).select("customer_id", "variant", "converted", "orders", "revenue")
+    if variant is not None:
+        out = out.filter(out.variant.isin([CONTROL, variant]))
+    feats = customer_features_expr(wh, start, lookback_days=lookback_days)
+    j = out.join(feats, "customer_id").drop("customer_id_right")
+    j = j.mutate(treatment=(j.variant != CONTROL).cast("int64")).order_by("customer_id")
+    return res.execute(j)
+
+
+# --- estimators -------------------------------------------------------------------------------
+
+def _matrix(X):
+    if hasattr(X, "columns"):
+        cols = [c for c in FEATURES if c in X.columns] or list(X.columns)
+        X = X[cols]
+        X = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
+    return np.asarray(X, dtype=float)
+
+
+def _is_binary(y):
+    vals = np.unique(y)
+    return len(vals) <= 2 and set(vals.tolist()) <= {0.0, 1.0}
+
+
+def _default_model(binary: bool, random_state):
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    kw = dict(max_iter=150, learning_rate=0.05, max_depth=3, min_samples_leaf=50, random_state=random_state)
+    return HistGradientBoostingClassifier(**kw) if binary else HistGradientBoostingRegressor(**kw)
+
+
+def _predict(model, X):
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X)[:, 1]
+    return model.predict(X)
+
+
+class TLearner:
+    """Two-model uplift estimator: one outcome model per arm, uplift = difference.
+
+    Parameters
+    ----------
+    estimator : scikit-learn estimator, optional
+        Cloned for each arm; a classifier's ``predict_proba`` is used for binary outcomes.
+        Default: histogram gradient boosting (classifier for 0/1 outcomes, else regressor).
+    random_state : int
+        Seed of the default estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(4000, 2)); t = rng.integers(0, 2, 4000)
+    >>> y = X[:, 0] + t * (X[:, 1] > 0) + rng.normal(size=4000) * 0.1
+    >>> from sklearn.linear_model import LinearRegression
+    >>> m = TLearner(LinearRegression()).fit(X, t, y)
+    >>> bool(m.predict(np.array([[0, 2.0]]))[0] > m.predict(np.array([[0, -2.0]]))[0])
+    True
+    """
+
+    def __init__(self, estimator=None, random_state: int = 0):
+        self.estimator = estimator
+        self.random_state = random_state
+
+    def fit(self, X, treatment, y):
+        from sklearn.base import clone
+
+        X, t, y = _matrix(X), np.asarray(treatment).astype(int), np.asarray(y, dtype=float)
+        if set(np.unique(t).tolist()) != {0, 1}:
+            raise ConfigError("treatment must contain both 0 (control) and 1 (treated)")
+        base = self.estimator if self.estimator is not None else _default_model(_is_binary(y), self.random_state)
+        self.model_control_ = clone(base).fit(X[t == 0], y[t == 0])
+        self.model_treatment_ = clone(base).fit(X[t == 1], y[t == 1])
+        self.treated_share_ = float(t.mean())
+        return self
+
+    def predict(self, X):
+        """Predicted uplift ``mu1(x) - mu0(x)`` per row."""
+        if not hasattr(self, "model_treatment_"):
+            raise NotFittedError("TLearner is not fitted yet: call fit(X, treatment, y) first")
+        X = _matrix(X)
+        return _predict(self.model_treatment_, X) - _predict(self.model_control_, X)
+
+
+class ClassTransformation:
+    """Class-transformation uplift for a binary outcome (Jaskowski & Jaroszewicz 2012).
+
+    Fits one classifier of ``z = 1`` when (treated and converted) or (control and not
+    converted); arms are re-weighted to equal total weight so that the identity
+    ``uplift = 2 P(z=1 | x) - 1`` holds for any treated share.
+    """
+
+    def __init__(self, estimator=None, random_state: int = 0):
+        self.estimator = estimator
+        self.random_state = random_state
+
+    def fit(self, X, treatment, y):
+        from sklearn.base import clone
+
+        X, t, y = _matrix(X), np.asarray(treatment).astype(int), np.asarray(y, dtype=float)
+        if not _is_binary(y):
+            raise ConfigError("ClassTransformation needs a 0/1 outcome (e.g. converted); use TLearner for revenue")
+        p = t.mean()
+        if not 0 < p < 1:
+            raise ConfigError("treatment must contain both 0 (control) and 1 (treated)")
+        z = (y * t + (1 - y) * (1 - t)).astype(int)
+        w = np.where(t == 1, 0.5 / p, 0.5 / (1 - p))
+        base = self.estimator if self.estimator is not None else _default_model(True, self.random_state)
+        self.model_ = clone(base).fit(X, z, sample_weight=w)
+        self.treated_share_ = float(p)
+        return self
+
+    def predict(self, X):
+        """Predicted uplift in conversion probability per row."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError("ClassTransformation is not fitted yet: call fit(X, treatment, y) first")
+        return 2 * self.model_.predict_proba(_matrix(X))[:, 1] - 1
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+def _cumulative(y, treatment, uplift):
+    y, t, u = np.asarray(y, dtype=float), np.asarray(treatment).astype(int), np.asarray(uplift, dtype=float)
+    order = np.argsort(-u, kind="stable")
+    y, t = y[order], t[order]
+    n_t, n_c = np.cumsum(t), np.cumsum(1 - t)
+    y_t, y_c = np.cumsum(y * t), np.cumsum(y * (1 - t))
+    return n_t, n_c, y_t, y_c
+
+
+def _curves(y, treatment, uplift):
+    n_t, n_c, y_t, y_c = _cumulative(y, treatment, uplift)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        qini = y_t - np.where(n_c > 0, y_c * n_t / np.maximum(n_c, 1), 0.0)
+        rate_t = np.where(n_t > 0, y_t / np.maximum(n_t, 1), 0.0)
+        rate_c = np.where(n_c > 0, y_c / np.maximum(n_c, 1), 0.0)
+        upl = (rate_t - rate_c) * (n_t + n_c)
+    return qini, upl
+
+
+def qini_curve(y, treatment, uplift, *, points: int | None = 200):
+    """Qini and uplift curves over the share targeted (best predicted uplift first).
+
+    Returns a frame: targeted (customers), share, qini, uplift, qini_random, uplift_random
+    (``points`` evenly spaced rows, or every row when None), starting at (0, 0).
+    """
+    import pandas as pd
+
+    qini, upl = _curves(y, treatment, uplift)
+    n = len(qini)
+    k = np.arange(1, n + 1)
+    frame = pd.DataFrame({"targeted": k, "share": k / n, "qini": qini, "uplift": upl,
+                          "qini_random": qini[-1] * k / n, "uplift_random": upl[-1] * k / n})
+    if points is not None and n > points:
+        idx = np.unique(np.linspace(0, n - 1, points).round().astype(int))
+        frame = frame.iloc[idx]
+    zero = pd.DataFrame([{c: 0.0 for c in frame.columns}])
+    return pd.concat([zero, frame], ignore_index=True)
+
+
+
+def _area(curve, total):
+    n = len(curve)
+    return float(np.mean(curve - total * np.arange(1, n + 1) / n))
+
+
+def _perfect_score(y, treatment):
+    y, t = np.asarray(y, dtype=float), np.asarray(treatment).astype(int)
+    return np.where(t == 1, y, -y)
+
+
+def qini_coefficient(y, treatment, uplift, *, normalize: bool = False):
+    """Area between the Qini curve and random targeting, averaged over the share targeted.
+
+    In outcome units (conversions or EUR); positive = better than random. ``normalize``
+    divides by the same area of the perfect ranking (1 = perfect).
+    """
+    qini, _ = _curves(y, treatment, uplift)
+    area = _area(qini, qini[-1])
+    if not normalize:
+        return area
+    best, _ = _curves(y, treatment, _perfect_score(y, treatment))
+    return area / _area(best, best[-1])
+
+
+def auuc(y, treatment, uplift, *, normalize: bool = False):
+    """Area between the uplift curve and random targeting (see :func:`qini_coefficient`)."""
+    _, upl = _curves(y, treatment, uplift)
+    area = _area(upl, upl[-1])
+    if not normalize:
+        return area
+    _, best = _curves(y, treatment, _perfect_score(y, treatment))
+    return area / _area(best, best[-1])
+
+
+def uplift_by_decile(y, treatment, uplift, *, bins: int = 10):
+    """Observed vs predicted uplift per bin of predicted uplift (bin 1 = highest).
+
+    Columns: bin, n_treatment, n_control, mean_treatment, mean_control, observed_uplift,
+    observed_uplift_lower / upper (normal 95 % interval), predicted_uplift.
+    """
+    import pandas as pd
+
+    y, t, u = np.asarray(y, dtype=float), np.asarray(treatment).astype(int), np.asarray(uplift, dtype=float)
+    order = np.argsort(-u, kind="stable")
+    bin_of = np.empty(len(u), dtype=int)
+    bin_of[order] = np.arange(len(u)) * bins // len(u) + 1
+    rows = []
+    for b in range(1, bins + 1):
+        m = bin_of == b
+        yt, yc = y[m & (t == 1)], y[m & (t == 0)]
+        diff = yt.mean() - yc.mean() if len(yt) and len(yc) else np.nan
+        se = np.sqrt(yt.var(ddof=1) / len(yt) + yc.var(ddof=1) / len(yc)) if len(yt) > 1 and len(yc) > 1 else np.nan
+        rows.append(dict(bin=b, n_treatment=len(yt), n_control=len(yc),
+                         mean_treatment=yt.mean() if len(yt) else np.nan,
+                         mean_control=yc.mean() if len(yc) else np.nan, observed_uplift=diff,
+                         observed_uplift_lower=diff - 1.96 * se, observed_uplift_upper=diff + 1.96 * se,
+                         predicted_uplift=u[m].mean()))
+    return pd.DataFrame(rows)
+
+
+# --- targeting --------------------------------------------------------------------------------
+
+def _scores_frame(scores, uplift):
+    frame = scores.to_pandas() if type(scores).__module__.startswith("polars") else scores.copy()
+    if uplift is not None:
+        frame["predicted_uplift"] = np.asarray(uplift, dtype=float)
+    if "predicted_uplift" not in frame.columns:
+        raise ConfigError("scores need a predicted_uplift column (or pass uplift=...)")
+    consent = "marketing_consent" if "marketing_consent" in frame.columns else "consent"
+    if consent not in frame.columns:
+        raise ConfigError("scores need marketing_consent: customers without consent never go on a target list")
+    frame["_consent"] = frame[consent].astype(bool)
+    return frame
+
+
+def targeting_list(scores, k: int | None = None, *, uplift=None, min_uplift: float | None = 0.0):
+    """Top-k consenting customers by predicted uplift (incremental revenue per customer).
+
+    ``scores`` has customer_id, marketing_consent (or consent) and predicted_uplift (or pass
+    ``uplift``). Customers without consent are never listed; by default customers with
+    negative predicted uplift are left out too (``min_uplift=None`` keeps them). Returns
+    customer_id, rank, predicted_uplift, cumulative_incremental_revenue.
+    """
+    frame = _scores_frame(scores, uplift)
+    frame = frame[frame["_consent"]]
+    if min_uplift is not None:
+        frame = frame[frame["predicted_uplift"] > min_uplift]
+    frame = frame.sort_values(["predicted_uplift", "customer_id"], ascending=[False, True])
+    if k is not None:
+        frame = frame.head(int(k))
+    out = frame[["customer_id", "predicted_uplift"]].reset_index(drop=True)
+    out.insert(1, "rank", np.arange(1, len(out) + 1))
+    out["cumulative_incremental_revenue"] = out["predicted_uplift"].cumsum()
+    return out
+
+
+def targeting_value(scores, k: int, *, uplift=None, cost_per_contact: float = 0.0):
+    """Expected incremental revenue of contacting the top-k vs every consenting customer vs no one.
+
+    Sums predicted uplift; ``net`` subtracts ``cost_per_contact`` per contacted customer.
+    """
+    import pandas as pd
+
+    frame = _scores_frame(scores, uplift)
+    allowed = frame[frame["_consent"]]
+    top = targeting_list(frame, k, min_uplift=None)
+    rows = [
+        ("top_k", len(top), float(top["predicted_uplift"].sum())),
+        ("everyone_consenting", len(allowed), float(allowed["predicted_uplift"].sum())),
+        ("no_one", 0, 0.0),
+    ]
+    out = pd.DataFrame(rows, columns=["strategy", "customers_contacted", "expected_incremental_revenue"])
+    out["contact_cost"] = out["customers_contacted"] * cost_per_contact
+    out["net_incremental_revenue"] = out["expected_incremental_revenue"] - out["contact_cost"]
+    return out
