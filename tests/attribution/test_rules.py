@@ -1,0 +1,52 @@
+"""Rule-based models against attributions computed by hand on a five-path set."""
+
+from fractions import Fraction as F
+
+import pytest
+
+from cmokit.attribution import all_rules, rule_attribution
+from cmokit.errors import ConfigError
+
+# conversions per channel, worked out by hand from the tiny_paths fixture:
+#   A > B > C (2 conv), B > A (1), A > direct (1), direct (1), C (0 conv, 4 nulls)
+HAND = {
+    "first_touch": {"A": F(3), "B": F(1), "C": F(0), "direct": F(1)},
+    "last_touch": {"A": F(1), "B": F(0), "C": F(2), "direct": F(2)},
+    "last_non_direct": {"A": F(2), "B": F(0), "C": F(2), "direct": F(1)},
+    "linear": {"A": F(5, 3), "B": F(7, 6), "C": F(2, 3), "direct": F(3, 2)},
+    # half-life of one touch: weights 1/4, 1/2, 1 normalised
+    "time_decay": {"A": F(9, 7), "B": F(19, 21), "C": F(8, 7), "direct": F(5, 3)},
+    # 40/20/40; two-touch paths split 1/2, 1/2
+    "position_based": {"A": F(9, 5), "B": F(9, 10), "C": F(4, 5), "direct": F(3, 2)},
+}
+
+
+@pytest.mark.parametrize("rule", sorted(HAND))
+def test_rule_matches_hand_computed_fractions(tiny_paths, rule):
+    got = rule_attribution(tiny_paths, rule, half_life_touches=1.0).set_index("channel")["conversions"]
+    for channel, expected in HAND[rule].items():
+        assert got[channel] == pytest.approx(float(expected), abs=1e-12), (rule, channel)
+    assert got.sum() == pytest.approx(5.0)
+
+
+def test_linear_value_matches_hand_computed_fractions(tiny_paths):
+    got = rule_attribution(tiny_paths, "linear").set_index("channel")["conversion_value"]
+    hand = {"A": F(77, 3), "B": F(65, 3), "C": F(20, 3), "direct": F(9)}
+    for channel, expected in hand.items():
+        assert got[channel] == pytest.approx(float(expected), abs=1e-9)
+
+
+def test_all_rules_stacks_every_rule_with_shares_summing_to_one(tiny_paths):
+    table = all_rules(tiny_paths, half_life_touches=1.0)
+    assert table.groupby("model")["share"].sum().round(12).eq(1.0).all()
+    assert table["model"].nunique() == 6
+
+
+def test_position_based_rejects_weights_over_one(tiny_paths):
+    with pytest.raises(ConfigError):
+        rule_attribution(tiny_paths, "position_based", first_weight=0.7, last_weight=0.4)
+
+
+def test_unknown_rule_is_a_config_error(tiny_paths):
+    with pytest.raises(ConfigError, match="unknown rule"):
+        rule_attribution(tiny_paths, "u_shaped")
