@@ -21,5 +21,8 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module = importlib.import_module(_LAZY[name])
+        # bind the functions over the submodule attribute (``migration`` the function, not the module)
+        globals().update({n: getattr(module, n) for n, m in _LAZY.items() if m == _LAZY[name]})
+        return globals()[name]
     raise AttributeError(f"module 'cmokit.retention' has no attribute {name!r}")
