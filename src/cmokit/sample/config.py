@@ -1,0 +1,116 @@
+"""The planted truth of the sample generator, as data.
+
+Every number the analysis routines are later checked against is set here (or
+derived from these settings by :mod:`cmokit.sample.generator`) and written to
+``truth.json``. See ``data/sample/README.md`` for what each raw file holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+START = dt.date(2023, 1, 2)  # a Monday: 156 whole ISO weeks
+WEEKS = 156
+END = START + dt.timedelta(days=7 * WEEKS - 1)  # 2025-12-28, a Sunday
+
+#: BG/NBD purchase process, time unit = weeks (Fader, Hardie & Lee 2005).
+BGNBD = {"r": 1.0, "alpha": 6.0, "a": 0.6, "b": 4.0}
+#: Gamma-Gamma spend per order, EUR (Fader, Hardie & Lee 2005, "RFM and CLV").
+GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "gamma": 30.0}
+
+#: Share of customers who ever order (the rest are registered prospects).
+CONVERSION_SHARE = 0.85
+#: Share of first orders caused by paid media (the rest by the organic baseline).
+MEDIA_SHARE = 0.55
+#: Share of customers who give marketing consent.
+CONSENT_SHARE = 0.85
+
+
+@dataclass(frozen=True)
+class Media:
+    """A paid channel: spend pattern, carry-over, saturation and planted ROI.
+
+    ``acquisition_share`` is the share of media-driven first orders it causes;
+    ``roi`` the planted incremental ROI (first-order revenue / spend);
+    ``decay`` the weekly geometric adstock rate; ``shape`` the Hill exponent;
+    ``saturation_ratio`` the half-saturation point relative to the channel's
+    mean adstocked spend.
+    """
+
+    channel: str
+    acquisition_share: float
+    roi: float
+    decay: float
+    shape: float
+    saturation_ratio: float
+    pattern: str
+    cpm: float
+    ctr: float
+    touch_type: str = "click"
+
+
+MEDIA: tuple[Media, ...] = (
+    Media("paid_search", 0.40, 2.6, 0.15, 1.3, 1.0, "always_on", 12.0, 0.045),
+    Media("paid_social", 0.27, 1.6, 0.40, 1.1, 0.9, "flighted", 7.0, 0.012),
+    Media("video", 0.15, 0.9, 0.65, 1.6, 1.1, "bursts", 20.0, 0.004, touch_type="impression"),
+    Media("affiliate", 0.18, 1.2, 0.10, 1.0, 1.2, "random_walk", 9.0, 0.020),
+    # display is planted as inert: it spends and shows ads, but causes nothing.
+    Media("display", 0.00, 0.0, 0.30, 1.0, 1.0, "steady", 3.0, 0.002, touch_type="impression"),
+)
+
+#: Share of *spend* on display (inert), relative to total media spend.
+DISPLAY_SPEND_SHARE = 0.12
+
+#: Organic baseline drivers of first orders (their touch is the causal one).
+ORGANIC_DRIVERS = {"organic_search": 0.40, "direct": 0.30, "email": 0.18, "referral": 0.12}
+
+#: Exposure mix of background (non-causal) touches in every journey.
+EXPOSURE = {
+    "display": 0.10,
+    "paid_social": 0.16,
+    "organic_search": 0.20,
+    "direct": 0.22,
+    "paid_search": 0.12,
+    "email": 0.08,
+    "video": 0.06,
+    "referral": 0.06,
+}
+#: Mean number of background touches in a journey (Poisson).
+BACKGROUND_TOUCHES = 1.2
+
+TOUCH_TYPE = {
+    "paid_search": "click", "paid_social": "click", "affiliate": "click", "display": "impression",
+    "video": "impression", "email": "open", "organic_search": "visit", "direct": "visit", "referral": "visit",
+}
+
+COUNTRIES = {"DE": 0.38, "FR": 0.15, "NL": 0.10, "GB": 0.10, "AT": 0.08, "BE": 0.07, "ES": 0.05, "IT": 0.05, None: 0.02}
+
+#: Planted behavioural segments: median splits of true purchase rate and basket size.
+SEGMENTS = ("frequent_big_baskets", "frequent_small_baskets", "occasional_big_baskets", "occasional_small_baskets")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    experiment_id: str = "EXP-REACT-2025"
+    campaign_id: str = "EM-REACT-2025"
+    starts_on: dt.date = dt.date(2025, 6, 2)
+    ends_on: dt.date = dt.date(2025, 6, 29)
+    eligible_before: dt.date = dt.date(2025, 5, 1)
+    primary_metric: str = "conversion"
+    cost_per_treated: float = 0.40
+    #: variant -> probability of an extra (incremental) order in the window, by planted segment
+    effects: dict = field(default_factory=lambda: {
+        "email_10": {"occasional_big_baskets": 0.20, "occasional_small_baskets": 0.08,
+                     "frequent_big_baskets": 0.04, "frequent_small_baskets": 0.02},
+        "email_20": {"occasional_big_baskets": 0.30, "occasional_small_baskets": 0.12,
+                     "frequent_big_baskets": 0.06, "frequent_small_baskets": 0.03},
+    })
+
+
+EXPERIMENT = Experiment()
+
+#: Days before the first order over which a journey's touches fall.
+JOURNEY_DAYS = 21
+#: Days of look-back the shop's own last-click attribution uses.
+SHOP_ATTRIBUTION_DAYS = 7

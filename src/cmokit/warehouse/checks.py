@@ -1,0 +1,136 @@
+"""Contract checks on a published warehouse (or frames shaped like it).
+
+Every check comes from the contract (:mod:`cmokit.warehouse.contract`):
+tables and columns present, keys unique and not null, required columns not
+null, accepted values, lower bounds, invariants and foreign keys. The result is
+a tidy table -- one row per check -- with the number of failing rows and an
+example; :func:`check` raises :class:`~cmokit.errors.ContractError` only when
+asked to and an error-severity check fails.
+
+>>> import pandas as pd, cmokit
+>>> campaigns = pd.DataFrame({"campaign_id": ["a", "a"], "campaign_name": ["A", "A2"],
+...     "channel": ["email", "carrier_pigeon"], "starts_on": pd.to_datetime(["2024-01-01"] * 2),
+...     "ends_on": pd.to_datetime(["2024-02-01"] * 2), "budget": [10.0, None]})
+>>> res = check(cmokit.connect({"campaigns": campaigns}), tables=["campaigns"])
+>>> res[res.failing_rows > 0][["check", "column", "failing_rows"]].to_string(index=False)
+'       check      column  failing_rows\\n  key_unique campaign_id             2\\naccepted_values     channel             1'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cmokit.errors import ConfigError, ContractError
+from cmokit.warehouse.contract import CONTRACT, TableSpec
+
+COLUMNS = ["table", "check", "column", "severity", "failing_rows", "example", "description"]
+
+
+def _q(name: str) -> str:
+    """Quote an identifier from the contract (never a user value)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _example(con, table: str, where: str, params: dict, key: tuple[str, ...], column: str | None) -> str | None:
+    cols = list(dict.fromkeys([*key, *([column] if column else [])]))
+    sel = ", ".join(_q(c) for c in cols)
+    row = con.execute(f"SELECT {sel} FROM {_q(table)} WHERE {where} LIMIT 1", params).fetchone()
+    if row is None:
+        return None
+    return ", ".join(f"{c}={v!s}" for c, v in zip(cols, row))
+
+
+def _table_checks(con, spec: TableSpec, present: set[str], now: dt.datetime) -> list[dict]:
+    rows: list[dict] = []
+    t = spec.name
+
+    def add(check, column, severity, where, description, params=None, count_sql=None):
+        params = params or {}
+        if count_sql is None:
+            count_sql = f"SELECT count(*) FROM {_q(t)} WHERE {where}"
+        n = con.execute(count_sql, params).fetchone()[0]
+        ex = _example(con, t, where, params, spec.key, column) if n else None
+        rows.append(dict(table=t, check=check, column=column, severity=severity, failing_rows=int(n),
+                         example=ex, description=description))
+
+    cols = {r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE {_q(t)})").fetchall()}
+    missing = [c for c in spec.column_names if c not in cols]
+    rows.append(dict(table=t, check="columns_present", column=", ".join(missing) or None, severity="error",
+                     failing_rows=len(missing), example=None,
+                     description=f"{t} has every contract column"))
+    if missing:
+        return rows
+    key = ", ".join(_q(k) for k in spec.key)
+    key_null = " OR ".join(f"{_q(k)} IS NULL" for k in spec.key)
+    add("key_not_null", ", ".join(spec.key), "error", key_null, f"{t} key ({', '.join(spec.key)}) is never null")
+    dup_where = f"({key}) IN (SELECT ({key}) FROM {_q(t)} GROUP BY {key} HAVING count(*) > 1)"
+    add("key_unique", ", ".join(spec.key), "error", dup_where, f"{t} has {spec.grain}: the key is unique")
+    for col in spec.columns:
+        c = _q(col.name)
+        if not col.nullable and col.name not in spec.key:
+            add("not_null", col.name, "error", f"{c} IS NULL", f"{col.name} is required")
+        if col.accepted is not None:
+            add("accepted_values", col.name, "error", f"{c} IS NOT NULL AND {c} NOT IN (SELECT unnest($accepted))",
+                f"{col.name} is one of {', '.join(col.accepted)}", {"accepted": list(col.accepted)})
+        if col.minimum is not None:
+            add("minimum", col.name, "error", f"{c} < $minimum", f"{col.name} >= {col.minimum:g}",
+                {"minimum": col.minimum})
+    for inv in spec.invariants:
+        params = {"now": now} if "$now" in inv.sql else {}
+        add(inv.name, inv.column, inv.severity, f"NOT ({inv.sql})", inv.description, params)
+    for fk in spec.foreign_keys:
+        if fk.table not in present:
+            continue
+        where = (f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN "
+                 f"(SELECT {_q(fk.target)} FROM {_q(fk.table)} WHERE {_q(fk.target)} IS NOT NULL)")
+        add("foreign_key", fk.column, "error", where, f"{fk.column} exists in {fk.table}.{fk.target}")
+    return rows
+
+
+def run_checks(con, tables=None, now: dt.datetime | None = None, required=("customers", "orders")):
+    """Contract checks over a DuckDB connection; returns the tidy result (pandas)."""
+    import pandas as pd
+
+    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    names = list(tables) if tables is not None else list(CONTRACT)
+    rows: list[dict] = []
+    for name in names:
+        spec = CONTRACT[name]
+        if name not in present:
+            sev = "error" if (tables is None and name in required) or tables is not None else "warning"
+            rows.append(dict(table=name, check="table_present", column=None, severity=sev, failing_rows=1,
+                             example=None, description=f"{name} is in the warehouse"))
+            continue
+        rows.extend(_table_checks(con, spec, present, now))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def check(source, tables=None, now: dt.datetime | None = None, raise_on_error: bool = False):
+    """Run every contract check; returns a DataFrame (table, check, column,
+    severity, failing_rows, example, description), one row per check.
+
+    ``raise_on_error=True`` raises :class:`ContractError` (carrying the
+    failures) when an error-severity check fails.
+    """
+    from cmokit.warehouse.connect import connect
+
+    wh = connect(source)
+    con = getattr(wh, "_con", None)
+    if con is None:
+        raise ConfigError("contract checks run on DuckDB warehouses; export Spark tables with cmokit first")
+    result = run_checks(con, tables=tables, now=now)
+    if raise_on_error:
+        bad = result[(result.severity == "error") & (result.failing_rows > 0)]
+        if len(bad):
+            first = bad.iloc[0]
+            raise ContractError(
+                f"{len(bad)} contract check(s) failed; first: {first.table}.{first.column} {first.check} "
+                f"({first.failing_rows} rows, e.g. {first.example}). Fix the source export and rebuild.",
+                table=first.table, failures=bad.reset_index(drop=True))
+    return result
+
+
+def failures(result):
+    """Only the failing rows of a :func:`check` result."""
+    return result[result.failing_rows > 0].reset_index(drop=True)
