@@ -110,7 +110,7 @@ def purchase_summary(source, as_of="2025-12-31", *, time_unit: str = "weeks", me
     >>> import pandas as pd
     >>> from cmokit.clv import purchase_summary
     >>> orders = pd.DataFrame({"order_id": ["1", "2", "3", "4"], "customer_id": ["a", "a", "a", "b"],
-    ...     "ordered_at": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 17:00", "2024-01-15", "2024-01-08"]),
+    ...     "ordered_at": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 17:00", "2024-01-15 10:00", "2024-01-08 12:00"]),
     ...     "revenue": [10.0, 5.0, 20.0, 7.0]})
     >>> purchase_summary(orders, "2024-01-29", time_unit="weeks")
       customer_id  frequency  recency    T  monetary_value

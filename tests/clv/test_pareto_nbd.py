@@ -1,0 +1,55 @@
+"""Pareto/NBD against Fader & Hardie's CDNOW estimates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cmokit.clv import ParetoNBD
+
+# Fader & Hardie (2005), "A note on deriving the Pareto/NBD model and related expressions" /
+# "Implementing the Pareto/NBD model": CDNOW 1/10 sample, weeks
+PUBLISHED = {"r": 0.5533, "alpha": 10.5776, "s": 0.6061, "beta": 11.6689}
+PUBLISHED_LL = -9594.98
+
+
+@pytest.fixture(scope="module")
+def cdnow_pnbd(cdnow_published_summary):
+    return ParetoNBD().fit(cdnow_published_summary)
+
+
+def test_cdnow_parameters_match_fader_hardie(cdnow_pnbd):
+    # beta sits on a flat ridge with s: our optimum differs from the note's in the 4th decimal
+    # (11.668 vs 11.669) with a log-likelihood higher by 1.4e-5, so tolerance 2e-4 relative.
+    for name, value in PUBLISHED.items():
+        assert cdnow_pnbd.params_[name] == pytest.approx(value, rel=2e-4), name
+    assert cdnow_pnbd.log_likelihood_ == pytest.approx(PUBLISHED_LL, abs=0.01)
+
+
+def test_our_optimum_is_at_least_as_likely_as_the_published_one(cdnow_pnbd, cdnow_published_summary):
+    s = cdnow_published_summary
+    x, tx, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    at_published = cdnow_pnbd._row_log_likelihood(np.array(list(PUBLISHED.values())), x, tx, T).sum()
+    assert cdnow_pnbd.log_likelihood_ >= at_published - 1e-9
+
+
+def test_expectations_are_finite_for_s_below_one(cdnow_pnbd, cdnow_published_summary):
+    assert cdnow_pnbd.params_["s"] < 1
+    pred = cdnow_pnbd.predict(cdnow_published_summary, horizon_days=39 * 7)
+    assert np.isfinite(pred["expected_purchases"]).all()
+    assert pred["p_alive"].between(0, 1).all()
+    # E[X(t)] grows with t and the conditional expectations average close to it for this cohort
+    curve = cdnow_pnbd.expected_purchases(np.array([7.0, 70.0, 700.0]))
+    assert np.all(np.diff(curve) > 0)
+
+
+def test_pareto_and_bgnbd_agree_on_cdnow_holdout_totals(cdnow_calibration_holdout):
+    from cmokit.clv import BetaGeo
+
+    ch = cdnow_calibration_holdout
+    days = 39 * 7
+    pnbd = ParetoNBD().fit(ch).predict(ch, horizon_days=days)["expected_purchases"].sum()
+    bg = BetaGeo().fit(ch).predict(ch, horizon_days=days)["expected_purchases"].sum()
+    actual = ch["frequency_holdout"].sum()
+    assert abs(pnbd - bg) / actual < 0.03
+    assert abs(bg - actual) / actual < 0.15
