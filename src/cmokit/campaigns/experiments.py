@@ -70,7 +70,7 @@ def outcomes_expr(wh, experiment_id=None, *, pre_period_days: int = 180):
         a = a.filter(a.experiment_id.isin(ids))
     a = a.join(e, "experiment_id").select("experiment_id", "customer_id", "variant", "starts_on", "ends_on")
     o = wh.table("orders").select("customer_id", "ordered_at", "revenue")
-    j = a.join(o, "customer_id").drop("customer_id_right")
+    j = a.join(o, "customer_id")
     day = j.ordered_at.cast("date")
     pre_start = j.starts_on.cast("date") - ibis.interval(days=int(pre_period_days))
     in_window = (day >= j.starts_on) & (day <= j.ends_on)

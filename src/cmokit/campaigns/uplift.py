@@ -98,7 +98,7 @@ def uplift_features(source, experiment_id: str, *, variant: str | None = None, l
     if variant is not None:
         out = out.filter(out.variant.isin([CONTROL, variant]))
     feats = customer_features_expr(wh, start, lookback_days=lookback_days)
-    j = out.join(feats, "customer_id").drop("customer_id_right")
+    j = out.join(feats, "customer_id")
     j = j.mutate(treatment=(j.variant != CONTROL).cast("int64")).order_by("customer_id")
     return res.execute(j)
 
