@@ -76,3 +76,38 @@ def simulate_bgnbd(n: int, r: float, alpha: float, a: float, b: float, T_max: fl
 def bgnbd_simulator():
     """The continuous-time BG/NBD simulator (a function), for planted-truth tests."""
     return simulate_bgnbd
+
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
+SAMPLE_END = "2025-12-28"  # truth.json "end": last day of the generated period
+
+
+@pytest.fixture(scope="session")
+def clv_sample_warehouse(request, tmp_path_factory):
+    """The lead's session ``warehouse_path`` when it exists, else the sample built once into tmp."""
+    try:
+        return request.getfixturevalue("warehouse_path")
+    except pytest.FixtureLookupError:
+        from cmokit.warehouse import build
+
+        out = tmp_path_factory.mktemp("clv_warehouse") / "sample.duckdb"
+        build(SAMPLE_DIR, out, dev_key=True)
+        return out
+
+
+@pytest.fixture(scope="session")
+def sample_bgnbd_orders(clv_sample_warehouse) -> pd.DataFrame:
+    """Sample orders without the experiment's extra orders, which the generator adds outside BG/NBD."""
+    import cmokit
+
+    extra = set(pd.read_csv(SAMPLE_DIR / "truth" / "experiment_orders.csv")["order_number"])
+    with cmokit.connect(clv_sample_warehouse) as wh:
+        orders = wh.execute(wh.orders)
+    return orders[~orders["order_id"].isin(extra)].reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def sample_truth() -> dict:
+    import json
+
+    return json.loads((SAMPLE_DIR / "truth.json").read_text())

@@ -40,3 +40,13 @@ def test_non_positive_repeat_spend_is_refused(cdnow_summary):
     bad.loc[bad["frequency"] > 0, "monetary_value"] = 0.0
     with pytest.raises(ConfigError, match="monetary_value"):
         GammaGamma().fit(bad)
+
+
+def test_sample_planted_spend_parameters_within_ci(sample_bgnbd_orders, sample_truth):
+    from cmokit.clv import purchase_summary
+
+    summary = purchase_summary(sample_bgnbd_orders, "2025-12-28", merge_same_day=False)
+    table = GammaGamma().fit(summary).summary_.set_index("parameter")
+    for name in ("p", "q", "gamma"):
+        value = sample_truth["gamma_gamma"][name]
+        assert table.loc[name, "lower"] <= value <= table.loc[name, "upper"], (name, table.loc[name].to_dict())

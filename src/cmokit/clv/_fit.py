@@ -51,8 +51,9 @@ def check_summary(frequency, recency, T) -> None:
     """Validate a purchase summary (non-negative, recency <= T, zero recency when no repeats)."""
     if len(frequency) == 0:
         raise ConfigError("the purchase summary is empty: no customers purchased before the cut-off")
-    if np.any(frequency < 0) or np.any(recency < 0) or np.any(T <= 0):
-        raise ConfigError("frequency and recency must be >= 0 and T > 0")
+    if np.any(frequency < 0) or np.any(recency < 0) or np.any(T < 0):
+        # T = 0 (first purchase at the end of observation) is valid: the likelihood is 1
+        raise ConfigError("frequency, recency and T must be >= 0")
     if np.any(recency > T + 1e-9):
         raise ConfigError("recency exceeds T for some customers: was the summary built with the same as_of?")
     if np.any((frequency == 0) & (recency > 0)):
