@@ -34,7 +34,7 @@ STYLE = """
 body { margin:0; background:var(--bg); color:var(--ink);
        font:15px/1.55 Inter, "Segoe UI", Helvetica, Arial, sans-serif; }
 header.top { background:var(--accent); color:white; padding:22px 40px 18px; }
-header.top h1 { margin:0 0 4px; font-size:26px; font-weight:600; }
+header.top h1 { margin:0 0 4px; font-size:26px; font-weight:600; color:white; }
 header.top .sub { opacity:.85; font-size:13px; }
 .badge { display:inline-block; padding:1px 9px; border-radius:10px; font-size:12px; font-weight:600;
          background:#e8f5ee; color:var(--ok); margin-left:8px; }
@@ -54,7 +54,7 @@ table.kv.tables { margin-top:8px; }
 .muted { color:var(--muted); }
 .jp-Cell, .cell { margin:0 0 14px; }
 .jp-InputPrompt, .jp-OutputPrompt, .prompt { display:none; }
-.jp-RenderedMarkdown h1:first-child { display:none; }
+.anchor-link { display:none; }
 .jp-RenderedMarkdown, .text_cell_render { max-width:860px; }
 h1, h2, h3 { color:var(--ink); } h2 { margin-top:30px; border-bottom:1px solid var(--line); padding-bottom:4px; }
 table.dataframe { border-collapse:collapse; font-size:13px; margin:6px 0 12px; background:white; }
@@ -86,8 +86,9 @@ def _script_json(obj) -> str:
 def _figure_html(spec: dict[str, Any]) -> str:
     div = f"cmokit-fig-{uuid.uuid4().hex[:12]}"
     config = {"responsive": True, "displaylogo": False, **(spec.get("config") or {})}
+    height = int((spec.get("layout") or {}).get("height") or 460)
     return (
-        f'<div class="plotly-figure"><div id="{div}" class="plotly-graph-div" style="height:460px;width:100%"></div></div>'
+        f'<div class="plotly-figure"><div id="{div}" class="plotly-graph-div" style="height:{height}px;width:100%"></div></div>'
         f'<script type="text/javascript">Plotly.newPlot("{div}", {_script_json(spec.get("data", []))}, '
         f'{_script_json(spec.get("layout", {}))}, {_script_json(config)});</script>'
     )
@@ -107,8 +108,12 @@ def inline_figures(nb) -> int:
     return count
 
 
-def _drop_papermill_error_cells(nb) -> None:
+def _tidy(nb) -> None:
+    """Drop papermill's error banner cells and the notebook's own title (the page header shows it)."""
     nb.cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    if first is not None and first.source.startswith("# "):
+        first.source = first.source.split("\n", 1)[1] if "\n" in first.source else ""
 
 
 def render_cells(nb, show_code: bool = False) -> tuple[str, int]:
@@ -118,7 +123,7 @@ def render_cells(nb, show_code: bool = False) -> tuple[str, int]:
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
-    _drop_papermill_error_cells(nb)
+    _tidy(nb)
     figures = inline_figures(nb)
     exporter = HTMLExporter(template_name="basic")
     exporter.exclude_input = not show_code

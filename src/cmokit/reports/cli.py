@@ -1,0 +1,113 @@
+"""``cmokit report list | run | run-all``: the command-line face of :mod:`cmokit.reports`.
+
+:func:`add_parser` registers the ``report`` command on the main ``cmokit``
+parser; each sub-command sets ``func`` (``args.func(args)`` returns the exit
+status: 0 ok, 1 a report failed, 2 bad input refused before any kernel ran).
+``python -m cmokit.reports.cli ...`` runs it on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cmokit.errors import CmokitError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notebooks", default=None, help="folder of report notebooks (default ./notebooks or $CMOKIT_NOTEBOOKS)")
+    p.add_argument("--warehouse", default=None, help="warehouse file (default $CMOKIT_WAREHOUSE)")
+    p.add_argument("--out", default="reports", help="reports folder (default ./reports)")
+    p.add_argument("--show-code", action="store_true", help="show code cells in the HTML")
+    p.add_argument("--seed", type=int, default=None, help="random seed for notebooks with a `seed` parameter")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``report`` (with ``list``, ``run``, ``run-all``) to a ``cmokit`` sub-parser set."""
+    report = subparsers.add_parser("report", help="list and run parameterised report notebooks")
+    sub = report.add_subparsers(dest="report_command", required=True)
+
+    ls = sub.add_parser("list", help="reports and their parameters")
+    ls.add_argument("--notebooks", default=None)
+    ls.set_defaults(func=cmd_list)
+
+    run = sub.add_parser("run", help="run one report into reports/<name>/<run-key>/report.html")
+    run.add_argument("name", help="report name, e.g. 00_data_health")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+                     help="set a parameter (repeatable); checked against the parameters cell before running")
+    run.add_argument("--cell-timeout-s", type=float, default=None, help="longest a single cell may run")
+    _common(run)
+    run.set_defaults(func=cmd_run)
+
+    every = sub.add_parser("run-all", help="run every report of a manifest in parallel; writes reports/index.html")
+    every.add_argument("--manifest", default=None, help="manifest (default ./reports.yml, else every notebook)")
+    every.add_argument("--jobs", "-j", type=int, default=2, help="reports running at once (default 2)")
+    every.add_argument("--timeout-s", type=float, default=None, help="whole-report limit, overrides the manifest")
+    _common(every)
+    every.set_defaults(func=cmd_run_all)
+    return report
+
+
+def _fail(exc: Exception) -> int:
+    print(f"cmokit: {exc}", file=sys.stderr)
+    return 2
+
+
+def cmd_list(args) -> int:
+    from cmokit.reports.notebooks import list_reports
+
+    try:
+        reports = list_reports(args.notebooks)
+    except CmokitError as exc:
+        return _fail(exc)
+    for r in reports:
+        print(f"{r.name}  {r.title}")
+        for p in r.parameters:
+            print(f"    {p.name}: {p.type} = {p.default!r}" + (f"  # {p.help}" if p.help else ""))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from cmokit.reports.execute import run
+
+    try:
+        result = run(args.name, dict(args.parameter), warehouse=args.warehouse, out_dir=args.out,
+                     notebooks=args.notebooks, show_code=args.show_code, seed=args.seed,
+                     cell_timeout_s=args.cell_timeout_s)
+    except CmokitError as exc:
+        return _fail(exc)
+    if not result.ok:
+        err = result.error or {}
+        print(f"cmokit: {result.report} {result.status}: {err.get('ename')}: {err.get('evalue')}", file=sys.stderr)
+    print(result.html)
+    return 0 if result.ok else 1
+
+
+def cmd_run_all(args) -> int:
+    from cmokit.reports.batch import run_all
+
+    try:
+        batch = run_all(args.manifest, jobs=args.jobs, timeout_s=args.timeout_s, warehouse=args.warehouse,
+                        out_dir=args.out, notebooks=args.notebooks, show_code=args.show_code, seed=args.seed)
+    except CmokitError as exc:
+        return _fail(exc)
+    for r in batch.results:
+        err = r.error or {}
+        detail = f"  {err.get('ename')}: {str(err.get('evalue', ''))[:120]}" if not r.ok else ""
+        print(f"{r.status:8} {r.duration_s:7.1f} s  {r.report}{detail}")
+    print(f"{len(batch.results) - len(batch.failed)}/{len(batch.results)} reports ok; index: {batch.index}")
+    return 0 if batch.ok else 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="cmokit")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["add_parser", "main"]
