@@ -91,3 +91,9 @@ def test_external_format_is_read_and_repeated_paths_are_summed():
     enc = encode(got)
     assert enc.channels == ["A", "B", "C"] and enc.codes.tolist() == [0, 1, 2]
     assert enc.position.tolist() == [0, 1, 0] and enc.length.tolist() == [2, 1]
+
+
+def test_first_orders_only_keeps_acquisition_journeys(frames):
+    got = build_journeys(frames, first_orders_only=True)
+    assert got["path"].tolist() == ["display > display > email", "display > email"]
+    assert got["conversions"].tolist() == [0, 1] and got["nulls"].tolist() == [1, 0]

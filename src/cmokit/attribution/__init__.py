@@ -12,7 +12,7 @@ scipy loads only when a Markov model is fitted; plots live in
 :mod:`cmokit.plots.attribution`.
 """
 
-from cmokit.attribution.compare import DEFAULT_MODELS, MODELS, compare, spend_by_channel, wide
+from cmokit.attribution.compare import DEFAULT_MODELS, MODELS, compare, reach, run_model, spend_by_channel, wide
 from cmokit.attribution.journeys import build_journeys, from_paths
 from cmokit.attribution.markov import MarkovAttribution, markov_attribution
 from cmokit.attribution.rules import RULES, all_rules, rule_attribution
@@ -21,5 +21,5 @@ from cmokit.attribution.shapley import ShapleyAttribution, shapley_attribution
 __all__ = [
     "build_journeys", "from_paths", "RULES", "rule_attribution", "all_rules",
     "MarkovAttribution", "markov_attribution", "ShapleyAttribution", "shapley_attribution",
-    "MODELS", "DEFAULT_MODELS", "compare", "wide", "spend_by_channel",
+    "MODELS", "DEFAULT_MODELS", "compare", "wide", "reach", "run_model", "spend_by_channel",
 ]

@@ -42,6 +42,22 @@ def spend_by_channel(source, *, start: str | None = None, end: str = "2025-12-31
     return out.reset_index(drop=True)
 
 
+def reach(journeys) -> pd.DataFrame:
+    """Journeys (converting or not) whose path contains each channel: ``channel``, ``journeys_reached``.
+
+    Dividing a model's credit by it gives credit per reached journey, which
+    compares channels of very different volume.
+    """
+    from cmokit.attribution.journeys import encode
+
+    enc = encode(journeys)
+    present = np.unique(enc.path_index * len(enc.channels) + enc.codes)
+    paths, codes = np.divmod(present, len(enc.channels))
+    flow = enc.conversions + enc.nulls
+    reached = np.bincount(codes, flow[paths], minlength=len(enc.channels))
+    return pd.DataFrame({"channel": enc.channels, "journeys_reached": reached})
+
+
 def run_model(journeys, model: str, **settings) -> pd.DataFrame:
     """Run one named model (see :data:`MODELS`) and return its channel table."""
     from cmokit.attribution.rules import RULES, rule_attribution
@@ -82,7 +98,8 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
     -------
     pandas.DataFrame
         ``channel``, ``model``, ``conversions``, ``conversion_value``, ``share``,
-        ``spend``, ``spend_share``, ``roas``; sorted by model (in ``models``
+        ``journeys_reached``, ``conversions_per_journey`` (credit per reached
+        journey), ``spend``, ``spend_share``, ``roas``; sorted by model (in ``models``
         order) then channel.
 
     Examples
@@ -100,6 +117,8 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
     if not models:
         raise ConfigError("compare needs at least one model")
     table = pd.concat([run_model(journeys, m, **settings) for m in models], ignore_index=True)
+    table = table.merge(reach(journeys), on="channel", how="left")
+    table["conversions_per_journey"] = table["conversions"] / table["journeys_reached"]
     if source is not None:
         spend = spend_by_channel(source, start=start, end=end)
         table = table.merge(spend, on="channel", how="left")
@@ -126,4 +145,4 @@ def wide(comparison: pd.DataFrame, value: str = "share") -> pd.DataFrame:
     return out.reset_index()
 
 
-__all__ = ["MODELS", "DEFAULT_MODELS", "spend_by_channel", "run_model", "compare", "wide"]
+__all__ = ["MODELS", "DEFAULT_MODELS", "spend_by_channel", "reach", "run_model", "compare", "wide"]

@@ -39,7 +39,8 @@ PATH_COLUMNS = ("path", "conversions", "conversion_value", "nulls")
 
 
 def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
-                   lookback_days: int = 30, session_gap_minutes: float = 30.0):
+                   lookback_days: int = 30, session_gap_minutes: float = 30.0,
+                   first_orders_only: bool = False):
     """Build journeys from ``touchpoints`` and ``orders``, aggregated to paths.
 
     Parameters
@@ -55,6 +56,10 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     session_gap_minutes
         Consecutive touches on the same channel closer than this collapse
         into one. ``0`` keeps every touch.
+    first_orders_only
+        Count only each customer's first order as a conversion (acquisition
+        attribution); non-converting journeys then come from customers who
+        have not ordered by ``end``.
 
     Returns
     -------
@@ -96,6 +101,8 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     by_customer = ibis.window(group_by=od.customer_id, order_by=[od.ordered_at, od.order_id])
     od = od.mutate(prev_ordered_at=od.ordered_at.lag().over(by_customer))
     conv = od if start is None else od.filter(od.ordered_at >= as_timestamp(start))
+    if first_orders_only:
+        conv = conv.filter(conv.prev_ordered_at.isnull())
     tp = tp.filter(tp.touched_at < end_ts).select("touchpoint_id", "customer_id", "touched_at", "channel")
 
     o = conv.select(o_customer="customer_id", journey_id="order_id", ordered_at="ordered_at",
@@ -110,7 +117,10 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
 
     last_order = od.group_by(l_customer=od.customer_id).aggregate(last_ordered_at=od.ordered_at.max())
     tail = tp.left_join(last_order, tp.customer_id == last_order.l_customer)
-    tail = tail.filter(tail.last_ordered_at.isnull() | (tail.touched_at > tail.last_ordered_at))
+    open_after_order = tail.last_ordered_at.isnull()
+    if not first_orders_only:
+        open_after_order = open_after_order | (tail.touched_at > tail.last_ordered_at)
+    tail = tail.filter(open_after_order)
     tail = tail.mutate(anchor=tail.touched_at.max().over(group_by=tail.customer_id))
     tail = tail.filter(tail.touched_at >= tail.anchor - lookback)
     if start is not None:
@@ -147,7 +157,7 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     untouched = conv.anti_join(journeys_ids, conv.order_id == journeys_ids.journey_id).count()
     out.attrs = {
         "start": start, "end": end, "lookback_days": int(lookback_days),
-        "session_gap_minutes": float(session_gap_minutes),
+        "session_gap_minutes": float(session_gap_minutes), "first_orders_only": bool(first_orders_only),
         "orders_without_touches": int(res.warehouse.execute(untouched)),
     }
     return res.finish(out) if res.kind == "polars" else out
