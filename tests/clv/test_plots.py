@@ -37,5 +37,9 @@ def test_alive_matrix_heatmap_and_clv_figures(cdnow_calibration_holdout, fitted)
     values = clv.customer_lifetime_value(cdnow_calibration_holdout, *fitted, horizon_days=365,
                                          annual_discount_rate=0.1, margin=0.3)
     assert len(clv_plots.clv_distribution(values).data[0].x) == len(values)
-    bars = clv_plots.clv_by_group(values.assign(bucket=np.where(values["p_alive"] > 0.5, "alive", "dormant")), "bucket")
-    assert set(bars.data[0].x) == {"alive", "dormant"}
+    import pandas as pd
+
+    table = pd.DataFrame({"bucket": ["alive", "dormant"], "customers": [2, 1], "clv_mean": [3.0, 1.0],
+                          "clv_total": [6.0, 1.0], "clv_share": [6 / 7, 1 / 7]})
+    bars = clv_plots.clv_by_group(table, "bucket")
+    assert list(bars.data[0].x) == ["alive", "dormant"] and list(bars.data[0].y) == [3.0, 1.0]

@@ -79,3 +79,20 @@ def test_invalid_clv_settings_are_refused(cdnow_calibration_holdout, models):
         customer_lifetime_value(cdnow_calibration_holdout, *models, horizon_days=365, annual_discount_rate=0.1, margin=30)
     with pytest.raises(ConfigError):
         customer_lifetime_value(cdnow_calibration_holdout, *models, horizon_days=0, annual_discount_rate=0.1)
+
+
+def test_clv_by_channel_and_segment_adds_up_on_the_sample(clv_sample_warehouse):
+    import cmokit
+    from cmokit.clv import clv_by, purchase_summary
+
+    with cmokit.connect(clv_sample_warehouse) as wh:
+        summary = purchase_summary(wh, "2025-12-28", merge_same_day=False)
+        values = customer_lifetime_value(summary, BetaGeo().fit(summary), GammaGamma().fit(summary),
+                                         horizon_days=365, annual_discount_rate=0.1, margin=0.3)
+        for by in ("acquisition_channel", "segment"):
+            table = clv_by(values, wh, by, as_of="2025-12-28")
+            assert table["customers"].sum() == len(values)
+            assert table["clv_total"].sum() == pytest.approx(values["clv"].sum())
+            assert table["clv_share"].sum() == pytest.approx(1.0)
+        with pytest.raises(ConfigError):
+            clv_by(values, wh, "email")

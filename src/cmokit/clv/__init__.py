@@ -15,6 +15,7 @@ _NAMES = {
     "purchase_summary": "summary",
     "calibration_holdout": "summary",
     "summary_expr": "summary",
+    "calibration_end": "summary",
     "BetaGeo": "bgnbd",
     "fit_bgnbd": "bgnbd",
     "ParetoNBD": "pareto_nbd",
@@ -28,6 +29,7 @@ _NAMES = {
     "holdout_by_frequency": "value",
     "cumulative_transactions": "value",
     "alive_matrix": "value",
+    "clv_by": "value",
 }
 
 __all__ = sorted(_NAMES)

@@ -165,6 +165,15 @@ def calibration_holdout(source, calibration_end, holdout_end, *, time_unit: str 
     return _finish(resolved, expr, time_unit)
 
 
+def calibration_end(as_of, holdout_days: int) -> str:
+    """The calibration end date ``holdout_days`` before ``as_of`` (ISO string).
+
+    >>> calibration_end("2025-12-31", 182)
+    '2025-07-02'
+    """
+    return (pd.Timestamp(as_of).normalize() - pd.Timedelta(days=int(holdout_days))).date().isoformat()
+
+
 def _finish(resolved, expr, time_unit: str):
     frame = resolved.execute(expr)
     if hasattr(frame, "attrs"):

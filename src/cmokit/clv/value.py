@@ -233,3 +233,37 @@ def alive_matrix(transactions_model, T: float, max_frequency: int | None = None,
         alive = transactions_model._p_alive(params, f, r, Ts)
         expected = transactions_model._conditional_expectation(params, float(T), f, r, Ts)
     return pd.DataFrame({"frequency": f.astype(int), "recency": r, "p_alive": alive, "expected_purchases": expected})
+
+
+def clv_by(values, source, by: str = "acquisition_channel", *, as_of=None):
+    """CLV summed and averaged by a customer attribute.
+
+    ``values`` is :func:`customer_lifetime_value` output; ``by`` is a column of
+    the contract ``customers`` table (e.g. ``acquisition_channel``, ``country``)
+    or ``"segment"`` for the RFM segment of :func:`cmokit.segments.rfm` as of
+    ``as_of``. Customers without the attribute fall in ``"unknown"``.
+    Returns a pandas frame: ``by``, customers, clv_mean, clv_total, clv_share,
+    sorted by clv_total descending.
+    """
+    import pandas as pd
+
+    from cmokit.warehouse.connect import connect
+    from cmokit.warehouse.contract import CONTRACT
+
+    wh = connect(source)
+    if by == "segment":
+        from cmokit.segments import rfm
+
+        attributes = rfm(wh, as_of or "2025-12-31")[["customer_id", "segment"]]
+    elif by in {c.name for c in CONTRACT["customers"].columns}:
+        customers = wh.customers
+        attributes = wh.execute(customers.select("customer_id", by), output="pandas")
+    else:
+        raise ConfigError(f"clv_by: {by!r} is neither 'segment' nor a column of the customers table")
+    frame = values.to_pandas() if hasattr(values, "to_pandas") else values
+    merged = frame[["customer_id", "clv"]].merge(attributes, on="customer_id", how="left")
+    merged[by] = merged[by].astype("string").fillna("unknown")
+    table = merged.groupby(by, as_index=False).agg(customers=("clv", "size"), clv_mean=("clv", "mean"),
+                                                   clv_total=("clv", "sum"))
+    table["clv_share"] = table["clv_total"] / table["clv_total"].sum()
+    return table.sort_values("clv_total", ascending=False, ignore_index=True)

@@ -64,14 +64,13 @@ def clv_distribution(values, column: str = "clv"):
     return apply(fig, "Distribution of customer lifetime value", x=column, y="customers")
 
 
-def clv_by_group(table, group: str, column: str = "clv"):
-    """Bar chart of mean and total CLV by ``group`` (a table with ``group`` and ``column``)."""
+def clv_by_group(table, group: str):
+    """Bar chart of mean CLV by ``group``; ``table`` is :func:`cmokit.clv.clv_by` output."""
     import plotly.graph_objects as go
 
-    summary = table.groupby(group, dropna=False)[column].agg(["mean", "sum", "size"]).reset_index()
-    summary[group] = summary[group].astype("string").fillna("unknown")
-    summary = summary.sort_values("mean", ascending=False)
-    fig = go.Figure(go.Bar(x=summary[group], y=summary["mean"], customdata=summary[["sum", "size"]].to_numpy(),
+    ordered = table.sort_values("clv_mean", ascending=False)
+    fig = go.Figure(go.Bar(x=ordered[group], y=ordered["clv_mean"],
+                           customdata=ordered[["clv_total", "customers"]].to_numpy(),
                            hovertemplate="%{x}<br>mean %{y:,.2f}<br>total %{customdata[0]:,.0f}"
                                          "<br>customers %{customdata[1]}<extra></extra>"))
-    return apply(fig, f"Mean customer lifetime value by {group.replace('_', ' ')}", x=group, y=column)
+    return apply(fig, f"Mean customer lifetime value by {group.replace('_', ' ')}", x=group, y="clv_mean")
