@@ -160,6 +160,8 @@ def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds:
         val = revenue(x)
         if val > best_val:
             best_x, best_val = x, val
+    if best_x is not None and target_roas is not None and best_x.sum() < 1e-6:
+        best_x = None  # spending nothing meets any ROAS: not an answer
     if best_x is None:
         if target_roas is not None:
             raise ConvergenceError(

@@ -17,10 +17,11 @@ Fitting, as in Robyn (Meta's open-source MMM):
 2. For each candidate the linear coefficients solve a ridge-penalised least squares with
    non-negative media effects (the free baseline coefficients are split into ± parts so
    one call of ``scipy.optimize.nnls`` solves it exactly).
-3. Uncertainty: hyperparameter sets whose sum of squares lies inside the likelihood-ratio
-   region ``n log(SSE / SSE_best) <= chi2_{level}(dim)`` are kept from the search; each
-   bootstrap replicate draws one of them, resamples residuals in moving blocks
-   (Künsch 1989) and refits the coefficients. Percentiles of the replicates give
+3. Uncertainty: hyperparameters are drawn by random-walk Metropolis from the profile
+   likelihood ``SSE(theta) ** (-n/2)`` (linear coefficients profiled out, flat prior on the
+   search box); each bootstrap replicate takes one draw, resamples residuals in moving
+   blocks (Künsch 1989) and refits the coefficients (lift measurements are redrawn from
+   their standard errors). Percentiles of the replicates give
    ``*_lower`` / ``*_upper``.
 4. Time-series cross-validation (expanding window, hyperparameters fixed at the best set)
    gives out-of-sample MAPE and NRMSE.
@@ -321,8 +322,6 @@ class MediaMixModel:
         """Fit to a panel (see :func:`cmokit.mmm.media_panel`); returns ``self``."""
         import pandas as pd
         from scipy.optimize import differential_evolution
-        from scipy.stats import chi2
-
         from cmokit.warehouse.contract import PAID_CHANNELS
 
         self._check_settings()
@@ -371,35 +370,60 @@ class MediaMixModel:
             _, sse0, _ = self._fit_coef(mid, base, spend, y, sigma=1.0)
             self._sigma = max(np.sqrt(sse0 / n), 1e-6)
 
-        evaluations: list[tuple[np.ndarray, float]] = []
-
-        def objective(theta):
+        def objective_plain(theta):
             coef, sse, media = self._fit_coef(theta, base, spend, y)
-            total = sse + self._penalty(coef, media, base.shape[1])
-            evaluations.append((np.array(theta), sse, total))
-            return total
+            return sse + self._penalty(coef, media, base.shape[1])
 
         result = differential_evolution(
-            objective, bounds, seed=self.random_state, maxiter=self.maxiter,
+            objective_plain, bounds, seed=self.random_state, maxiter=self.maxiter,
             popsize=self.popsize, tol=1e-8, polish=False, init="sobol")
         theta = np.asarray(result.x)
         coef, sse, media = self._fit_coef(theta, base, spend, y)
         self.theta_ = theta
         self._coef_scaled = coef
-        self.search_ = {"evaluations": len(evaluations), "objective": float(result.fun),
+        self.search_ = {"evaluations": int(result.nfev), "objective": float(result.fun),
                         "generations": int(result.nit)}
 
-        # hyperparameter sets inside the likelihood-ratio region
-        dim = len(theta)
-        best = min(e[2] for e in evaluations)
-        cut = chi2.ppf(self.interval, dim) / n
-        region = [e[0] for e in evaluations if np.log(max(e[2], 1e-300) / max(best, 1e-300)) <= cut]
-        self.hyperparameter_region_ = np.unique(np.round(np.array(region), 6), axis=0)
+        self.hyperparameter_draws_ = self._sample_hyperparameters(objective_plain, theta, bounds, n)
 
         self._bootstrap(base, spend, y)
         self._diagnostics(base, spend, y, media)
         self._summarise()
         return self
+
+    def _sample_hyperparameters(self, objective, start, bounds, n: int) -> np.ndarray:
+        """Random-walk Metropolis draws of the transform hyperparameters.
+
+        Target: the profile likelihood ``SSE(theta) ** (-n / 2)`` (Gaussian errors, linear
+        coefficients profiled out, flat prior inside the search bounds). Steps adapt during
+        burn-in towards a 25% acceptance rate; walls reflect. Seeded by ``random_state``.
+        """
+        rng = np.random.default_rng(self.random_state + 1)
+        lo = np.array([b[0] for b in bounds])
+        hi = np.array([b[1] for b in bounds])
+        width = hi - lo
+        n_draws = max(int(self.n_bootstrap), 1)
+        burn, thin = 1000, 10
+        step = 0.05
+        x = np.array(start, float)
+        logp = -0.5 * n * np.log(max(objective(x), 1e-300))
+        draws, accepted = [], 0
+        for i in range(burn + n_draws * thin):
+            prop = x + step * width * rng.standard_normal(len(x))
+            prop = np.where(prop < lo, 2 * lo - prop, prop)
+            prop = np.where(prop > hi, 2 * hi - prop, prop)
+            prop = np.clip(prop, lo, hi)
+            lp = -0.5 * n * np.log(max(objective(prop), 1e-300))
+            if np.log(rng.random()) < lp - logp:
+                x, logp = prop, lp
+                accepted += 1
+            if i < burn and (i + 1) % 50 == 0:
+                rate = accepted / (i + 1)
+                step *= 1.5 if rate > 0.3 else (0.6 if rate < 0.2 else 1.0)
+            if i >= burn and (i - burn) % thin == 0:
+                draws.append(x.copy())
+        self.search_["acceptance_rate"] = accepted / (burn + n_draws * thin)
+        return np.array(draws)
 
     def _penalty(self, coef, media, p: int) -> float:
         """Calibration misfit counted in the search objective (0 without lift tests)."""
@@ -417,12 +441,12 @@ class MediaMixModel:
         rng = np.random.default_rng(self.random_state)
         n = len(y)
         block = max(1, int(round(n ** (1 / 3))))
-        region = self.hyperparameter_region_
+        region = self.hyperparameter_draws_
         measured = self._lift_values.copy()
         errors = np.array([lift.std_error for lift in self._lifts], float)
         thetas, coefs = [], []
-        for _ in range(int(self.n_bootstrap)):
-            theta = region[rng.integers(len(region))]
+        for b in range(int(self.n_bootstrap)):
+            theta = region[b % len(region)]
             self._lift_values = measured
             coef, _, media = self._fit_coef(theta, base, spend, y)
             # resample the lift measurements too (parametric, from their standard errors)
