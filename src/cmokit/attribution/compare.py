@@ -59,16 +59,20 @@ def reach(journeys) -> pd.DataFrame:
 
 
 def run_model(journeys, model: str, **settings) -> pd.DataFrame:
-    """Run one named model (see :data:`MODELS`) and return its channel table."""
+    """Run one named model (see :data:`MODELS`) and return its channel table.
+
+    ``"markov"`` means Markov of order ``settings["markov_order"]`` (default 1).
+    """
     from cmokit.attribution.rules import RULES, rule_attribution
 
     if model in RULES:
         keys = ("half_life_touches", "first_weight", "last_weight", "direct_channels")
         return rule_attribution(journeys, model, **{k: v for k, v in settings.items() if k in keys})
-    if model.startswith("markov_") and model[-1] in "123":
+    if model == "markov" or (model.startswith("markov_") and model[-1] in "123"):
         from cmokit.attribution.markov import markov_attribution
 
-        return markov_attribution(journeys, order=int(model[-1]))
+        order = settings.get("markov_order", 1) if model == "markov" else int(model[-1])
+        return markov_attribution(journeys, order=order)
     if model == "shapley":
         from cmokit.attribution.shapley import shapley_attribution
 
@@ -88,11 +92,12 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
     source
         Warehouse (or a ``marketing_spend`` frame) for spend; ``None`` leaves spend out.
     models
-        Names from :data:`MODELS`.
+        Names from :data:`MODELS`; ``"markov"`` takes its order from ``markov_order``.
     start, end
         Spend period (UTC days, inclusive); use the journeys' conversion window.
     **settings
-        Passed to the models that take them (``half_life_touches``, ``first_weight``, ...).
+        Passed to the models that take them (``markov_order``, ``half_life_touches``,
+        ``first_weight``, ...).
 
     Returns
     -------
@@ -129,6 +134,7 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
     table["spend_share"] = table["spend_share"].astype("float64").fillna(0.0 if source is not None else np.nan)
     spend = table["spend"].to_numpy()
     table["roas"] = np.where(spend > 0, table["conversion_value"] / np.where(spend > 0, spend, 1.0), np.nan)
+    models = list(dict.fromkeys(table["model"]))
     order = {m: i for i, m in enumerate(models)}
     table = table.sort_values(["model", "channel"], key=lambda s: s.map(order) if s.name == "model" else s,
                               kind="stable")

@@ -163,6 +163,26 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     return res.finish(out) if res.kind == "polars" else out
 
 
+def parse_window(window: str) -> tuple[str | None, str]:
+    """``"START/END"`` (UTC days, inclusive; ``START`` may be empty) -> ``(start, end)``.
+
+    >>> parse_window("2025-01-01/2025-12-31")
+    ('2025-01-01', '2025-12-31')
+    >>> parse_window("/2025-06-30")
+    (None, '2025-06-30')
+    """
+    parts = [p.strip() for p in str(window).split("/")]
+    if len(parts) != 2 or not parts[1]:
+        raise ConfigError(f"window must look like 'YYYY-MM-DD/YYYY-MM-DD' (start may be empty), not {window!r}")
+    for part in parts:
+        if part:
+            try:
+                pd.Timestamp(part)
+            except ValueError as exc:
+                raise ConfigError(f"window {window!r}: {part!r} is not a date") from exc
+    return parts[0] or None, parts[1]
+
+
 def from_paths(frame, *, path: str = "path", conversions: str = "total_conversions",
                conversion_value: str | None = "total_conversion_value",
                nulls: str | None = "total_null", sep: str = SEP) -> pd.DataFrame:
@@ -275,4 +295,4 @@ def encode(journeys) -> Encoded:
     )
 
 
-__all__ = ["SEP", "PATH_COLUMNS", "build_journeys", "from_paths", "paths_table", "Encoded", "encode"]
+__all__ = ["SEP", "PATH_COLUMNS", "build_journeys", "parse_window", "from_paths", "paths_table", "Encoded", "encode"]
