@@ -29,8 +29,9 @@ from typing import Any
 
 from cmokit.errors import ConfigError, ReportError
 
-#: Types a parameter may declare; values from the command line are parsed into them.
-TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+#: Types a parameter may declare; values from the command line are parsed into them
+#: (a list as JSON or comma-separated, a dict as JSON).
+TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -100,7 +101,7 @@ def parse_source(source: str, notebook: str = "<cell>") -> tuple[Parameter, ...]
                 "like `as_of: str = \"2025-12-31\"  # snapshot date`",
                 notebook=notebook,
             )
-        type_name = ast.unparse(node.annotation)
+        type_name = ast.unparse(node.annotation).split("[", 1)[0]  # list[str] -> list
         if type_name not in TYPES:
             raise ReportError(
                 f"{notebook}: parameter {node.target.id!r} has type {type_name!r}; use one of {', '.join(TYPES)}",
@@ -159,11 +160,24 @@ def find_report(name: str, directory=None) -> Report:
     candidate = Path(name)
     if candidate.suffix == ".ipynb" and candidate.exists():
         return read_report(candidate)
-    reports = list_reports(directory)
-    for r in reports:
-        if name in (r.name, r.name.split("_", 1)[-1]):
-            return r
-    raise ConfigError(f"no report {name!r}; available: {', '.join(r.name for r in reports) or 'none'}")
+    directory = Path(directory) if directory is not None else default_directory()
+    paths = sorted(directory.glob("*.ipynb"))
+    for path in paths:  # only the matching notebook is parsed: a broken neighbour does not block it
+        if name in (path.stem, path.stem.split("_", 1)[-1]):
+            return read_report(path)
+    raise ConfigError(f"no report {name!r} in {directory}; available: {', '.join(p.stem for p in paths) or 'none'}")
+
+
+def _parse_container(text: str, kind: type):
+    import json
+
+    if kind is list and not text.startswith("["):
+        return [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, kind) else None
 
 
 def coerce(param: Parameter, value: Any) -> Any:
@@ -174,6 +188,10 @@ def coerce(param: Parameter, value: Any) -> Any:
         if kind is bool:
             if text.lower() in _TRUE | _FALSE:
                 return text.lower() in _TRUE
+        elif kind in (list, dict):
+            parsed = _parse_container(text, kind)
+            if parsed is not None:
+                return parsed
         else:
             try:
                 return kind(text)

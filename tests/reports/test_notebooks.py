@@ -1,0 +1,71 @@
+"""Parameters cells are read like papermill reads them, and checked before a kernel starts."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from cmokit.errors import ConfigError, ReportError
+from cmokit.reports.notebooks import coerce, find_report, list_reports, parse_parameters, parse_source, validate
+from tests.reports.conftest import make_notebook
+
+
+def test_parameters_match_papermills_own_inspection(test_notebooks):
+    import papermill as pm
+
+    for report in list_reports(test_notebooks):
+        theirs = pm.inspect_notebook(str(report.path))
+        assert [p.name for p in report.parameters] == list(theirs)
+        for p in report.parameters:
+            assert p.type == theirs[p.name]["inferred_type_name"]
+            assert repr(p.default).replace("'", '"') == theirs[p.name]["default"]
+            assert p.help == theirs[p.name]["help"]
+
+
+def test_command_line_strings_become_declared_types():
+    params = parse_source('n: int = 1  # count\nx: float = 0.5  # share\nflag: bool = False  # switch\ns: str = ""  # text')
+    assert validate(params, {"n": "30", "x": "2", "flag": "yes", "s": "42"}) == {"n": 30, "x": 2.0, "flag": True, "s": "42"}
+    assert validate(params, {"x": 3}) == {"x": 3.0}
+    lists = parse_source('models: list = ["a"]  # models\nweights: dict = {}  # weights')
+    assert validate(lists, {"models": "first, last", "weights": '{"a": 1}'}) == {
+        "models": ["first", "last"], "weights": {"a": 1}}
+    assert validate(lists, {"models": '["x"]'}) == {"models": ["x"]}
+    with pytest.raises(ConfigError, match="expects dict"):
+        validate(lists, {"weights": "[1]"})
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"nope": 1}, "unknown parameter 'nope'"),
+    ({"n": "ten"}, "expects int"),
+    ({"n": 2.5}, "expects int"),
+    ({"n": True}, "expects int"),
+    ({"flag": "maybe"}, "expects bool"),
+    ({"s": 3}, "expects str"),
+])
+def test_unknown_names_and_wrong_types_are_refused(values, message):
+    params = parse_source('n: int = 1  # count\nflag: bool = False  # switch\ns: str = ""  # text')
+    with pytest.raises(ConfigError, match=message):
+        validate(params, values)
+
+
+def test_untyped_or_computed_parameters_are_rejected():
+    with pytest.raises(ReportError, match="typed assignment"):
+        parse_source("days = 90  # untyped")
+    with pytest.raises(ReportError, match="literal"):
+        parse_source("days: int = 9 * 10  # computed")
+    with pytest.raises(ReportError, match="type 'tuple'"):
+        parse_source("days: tuple = ()  # tuple")
+
+
+def test_a_notebook_without_a_tagged_first_cell_is_rejected(tmp_path):
+    path = make_notebook(tmp_path / "50_untagged.ipynb", ["x = 1"], tag=False)
+    with pytest.raises(ReportError, match="tagged `parameters`"):
+        parse_parameters(nbformat.read(path, as_version=4), path.name)
+
+
+def test_reports_are_found_by_full_name_or_without_their_number(test_notebooks):
+    assert find_report("10_ok", test_notebooks).name == "10_ok"
+    assert find_report("raises", test_notebooks).name == "20_raises"
+    with pytest.raises(ConfigError, match="available: 10_ok"):
+        find_report("missing", test_notebooks)
+    assert coerce(find_report("10_ok", test_notebooks).parameter("days"), "3") == 3
