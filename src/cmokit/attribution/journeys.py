@@ -275,7 +275,9 @@ def encode(journeys) -> Encoded:
     df = paths_table(journeys)
     attrs = dict(df.attrs)
     # collapse repeated path strings first: only distinct paths are tokenised
-    index, paths = pd.factorize(df["path"].astype(str).to_numpy(dtype=object), sort=True)
+    column = df["path"] if pd.api.types.is_string_dtype(df["path"]) else df["path"].astype(str)
+    index, paths = pd.factorize(column, sort=True)  # on the Series: Arrow-backed strings hash fast
+    paths = np.asarray(paths, dtype=object)
     sums = {col: np.bincount(index, df[col].to_numpy(dtype="float64"), minlength=len(paths))
             for col in ("conversions", "conversion_value", "nulls")}
     nonempty = np.asarray([len(p) > 0 for p in paths], dtype=bool)
