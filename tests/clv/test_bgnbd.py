@@ -52,8 +52,11 @@ def test_analytic_gradient_equals_central_differences(cdnow_published_summary):
     x, tx, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     model = BetaGeo()
     params = np.array([0.3, 4.0, 0.8, 2.5])
-    analytic = model._row_gradient(params, x, tx, T).sum(axis=0)
-    numeric = _fit.numeric_gradient(lambda lp: model._row_log_likelihood(np.exp(lp), x, tx, T).sum(), np.log(params))
+    data = model._prepare(x, tx, T)
+    ll, grad = model._row_value_and_gradient(params, data)
+    np.testing.assert_allclose(ll, model.log_likelihood_rows(params, x, tx, T))
+    analytic = grad.sum(axis=0)
+    numeric = _fit.numeric_gradient(lambda lp: model.log_likelihood_rows(np.exp(lp), x, tx, T).sum(), np.log(params))
     np.testing.assert_allclose(analytic, numeric, rtol=1e-6)
 
 

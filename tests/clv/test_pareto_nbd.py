@@ -29,7 +29,7 @@ def test_cdnow_parameters_match_fader_hardie(cdnow_pnbd):
 def test_our_optimum_is_at_least_as_likely_as_the_published_one(cdnow_pnbd, cdnow_published_summary):
     s = cdnow_published_summary
     x, tx, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    at_published = cdnow_pnbd._row_log_likelihood(np.array(list(PUBLISHED.values())), x, tx, T).sum()
+    at_published = cdnow_pnbd.log_likelihood_rows(list(PUBLISHED.values()), x, tx, T).sum()
     assert cdnow_pnbd.log_likelihood_ >= at_published - 1e-9
 
 

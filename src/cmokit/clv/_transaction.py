@@ -44,15 +44,25 @@ class TransactionModel(_fit.FittedMixin):
         self.start = start
 
     # -- to implement -------------------------------------------------------
-    def _row_log_likelihood(self, params, x, tx, T):  # pragma: no cover - abstract
+    def _prepare(self, x, tx, T):
+        """The (collapsed) data in the form the likelihood wants; default: the raw columns."""
+        from types import SimpleNamespace
+
+        return SimpleNamespace(x=x, tx=tx, T=T)
+
+    def _row_log_likelihood(self, params, data):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _row_gradient(self, params, x, tx, T):
-        """d(row log-likelihood)/d(log params), shape (rows, n_params); None if not available."""
-        return None
+    # optional: _row_value_and_gradient(params, data) -> (row ll, d row ll / d log params)
+    _row_value_and_gradient = None
 
     def _default_start(self, x, tx, T):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def log_likelihood_rows(self, params, frequency, recency, T) -> np.ndarray:
+        """Per-customer log-likelihood at ``params`` (a sequence in ``params_`` order)."""
+        data = self._prepare(*(np.asarray(v, dtype=float) for v in (frequency, recency, T)))
+        return self._row_log_likelihood(np.asarray(params, dtype=float), data)
 
     # -- fit ----------------------------------------------------------------
     def fit(self, summary):
@@ -66,27 +76,26 @@ class TransactionModel(_fit.FittedMixin):
         x, tx, T = (_fit.column(summary, c) for c in ("frequency", "recency", "T"))
         _fit.check_summary(x, tx, T)
         rows, weights, _ = _fit.collapse(x, tx, T)
-        xs, txs, Ts = rows[:, 0], rows[:, 1], rows[:, 2]
+        data = self._prepare(rows[:, 0], rows[:, 1], rows[:, 2])
         n = weights.sum()
 
         def neg_ll(log_params):
-            params = np.exp(log_params)
-            ll = self._row_log_likelihood(params, xs, txs, Ts)
+            ll = self._row_log_likelihood(np.exp(log_params), data)
             return -float(weights @ ll) / n + _fit.penalty(log_params, self.penalizer)
 
-        jac = None
-        if self._row_gradient(np.ones(len(self._param_names)), xs[:1], txs[:1], Ts[:1]) is not None:
-            def jac(log_params):
+        value_and_grad = None
+        if self._row_value_and_gradient is not None:
+            def value_and_grad(log_params):
                 params = np.exp(log_params)
-                grad = -(weights @ self._row_gradient(params, xs, txs, Ts)) / n
-                if self.penalizer:
-                    grad = grad + 2 * self.penalizer * params**2
-                return grad
+                ll, grad = self._row_value_and_gradient(params, data)
+                value = -float(weights @ ll) / n + _fit.penalty(log_params, self.penalizer)
+                return value, -(weights @ grad) / n + 2 * self.penalizer * params**2
 
-        start = self.start if self.start is not None else self._default_start(xs, txs, Ts)
-        params, mean_ll, cov = _fit.maximise(neg_ll, start, self._param_names, self._model_name, jac=jac)
+        start = self.start if self.start is not None else self._default_start(rows[:, 0], rows[:, 1], rows[:, 2])
+        params, _, cov = _fit.maximise(neg_ll, start, self._param_names, self._model_name,
+                                       value_and_grad=value_and_grad)
         # neg_ll is a per-customer mean: rescale to the total log-likelihood and its covariance
-        total_ll = float(weights @ self._row_log_likelihood(params, xs, txs, Ts))
+        total_ll = float(weights @ self._row_log_likelihood(params, data))
         self.n_distinct_histories_ = int(len(weights))
         self._store(params, total_ll, cov / n, n)
         return self

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from cmokit.clv import _fit
 from cmokit.clv._transaction import TransactionModel
 
 
@@ -70,27 +71,16 @@ class BetaGeo(TransactionModel):
     def _default_start(self, x, tx, T):
         return (0.5, max(float(np.median(T)) / 4, 0.1), 1.0, 2.0)
 
-    def _row_log_likelihood(self, params, x, tx, T):
-        r, alpha, a, b = params
-        a1, a2, a3, _ = _terms(params, x, tx, T)
-        return a1 + np.logaddexp(a2, a3)
+    def _prepare(self, x, tx, T):
+        from types import SimpleNamespace
 
-    def _row_gradient(self, params, x, tx, T):
-        r, alpha, a, b = params
-        a1, a2, a3, repeat = _terms(params, x, tx, T)
-        both = np.logaddexp(a2, a3)
-        w2, w3 = np.exp(a2 - both), np.exp(a3 - both)
-        d_ab = digamma(a + b)
-        d_abx = digamma(a + b + x)
-        log_at, log_atx = np.log(alpha + T), np.log(alpha + tx)
-        bx1 = np.where(repeat, b + x - 1, 1.0)
-        grad = np.empty((len(x), 4))
-        grad[:, 0] = digamma(r + x) - digamma(r) + np.log(alpha) - w2 * log_at - w3 * log_atx
-        grad[:, 1] = r / alpha - w2 * (r + x) / (alpha + T) - w3 * (r + x) / (alpha + tx)
-        grad[:, 2] = w2 * (d_ab - d_abx) + w3 * (digamma(a + 1) - digamma(a) + d_ab - d_abx)
-        grad[:, 3] = (w2 * (digamma(b + x) - digamma(b) + d_ab - d_abx)
-                      + w3 * (np.where(repeat, digamma(bx1), 0.0) - digamma(b) + d_ab - d_abx))
-        return grad * params  # chain rule to log-parameters
+        return SimpleNamespace(x=x, repeat=x > 0, X=_fit.Tabulated(x), TX=_fit.Tabulated(tx), TT=_fit.Tabulated(T))
+
+    def _row_log_likelihood(self, params, data):
+        return _log_likelihood(params, data, gradient=False)
+
+    def _row_value_and_gradient(self, params, data):
+        return _log_likelihood(params, data, gradient=True)
 
     def _p_alive(self, params, x, tx, T):
         r, alpha, a, b = params
@@ -114,16 +104,36 @@ class BetaGeo(TransactionModel):
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
 
 
-def _terms(params, x, tx, T):
-    """The three log terms of eq. (6): common, 'still alive', 'dropped after last purchase'."""
+def _log_likelihood(params, d, gradient: bool):
+    """Eq. (6) per row, and optionally its gradient in log-parameters.
+
+    Functions of x, t_x and T are evaluated once per distinct value
+    (:class:`cmokit.clv._fit.Tabulated`); only sums and products run per row.
+    """
     r, alpha, a, b = params
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    x, repeat = d.x, d.repeat
     base = betaln(a, b)
-    a2 = betaln(a, b + x) - base - (r + x) * np.log(alpha + T)
-    repeat = x > 0
-    bx1 = np.where(repeat, b + x - 1, 1.0)
-    a3 = np.where(repeat, betaln(a + 1, bx1) - base - (r + x) * np.log(alpha + tx), -np.inf)
-    return a1, a2, a3, repeat
+    log_T = d.TT(lambda u: np.log(alpha + u))
+    log_tx = d.TX(lambda u: np.log(alpha + u))
+    rx = r + x
+    a1 = d.X(lambda u: gammaln(r + u)) - gammaln(r) + r * np.log(alpha)
+    a2 = d.X(lambda u: betaln(a, b + u)) - base - rx * log_T
+    a3 = np.where(repeat, d.X(lambda u: betaln(a + 1, np.where(u > 0, b + u - 1, 1.0))) - base - rx * log_tx, -np.inf)
+    both = np.logaddexp(a2, a3)
+    ll = a1 + both
+    if not gradient:
+        return ll
+    w3 = np.where(repeat, np.exp(a3 - both), 0.0)  # share of the 'dropped after last purchase' term
+    w2 = 1.0 - w3
+    d_ab = digamma(a + b)
+    d_abx = d.X(lambda u: digamma(a + b + u))
+    grad = np.empty((len(x), 4))
+    grad[:, 0] = d.X(lambda u: digamma(r + u)) - digamma(r) + np.log(alpha) - w2 * log_T - w3 * log_tx
+    grad[:, 1] = r / alpha - rx * (w2 * d.TT(lambda u: 1 / (alpha + u)) + w3 * d.TX(lambda u: 1 / (alpha + u)))
+    grad[:, 2] = d_ab - d_abx + w3 * (digamma(a + 1) - digamma(a))
+    grad[:, 3] = (d_ab - d_abx - digamma(b) + w2 * d.X(lambda u: digamma(b + u))
+                  + w3 * d.X(lambda u: digamma(np.where(u > 0, b + u - 1, 1.0))))
+    return ll, grad * params  # chain rule to log-parameters
 
 
 def fit_bgnbd(summary, **settings) -> BetaGeo:

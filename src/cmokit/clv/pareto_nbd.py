@@ -53,7 +53,8 @@ class ParetoNBD(TransactionModel):
     def _default_start(self, x, tx, T):
         return (0.5, max(float(np.median(T)) / 4, 0.1), 0.5, max(float(np.median(T)) / 4, 0.1))
 
-    def _row_log_likelihood(self, params, x, tx, T):
+    def _row_log_likelihood(self, params, data):
+        x, tx, T = data.x, data.tx, data.T
         r, alpha, s, beta = params
         log_a0 = _log_a0(params, x, tx, T)
         common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
