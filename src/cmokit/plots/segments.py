@@ -29,12 +29,16 @@ def segment_sizes(summary):
 
 
 def cluster_profile(profile):
-    """Bubble chart of clusters: typical frequency vs basket, bubble size = customers."""
+    """Bubble chart of clusters on their first two profile medians, bubble size = customers.
+
+    ``profile`` is ``BehaviourClusters.profile_`` (default features: mean gap between
+    orders and average order value).
+    """
     import plotly.graph_objects as go
 
     p = _pandas(profile)
-    x = "median_frequency" if "median_frequency" in p else p.columns[2]
-    y = "median_average_order_value" if "median_average_order_value" in p else p.columns[3]
+    medians = [c for c in p.columns if c.startswith("median_")]
+    x, y = medians[0], medians[1 if len(medians) > 1 else 0]
     size = p["customers"] / p["customers"].max() * 60 + 10
     fig = go.Figure(go.Scatter(
         x=p[x], y=p[y], mode="markers+text", text=[f"{c}: {d}" for c, d in zip(p["cluster"], p["description"])],

@@ -38,7 +38,7 @@ import datetime as _dt
 from cmokit.errors import ConfigError, NotFittedError
 
 FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "mean_gap_days", "average_order_value",
-            "orders_90d", "orders_365d", "revenue_365d")
+            "orders_90d", "orders_365d", "revenue_365d", "overdue_ratio")
 
 
 def _day(value):
@@ -84,6 +84,8 @@ def churn_features_expr(orders, cutoff):
         mean_gap_days=(per.frequency > 1).ifelse(gap / (per.frequency - 1).cast("float64"),
                                                  per.tenure_days.cast("float64")),
     )
+    # days since the last order in units of the customer's own mean gap: > 1 = "overdue"
+    per = per.mutate(overdue_ratio=per.recency_days.cast("float64") / ibis.greatest(per.mean_gap_days, 1.0))
     return per.select("customer_id", *FEATURES).order_by("customer_id")
 
 
@@ -148,7 +150,8 @@ class ChurnModel:
     window_days
         Inactivity window: churn after ``t`` = no order in the next ``window_days``.
     model
-        ``"gradient_boosting"`` (histogram gradient boosting, default) or ``"logistic"``.
+        ``"logistic"`` (default: standardised log features, logistic regression) or
+        ``"gradient_boosting"`` (histogram gradient boosting).
     random_state
         Seed of the classifier.
 
@@ -171,7 +174,7 @@ class ChurnModel:
     180
     """
 
-    def __init__(self, window_days: int = 180, model: str = "gradient_boosting", random_state: int = 0):
+    def __init__(self, window_days: int = 180, model: str = "logistic", random_state: int = 0):
         self.window_days = window_days
         self.model = model
         self.random_state = random_state

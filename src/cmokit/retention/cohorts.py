@@ -114,7 +114,6 @@ def cohorts(source, as_of="2025-12-31"):
     out["customer_retention"] = out["active_customers"] / out["cohort_size"]
     out["revenue_retention"] = (out["revenue"] / revenue0.where(revenue0 > 0)).astype("float64")
     out["cumulative_revenue_per_customer"] = by["revenue"].cumsum() / out["cohort_size"]
-    out["cohort_month"] = out["cohort_month"].dt.date
     return r.finish(out[list(COHORT_COLUMNS)].reset_index(drop=True))
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from cmokit.errors import ConfigError, NotFittedError
 
 #: Default clustering features (see DECISIONS.md, "Segments").
-DEFAULT_FEATURES = ("recency_days", "frequency", "average_order_value", "tenure_days")
+DEFAULT_FEATURES = ("mean_gap_days", "average_order_value")
 
 #: Words for a cluster far above / below the average customer on a feature.
 _WORDS = {
