@@ -63,3 +63,14 @@ def simulated_model(simulated):
 def pymc_roas() -> pd.DataFrame:
     """pymc-marketing's simulated ROAS data with true contributions (see fixtures/mmm_pymc_roas.md)."""
     return pd.read_csv(FIXTURES / "mmm_pymc_roas.csv", parse_dates=["period"])
+
+
+@pytest.fixture(scope="session")
+def simulate():
+    """The simulator itself, for tests that need their own panel."""
+    return simulate_media
+
+
+@pytest.fixture(scope="session")
+def planted_channels() -> list[str]:
+    return list(PLANTED)

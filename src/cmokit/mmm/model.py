@@ -96,7 +96,7 @@ def _as_pandas(frame):
     return frame
 
 
-def centred_interval(point, draws, level: float):
+def centred_interval(point, draws, level: float, floor: float | None = None):
     """Bootstrap interval re-centred on the point estimate.
 
     ``point + quantiles(draws - median(draws))``: the replicates give the spread, the
@@ -109,7 +109,10 @@ def centred_interval(point, draws, level: float):
         return point.copy(), point.copy()
     dev = draws - np.median(draws, axis=0)
     lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
-    return point + np.quantile(dev, lo_q, axis=0), point + np.quantile(dev, hi_q, axis=0)
+    lower, upper = point + np.quantile(dev, lo_q, axis=0), point + np.quantile(dev, hi_q, axis=0)
+    if floor is not None:  # e.g. non-negative media effects
+        lower = np.maximum(lower, floor)
+    return lower, upper
 
 
 def _fourier(periods, order: int) -> np.ndarray:
@@ -549,7 +552,7 @@ class MediaMixModel:
             point = (contrib, roi, mroi)[i]
             stack = np.array([d[i] for d in draws]) if draws else point[None, :]
             table[name] = point
-            table[f"{name}_lower"], table[f"{name}_upper"] = centred_interval(point, stack, self.interval)
+            table[f"{name}_lower"], table[f"{name}_upper"] = centred_interval(point, stack, self.interval, 0.0)
         table["share_of_spend"] = self.spend_total_ / self.spend_total_.sum()
         table["share_of_effect"] = contrib / contrib.sum() if contrib.sum() > 0 else 0.0
         hyper = pd.DataFrame(self._unpack(self.theta_))
@@ -592,7 +595,8 @@ class MediaMixModel:
         frames = []
         for name, values in point.items():
             stack = np.array([d[name] for d in draws]) if draws else values[None, :]
-            lower, upper = centred_interval(values, stack, self.interval)
+            lower, upper = centred_interval(values, stack, self.interval,
+                                            0.0 if name in self.channels_ else None)
             frames.append(pd.DataFrame({
                 "period": self.periods_, "component": name, "contribution": values,
                 "contribution_lower": lower, "contribution_upper": upper}))
@@ -632,7 +636,7 @@ class MediaMixModel:
         for j, ch in enumerate(self.channels_):
             s = mult * self.spend_mean_[j]
             rev = self.response(ch, s)
-            lower, upper = centred_interval(rev, self.response(ch, s, draws=True), self.interval)
+            lower, upper = centred_interval(rev, self.response(ch, s, draws=True), self.interval, 0.0)
             eps = 1e-3 * self.spend_mean_[j]
             frames.append(pd.DataFrame({
                 "channel": ch, "spend": s, "revenue": rev,
