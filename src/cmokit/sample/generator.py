@@ -181,6 +181,15 @@ class _CsvSink:
         self._fh.close()
 
 
+def _frame(columns: dict, **kwargs):
+    """A polars frame from numpy columns; object arrays go in as lists (an all-None
+    object array would otherwise become polars' Object type)."""
+    import polars as pl
+
+    cols = {k: (v.tolist() if isinstance(v, np.ndarray) and v.dtype == object else v) for k, v in columns.items()}
+    return pl.DataFrame(cols, **kwargs)
+
+
 def _ts(us: np.ndarray):
     import polars as pl
 
@@ -596,14 +605,14 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
     k = o_sort.size
     order_no = np.arange(counters["order"] + 1, counters["order"] + k + 1)
     counters["order"] += k
-    sinks["shop_orders"].write(pl.DataFrame({
+    sinks["shop_orders"].write(_frame({
         "order_number": [f"SO-{i:08d}" for i in order_no],
         "crm_id": crm[all_owner[o_sort]],
         "order_ts": _ts(all_t[o_sort]),
         "amount_eur": all_val[o_sort],
         "campaign_code": ord_camp[o_sort],
     }, schema_overrides={"crm_id": pl.String, "campaign_code": pl.String}))
-    extra_sink.write(pl.DataFrame({"order_number": [f"SO-{i:08d}" for i in order_no[is_extra[o_sort]]]},
+    extra_sink.write(_frame({"order_number": [f"SO-{i:08d}" for i in order_no[is_extra[o_sort]]]},
                                   schema={"order_number": pl.String}))
 
     t_sort = np.lexsort((t_t, t_owner))
@@ -611,7 +620,7 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
     ev_no = np.arange(counters["touch"] + 1, counters["touch"] + kt + 1)
     counters["touch"] += kt
     tch = t_ch[t_sort]
-    sinks["touchpoints"].write(pl.DataFrame({
+    sinks["touchpoints"].write(_frame({
         "event_id": [f"EV-{i:09d}" for i in ev_no],
         "crm_id": crm[t_owner[t_sort]],
         "event_ts": _ts(t_t[t_sort]),
@@ -632,7 +641,7 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
     cc = [countries[i] for i in L["country_idx"][sl]]
     digits = rng.integers(10_000_000, 99_999_999, m)
     acq = np.where(conv, driver, None)
-    sinks["crm_customers"].write(pl.DataFrame({
+    sinks["crm_customers"].write(_frame({
         "crm_id": crm,
         "email": [f"{f.lower()}.{_ascii(l)}{i % 1000}@{d}" for f, l, i, d in zip(fn, ln, digits, dom)],
         "full_name": [f"{f} {l}" for f, l in zip(fn, ln)],
@@ -644,7 +653,7 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
     }, schema_overrides={"crm_id": pl.String, "acquisition_source": pl.String, "country": pl.String}))
 
     a_idx = idx[assigned]
-    sinks["experiment_assignments"].write(pl.DataFrame({
+    sinks["experiment_assignments"].write(_frame({
         "experiment_code": [ex.experiment_id] * a_idx.size,
         "crm_id": crm[a_idx],
         "variant": variant[a_idx],
@@ -654,7 +663,7 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
     from cmokit.warehouse.pseudonym import DEV_KEY, pseudonymise
 
     n_orders = np.bincount(o_owner, minlength=m)
-    truth_sink.write(pl.DataFrame({
+    truth_sink.write(_frame({
         "crm_id": crm,
         "customer_id": pseudonymise(crm.tolist(), DEV_KEY),
         "segment": segment,

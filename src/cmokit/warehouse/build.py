@@ -231,25 +231,17 @@ class _Build:
         columns = {c: "VARCHAR" for c in cols}
         select = [f"{_q(raw)} AS {_q('r_' + name)}" for name, raw in source.columns.items()]
         select += [f"{_q(p)} AS {_q('p_' + p)}" if p in cols else f"NULL AS {_q('p_' + p)}" for p in source.personal]
-        con.execute("DROP TABLE IF EXISTS rej_errors")
-        con.execute("DROP TABLE IF EXISTS rej_scans")
-        con.execute(
-            f"INSERT INTO cand SELECT $file, $rank, row_number() OVER () + 1, {', '.join(select)} "
-            "FROM read_csv($path, columns=$columns, header=true, auto_detect=false, delim=',', quote='\"', "
-            "escape='\"', strict_mode=true, store_rejects=true, rejects_table='rej_errors', rejects_scan='rej_scans', "
-            "null_padding=false)",
-            {"file": path.name, "rank": rank, "path": str(path), "columns": columns},
-        )
-        n_ok = con.execute("SELECT count(*) FROM cand WHERE _file = $f", {"f": path.name}).fetchone()[0]
-        rejects = con.execute(
-            "SELECT line, any_value(column_name), any_value(error_type), any_value(csv_line) "
-            "FROM rej_errors GROUP BY line ORDER BY line").fetchall()
+        try:
+            n_ok, rejects = self._scan(path, columns, select, rank)
+        except Exception as exc:  # the CSV reader gave up on the whole file (e.g. stray carriage returns)
+            import duckdb
+
+            if not isinstance(exc, duckdb.Error):
+                raise
+            log.warning("%s: the fast CSV reader failed (%s); re-reading line by line", path.name, str(exc).splitlines()[0])
+            con.execute("DELETE FROM cand WHERE _file = $f", {"f": path.name})
+            n_ok, rejects = self._scan_line_by_line(path, cols, columns, select, rank)
         if rejects:
-            # accepted rows were numbered as if no line had been rejected: shift them past each rejected line
-            con.execute("CREATE OR REPLACE TEMP TABLE rej_lines AS SELECT line, line - row_number() OVER (ORDER BY line) + 1 AS adj "
-                        "FROM (SELECT DISTINCT line FROM rej_errors)")
-            con.execute("UPDATE cand SET _line = _line + (SELECT count(*) FROM rej_lines WHERE rej_lines.adj <= cand._line) "
-                        "WHERE _file = $f", {"f": path.name})
             con.executemany(
                 f"INSERT INTO {_q('quarantine_' + table)} VALUES ($file, $line, 'malformed_line', $col, 'error', $raw, $at)",
                 [{"file": path.name, "line": int(line), "col": f"{col or ''} ({err.lower()})".strip(),
@@ -260,6 +252,81 @@ class _Build:
             result.warnings.append("header only: no rows")
         if self.progress:
             self.progress(path.name, result.rows_read)
+
+    def _scan(self, path: Path, columns: dict, select: list[str], rank: int, line_map=None):
+        """Read one CSV into ``cand`` with DuckDB; returns (rows accepted, rejected lines)."""
+        con = self.con
+        con.execute("DROP TABLE IF EXISTS rej_errors")
+        con.execute("DROP TABLE IF EXISTS rej_scans")
+        name = line_map[0] if line_map else path.name
+        con.execute(
+            f"INSERT INTO cand SELECT $file, $rank, row_number() OVER () + 1, {', '.join(select)} "
+            "FROM read_csv($path, columns=$columns, header=true, auto_detect=false, delim=',', quote='\"', "
+            "escape='\"', strict_mode=true, store_rejects=true, rejects_table='rej_errors', rejects_scan='rej_scans', "
+            "null_padding=false)",
+            {"file": name, "rank": rank, "path": str(path), "columns": columns},
+        )
+        n_ok = con.execute("SELECT count(*) FROM cand WHERE _file = $f", {"f": name}).fetchone()[0]
+        rejects = con.execute(
+            "SELECT line, any_value(column_name), any_value(error_type), any_value(csv_line) "
+            "FROM rej_errors GROUP BY line ORDER BY line").fetchall()
+        if rejects:
+            # accepted rows were numbered as if no line had been rejected: shift them past each rejected line
+            con.execute("CREATE OR REPLACE TEMP TABLE rej_lines AS SELECT line, line - row_number() OVER (ORDER BY line) + 1 AS adj "
+                        "FROM (SELECT DISTINCT line FROM rej_errors)")
+            con.execute("UPDATE cand SET _line = _line + (SELECT count(*) FROM rej_lines WHERE rej_lines.adj <= cand._line) "
+                        "WHERE _file = $f", {"f": name})
+        return n_ok, rejects
+
+    def _scan_line_by_line(self, path: Path, cols: list[str], columns: dict, select: list[str], rank: int):
+        """Fallback for files the CSV reader rejects whole: Python checks each line
+        (UTF-8, one record, the header's number of fields); good lines are re-read
+        by DuckDB, bad ones are quarantined with their line number."""
+        import tempfile
+
+        import pyarrow as pa
+
+        rejects, kept_lines, good = [], [], []
+        with open(path, "rb") as fh:
+            header = fh.readline()
+            for lineno, raw in enumerate(fh, start=2):
+                body = raw.rstrip(b"\n")
+                if body.endswith(b"\r"):
+                    body = body[:-1]
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    rejects.append((lineno, None, "INVALID ENCODING", body.decode("utf-8", "replace")))
+                    continue
+                if "\r" in text:
+                    rejects.append((lineno, None, "STRAY CARRIAGE RETURN", text))
+                    continue
+                try:
+                    fields = next(csv.reader([text], strict=True))
+                except (csv.Error, StopIteration):
+                    rejects.append((lineno, None, "UNQUOTED", text))
+                    continue
+                if len(fields) != len(cols):
+                    rejects.append((lineno, None, "TOO MANY COLUMNS" if len(fields) > len(cols) else "MISSING COLUMNS", text))
+                    continue
+                kept_lines.append(lineno)
+                good.append(body + b"\n")
+        with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as tmp:
+            tmp.write(header)
+            tmp.writelines(good)
+        try:
+            n_ok, more = self._scan(Path(tmp.name), columns, select, rank, line_map=(path.name,))
+        finally:
+            os.unlink(tmp.name)
+        if more:  # pragma: no cover - the line checks above catch what the reader rejects
+            raise BuildError(f"{path.name}: rows could not be read even line by line; nothing was published")
+        mapping = pa.table({"clean": pa.array(range(2, len(kept_lines) + 2), pa.int64()),
+                            "orig": pa.array(kept_lines, pa.int64())})
+        self.con.register("line_map_arrow", mapping)
+        self.con.execute("UPDATE cand SET _line = m.orig FROM line_map_arrow m WHERE cand._file = $f AND cand._line = m.clean",
+                         {"f": path.name})
+        self.con.unregister("line_map_arrow")
+        return n_ok, rejects
 
     def _validate(self, table: str, source: Source) -> None:
         con = self.con
@@ -475,7 +542,8 @@ def _write_quarantine(con, path: Path) -> None:
     qcon = duckdb.connect(str(path))
     try:
         for t in SOURCES:
-            reader = con.execute(f"SELECT * FROM {_q('quarantine_' + t)} ORDER BY source_file, line").fetch_record_batch()
+            cur = con.execute(f"SELECT * FROM {_q('quarantine_' + t)} ORDER BY source_file, line")
+            reader = cur.to_arrow_reader() if hasattr(cur, "to_arrow_reader") else cur.fetch_record_batch()
             qcon.register("q_arrow", reader)
             qcon.execute(f"CREATE TABLE {_q('quarantine_' + t)} AS SELECT * FROM q_arrow")
             qcon.unregister("q_arrow")

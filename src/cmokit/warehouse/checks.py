@@ -49,7 +49,8 @@ def _table_checks(con, spec: TableSpec, present: set[str], now: dt.datetime) -> 
         if count_sql is None:
             count_sql = f"SELECT count(*) FROM {_q(t)} WHERE {where}"
         n = con.execute(count_sql, params).fetchone()[0]
-        ex = _example(con, t, where, params, spec.key, column) if n else None
+        ex_col = column if column in spec.column_names else None
+        ex = _example(con, t, where, params, spec.key, ex_col) if n else None
         rows.append(dict(table=t, check=check, column=column, severity=severity, failing_rows=int(n),
                          example=ex, description=description))
 

@@ -27,8 +27,8 @@ HEX_CHARS = 24
 
 
 def load_key(key_file: str | os.PathLike | None = None, dev_key: bool = False) -> bytes:
-    """The pseudonymisation key: ``key_file``, else ``$CMOKIT_PSEUDONYM_KEY``, else
-    the dev key when ``dev_key`` is set, else a :class:`ConfigError`."""
+    """The pseudonymisation key: ``key_file``, else the dev key when ``dev_key``
+    is asked for explicitly, else ``$CMOKIT_PSEUDONYM_KEY``, else a :class:`ConfigError`."""
     if key_file:
         p = Path(key_file)
         if not p.exists():
@@ -37,13 +37,13 @@ def load_key(key_file: str | os.PathLike | None = None, dev_key: bool = False) -
         if len(key) < 16:
             raise ConfigError(f"key file {p} holds fewer than 16 bytes; use a long random secret")
         return key
+    if dev_key:
+        return DEV_KEY
     env = os.environ.get(ENV_VAR)
     if env:
         if len(env) < 16:
             raise ConfigError(f"${ENV_VAR} is shorter than 16 characters; use a long random secret")
         return env.encode()
-    if dev_key:
-        return DEV_KEY
     raise ConfigError(
         f"no pseudonymisation key: set ${ENV_VAR}, pass --key-file FILE, "
         "or (for the bundled sample only) --dev-key"

@@ -1,0 +1,171 @@
+"""The ``cmokit`` command line.
+
+    cmokit sample --out DIR [--customers N] [--seed S]
+    cmokit warehouse build RAW_DIR --out PATH.duckdb [--dev-key | --key-file F] [--now TS]
+    cmokit warehouse check PATH
+    cmokit report list | run NAME | run-all          (see ``cmokit report --help``)
+
+Exit status: 0 on success, 1 when a check or report failed, 2 on a usage or
+input error (the message says what to do next).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False, highlight=False, soft_wrap=True)
+
+
+def _interactive() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+# --------------------------------------------------------------------------- sample
+def _cmd_sample(args) -> int:
+    from cmokit.sample.generator import generate
+
+    t = time.perf_counter()
+    truth = generate(args.out, customers=args.customers, seed=args.seed, progress=None if not args.quiet else False)
+    rows = truth["rows"]
+    print(f"wrote {args.out}: {rows['crm_customers']:,} customers, {rows['shop_orders']:,} orders, "
+          f"{rows['touchpoints']:,} touchpoints in {time.perf_counter() - t:.1f}s; planted truth in "
+          f"{os.path.join(args.out, 'truth.json')}")
+    return 0
+
+
+# --------------------------------------------------------------------------- warehouse
+def _cmd_build(args) -> int:
+    import datetime as dt
+
+    from cmokit.warehouse.build import build
+
+    now = dt.datetime.fromisoformat(args.now) if args.now else None
+    bar = None
+    progress_cb = None
+    if _interactive():
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True)
+        task = bar.add_task("reading exports")
+        bar.start()
+
+        def progress_cb(name, rows):
+            bar.update(task, description=f"read {name}: {rows:,} rows")
+
+    if args.dev_key:
+        print("note: using the documented development key (--dev-key): for the bundled sample only", file=sys.stderr)
+    t = time.perf_counter()
+    try:
+        result = build(args.raw_dir, args.out, key_file=args.key_file, dev_key=args.dev_key, now=now,
+                       progress=progress_cb, memory_limit=args.memory_limit)
+    finally:
+        if bar is not None:
+            bar.stop()
+    summary = result.summary()
+    _print_table(summary, title="Reconciliation (rows read = loaded + quarantined)")
+    totals = summary[["read", "loaded", "quarantined"]].sum()
+    print(f"published {result.path} in {time.perf_counter() - t:.1f}s: read {totals['read']:,}, "
+          f"loaded {totals['loaded']:,}, quarantined {totals['quarantined']:,} "
+          f"(IT-side quarantine: {result.quarantine_path})")
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from cmokit.warehouse.checks import check
+
+    result = check(args.path)
+    shown = result if args.all else result[result.failing_rows > 0]
+    if len(shown):
+        _print_table(shown.drop(columns=["description"]), title="Contract checks")
+    errors = result[(result.severity == "error") & (result.failing_rows > 0)]
+    print(f"{len(result)} checks, {int((result.failing_rows > 0).sum())} failing, {len(errors)} error-severity")
+    return 1 if len(errors) else 0
+
+
+def _print_table(frame, title: str | None = None) -> None:
+    if _interactive():
+        from rich.table import Table
+
+        table = Table(title=title)
+        for c in frame.columns:
+            table.add_column(str(c))
+        for row in frame.itertuples(index=False):
+            table.add_row(*["" if v is None else str(v) for v in row])
+        _console().print(table)
+    else:
+        if title:
+            print(title)
+        print(frame.to_string(index=False))
+
+
+# --------------------------------------------------------------------------- parser
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cmokit", description="Customer-data analytics kit for marketing and IT.")
+    p.add_argument("--version", action="version", version=f"cmokit {_version()}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sample", help="write deterministic sample raw exports with planted truth")
+    s.add_argument("--out", required=True, help="folder to write")
+    s.add_argument("--customers", type=int, default=5000, help="number of customers (default 5000)")
+    s.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=_cmd_sample)
+
+    w = sub.add_parser("warehouse", help="build, check and export the marketing warehouse")
+    wsub = w.add_subparsers(dest="warehouse_command", required=True)
+    b = wsub.add_parser("build", help="map, cast, validate, quarantine, pseudonymise and publish raw exports")
+    b.add_argument("raw_dir", help="folder of raw CSV exports")
+    b.add_argument("--out", required=True, help="warehouse file to publish (e.g. build/warehouse.duckdb)")
+    key = b.add_mutually_exclusive_group()
+    key.add_argument("--key-file", help="file holding the pseudonymisation secret (default: $CMOKIT_PSEUDONYM_KEY)")
+    key.add_argument("--dev-key", action="store_true",
+                     help="use the documented development key (bundled sample only; never for real data)")
+    b.add_argument("--now", help="the build's clock for 'not in the future' checks (ISO timestamp, UTC)")
+    b.add_argument("--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills to disk beyond it)")
+    b.set_defaults(func=_cmd_build)
+    c = wsub.add_parser("check", help="run the contract checks; exit 1 when an error-severity check fails")
+    c.add_argument("path", help="warehouse file")
+    c.add_argument("--all", action="store_true", help="show passing checks too")
+    c.set_defaults(func=_cmd_check)
+
+    try:
+        from cmokit.reports.cli import add_parser as add_report_parser
+    except ImportError:  # the reports package is optional during development
+        add_report_parser = None
+    if add_report_parser is not None:
+        add_report_parser(sub)
+    return p
+
+
+def _version() -> str:
+    import cmokit
+
+    return cmokit.__version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cmokit.errors import CmokitError
+
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except CmokitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""A small generated raw export folder that tests may mutate."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import SAMPLE_NOW  # noqa: F401  (re-exported for the tests)
+
+
+@pytest.fixture(scope="session")
+def small_raw_master(tmp_path_factory):
+    from cmokit.sample.generator import generate
+
+    d = tmp_path_factory.mktemp("raw_small")
+    generate(d, customers=300, seed=7, progress=False)
+    return d
+
+
+@pytest.fixture
+def raw(tmp_path, small_raw_master):
+    """A fresh copy of a 300-customer raw export folder."""
+    d = tmp_path / "raw"
+    shutil.copytree(small_raw_master, d)
+    return d
