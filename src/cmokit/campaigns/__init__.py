@@ -17,7 +17,8 @@ _EXPORTS = {
     "power_means": "power", "mde_proportions": "power", "mde_means": "power", "plan_pilot": "power",
     "TLearner": "uplift", "ClassTransformation": "uplift", "uplift_features": "uplift", "qini_curve": "uplift",
 "qini_coefficient": "uplift", "auuc": "uplift", "uplift_by_decile": "uplift",
-    "targeting_list": "uplift", "targeting_value": "uplift",
+    "targeting_list": "uplift", "targeting_value": "uplift", "cross_fit_predict": "uplift",
+    "customer_features": "uplift",
 }
 
 __all__ = sorted(_EXPORTS)

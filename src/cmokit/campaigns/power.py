@@ -179,7 +179,7 @@ def plan_pilot(source=None, *, as_of="2025-12-31", window_days: int = 28, relati
 
     The baseline (conversion rate, revenue and orders mean / std per customer over
     ``window_days``) comes from the warehouse (:func:`baseline_metrics`) or a given one-row
-    ``baseline`` frame. Returns one row per metric x relative MDE: baseline, std, absolute MDE,
+    ``baseline`` frame. Returns one row per metric x relative MDE: baseline, baseline_std, absolute_mde,
     n_control, n_treatment, total.
     """
     import pandas as pd
@@ -190,12 +190,12 @@ def plan_pilot(source=None, *, as_of="2025-12-31", window_days: int = 28, relati
     for rel in relative_mdes:
         p0 = float(b["conversion_rate"])
         n = sample_size_proportions(p0, p0 * rel, power=power, ratio=ratio, alpha=alpha)
-        rows.append(dict(metric="conversion", baseline=p0, std=math.sqrt(p0 * (1 - p0)), relative_mde=rel,
+        rows.append(dict(metric="conversion", baseline=p0, baseline_std=math.sqrt(p0 * (1 - p0)), relative_mde=rel,
                          absolute_mde=p0 * rel, n_control=n))
         for metric, col in (("revenue_per_customer", "revenue"), ("orders_per_customer", "orders")):
             mean, std = float(b[f"{col}_mean"]), float(b[f"{col}_std"])
             n = sample_size_means(std, mean * rel, power=power, ratio=ratio, alpha=alpha)
-            rows.append(dict(metric=metric, baseline=mean, std=std, relative_mde=rel, absolute_mde=mean * rel,
+            rows.append(dict(metric=metric, baseline=mean, baseline_std=std, relative_mde=rel, absolute_mde=mean * rel,
                              n_control=n))
     out = pd.DataFrame(rows)
     out["n_treatment"] = (out["n_control"] * ratio).apply(math.ceil)

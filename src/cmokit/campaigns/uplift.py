@@ -31,13 +31,15 @@ frequency and revenue over a look-back window, consent and acquisition channel i
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from cmokit.errors import ConfigError, NotFittedError
 from cmokit.warehouse.connect import resolve
 from cmokit.warehouse.contract import CHANNELS
 
 #: Numeric feature columns produced by :func:`customer_features`.
-FEATURES = ("tenure_days", "recency_days", "frequency", "monetary", "consent",
+FEATURES = ("tenure_days", "recency_days", "frequency", "monetary", "orders_total", "avg_order_value",
+            "orders_per_week", "consent",
             *(f"acq_{c}" for c in CHANNELS))
 
 
@@ -57,6 +59,8 @@ def customer_features_expr(wh, as_of, *, lookback_days: int = 365):
     o = o.filter(od < day)
     per = o.group_by("customer_id").aggregate(
         last_at=o.ordered_at.max(),
+        orders_total=o.order_id.count(),
+        revenue_total=o.revenue.cast("float64").sum(),
         frequency=(od >= start).cast("int64").sum(),
         monetary=ibis.ifelse(od >= start, o.revenue.cast("float64"), 0.0).sum(),
     )
@@ -67,6 +71,10 @@ def customer_features_expr(wh, as_of, *, lookback_days: int = 365):
         recency_days=ibis.coalesce(recency, int(lookback_days) * 2).cast("float64"),
         frequency=ibis.coalesce(j.frequency, 0).cast("float64"),
         monetary=ibis.coalesce(j.monetary, 0.0),
+        orders_total=ibis.coalesce(j.orders_total, 0).cast("float64"),
+        avg_order_value=ibis.coalesce(j.revenue_total / j.orders_total.cast("float64"), 0.0),
+        orders_per_week=ibis.coalesce(j.orders_total, 0).cast("float64") * 7.0
+        / (day.delta(j.first_seen_at.cast("date"), unit="day").cast("float64") + 7.0),
         consent=j.marketing_consent.cast("float64"),
     )
     for ch in CHANNELS:
@@ -118,11 +126,29 @@ def _is_binary(y):
     return len(vals) <= 2 and set(vals.tolist()) <= {0.0, 1.0}
 
 
-def _default_model(binary: bool, random_state):
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+def _signed_log(x):
+    return np.sign(x) * np.log1p(np.abs(x))
 
-    kw = dict(max_iter=150, learning_rate=0.05, max_depth=3, min_samples_leaf=50, random_state=random_state)
-    return HistGradientBoostingClassifier(**kw) if binary else HistGradientBoostingRegressor(**kw)
+
+def _default_model(binary: bool, random_state):
+    """Regularised linear outcome model on signed-log, standardised features.
+
+    Pilots are small (a few thousand customers per arm): on the sample a linear model ranked
+    uplift better out of fold than gradient boosting, at a fraction of the time.
+    """
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    last = LogisticRegression(C=1.0, max_iter=1000) if binary else Ridge(alpha=10.0)
+    return make_pipeline(FunctionTransformer(_signed_log), StandardScaler(), last)
+
+
+def _fit_weighted(model, X, y, weight):
+    """Fit with sample weights, routed to the last step of a Pipeline."""
+    if hasattr(model, "steps"):
+        return model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": weight})
+    return model.fit(X, y, sample_weight=weight)
 
 
 def _predict(model, X):
@@ -131,14 +157,15 @@ def _predict(model, X):
     return model.predict(X)
 
 
-class TLearner:
+class TLearner(BaseEstimator):
     """Two-model uplift estimator: one outcome model per arm, uplift = difference.
 
     Parameters
     ----------
     estimator : scikit-learn estimator, optional
         Cloned for each arm; a classifier's ``predict_proba`` is used for binary outcomes.
-        Default: histogram gradient boosting (classifier for 0/1 outcomes, else regressor).
+        Default: a regularised linear model on signed-log standardised features (logistic
+        regression for 0/1 outcomes, ridge otherwise).
     random_state : int
         Seed of the default estimator.
 
@@ -177,7 +204,7 @@ class TLearner:
         return _predict(self.model_treatment_, X) - _predict(self.model_control_, X)
 
 
-class ClassTransformation:
+class ClassTransformation(BaseEstimator):
     """Class-transformation uplift for a binary outcome (Jaskowski & Jaroszewicz 2012).
 
     Fits one classifier of ``z = 1`` when (treated and converted) or (control and not
@@ -201,7 +228,7 @@ class ClassTransformation:
         z = (y * t + (1 - y) * (1 - t)).astype(int)
         w = np.where(t == 1, 0.5 / p, 0.5 / (1 - p))
         base = self.estimator if self.estimator is not None else _default_model(True, self.random_state)
-        self.model_ = clone(base).fit(X, z, sample_weight=w)
+        self.model_ = _fit_weighted(clone(base), X, z, w)
         self.treated_share_ = float(p)
         return self
 
@@ -210,6 +237,22 @@ class ClassTransformation:
         if not hasattr(self, "model_"):
             raise NotFittedError("ClassTransformation is not fitted yet: call fit(X, treatment, y) first")
         return 2 * self.model_.predict_proba(_matrix(X))[:, 1] - 1
+
+
+def cross_fit_predict(model, X, treatment, y, *, folds: int = 5, random_state: int = 0):
+    """Out-of-fold predicted uplift: each customer scored by a model that never saw them.
+
+    Folds are stratified by arm; use these predictions for Qini curves and deciles on the
+    experiment's own customers (in-sample predictions overstate the ranking quality).
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    Xm, t, y = _matrix(X), np.asarray(treatment).astype(int), np.asarray(y, dtype=float)
+    out = np.empty(len(t))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(Xm, t):
+        out[test] = clone(model).fit(Xm[train], t[train], y[train]).predict(Xm[test])
+    return out
 
 
 # --- evaluation -------------------------------------------------------------------------------
