@@ -50,3 +50,21 @@ def test_position_based_rejects_weights_over_one(tiny_paths):
 def test_unknown_rule_is_a_config_error(tiny_paths):
     with pytest.raises(ConfigError, match="unknown rule"):
         rule_attribution(tiny_paths, "u_shaped")
+
+
+def test_time_decay_by_days_halves_weight_every_half_life():
+    import pandas as pd
+
+    from cmokit.attribution import time_decay_by_days
+
+    tp = pd.DataFrame({"touchpoint_id": ["t1", "t2", "t3"], "customer_id": ["c1"] * 3,
+                       "touched_at": pd.to_datetime(["2025-03-01", "2025-03-08", "2025-03-15"]),
+                       "channel": ["display", "email", "paid_search"], "campaign_id": [None] * 3,
+                       "touch_type": ["click"] * 3})
+    od = pd.DataFrame({"order_id": ["o1"], "customer_id": ["c1"], "ordered_at": pd.to_datetime(["2025-03-15"]),
+                       "revenue": [70.0], "campaign_id": [None]})
+    got = time_decay_by_days({"touchpoints": tp, "orders": od}, half_life_days=7.0).set_index("channel")
+    # 14, 7 and 0 days before the order: weights 1/4, 1/2, 1 -> 1/7, 2/7, 4/7
+    for channel, expected in {"display": F(1, 7), "email": F(2, 7), "paid_search": F(4, 7)}.items():
+        assert got.loc[channel, "conversions"] == pytest.approx(float(expected), abs=1e-12)
+        assert got.loc[channel, "conversion_value"] == pytest.approx(70 * float(expected), abs=1e-9)

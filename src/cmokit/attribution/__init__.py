@@ -13,13 +13,13 @@ scipy loads only when a Markov model is fitted; plots live in
 """
 
 from cmokit.attribution.compare import DEFAULT_MODELS, MODELS, compare, reach, run_model, spend_by_channel, wide
-from cmokit.attribution.journeys import build_journeys, from_paths, parse_window
+from cmokit.attribution.journeys import build_journeys, from_paths, journey_touches, parse_window
 from cmokit.attribution.markov import MarkovAttribution, markov_attribution
-from cmokit.attribution.rules import RULES, all_rules, rule_attribution
+from cmokit.attribution.rules import RULES, all_rules, rule_attribution, time_decay_by_days
 from cmokit.attribution.shapley import ShapleyAttribution, shapley_attribution
 
 __all__ = [
-    "build_journeys", "from_paths", "parse_window", "RULES", "rule_attribution", "all_rules",
+    "build_journeys", "journey_touches", "from_paths", "parse_window", "RULES", "rule_attribution", "time_decay_by_days", "all_rules",
     "MarkovAttribution", "markov_attribution", "ShapleyAttribution", "shapley_attribution",
     "MODELS", "DEFAULT_MODELS", "compare", "wide", "reach", "run_model", "spend_by_channel",
 ]

@@ -38,6 +38,72 @@ SEP = " > "
 PATH_COLUMNS = ("path", "conversions", "conversion_value", "nulls")
 
 
+def journey_touches(warehouse, *, start: str | None = None, end: str = "2025-12-31",
+                    lookback_days: int = 30, session_gap_minutes: float = 30.0,
+                    first_orders_only: bool = False):
+    """The touch-level journeys as Ibis expressions (see :func:`build_journeys` for the rules).
+
+    Returns ``(touches, conversions, converting)``: one row per kept touch
+    (``touchpoint_id``, ``touched_at``, ``channel``, ``journey_id``,
+    ``converted`` 0/1, ``revenue``, ``ends_at`` = the order time, or the last
+    touch for a non-converting journey), the orders counted as conversions,
+    and the converting touches before sessionising.
+    """
+    import ibis
+
+    from cmokit.engine import as_timestamp
+
+    if lookback_days <= 0 or session_gap_minutes < 0:
+        raise ConfigError("lookback_days must be > 0 and session_gap_minutes >= 0")
+    tp, od = warehouse.table("touchpoints"), warehouse.table("orders")
+    end_ts = as_timestamp(pd.Timestamp(end) + pd.Timedelta(days=1))
+    lookback = ibis.interval(days=int(lookback_days))
+
+    od = od.filter(od.ordered_at < end_ts)
+    by_customer = ibis.window(group_by=od.customer_id, order_by=[od.ordered_at, od.order_id])
+    od = od.mutate(prev_ordered_at=od.ordered_at.lag().over(by_customer))
+    conv = od if start is None else od.filter(od.ordered_at >= as_timestamp(start))
+    if first_orders_only:
+        conv = conv.filter(conv.prev_ordered_at.isnull())
+    tp = tp.filter(tp.touched_at < end_ts).select("touchpoint_id", "customer_id", "touched_at", "channel")
+
+    o = conv.select(o_customer="customer_id", journey_id="order_id", ordered_at="ordered_at",
+                    prev_ordered_at="prev_ordered_at", revenue=conv.revenue.cast("float64"))
+    converting = tp.join(
+        o,
+        [tp.customer_id == o.o_customer, tp.touched_at <= o.ordered_at,
+         tp.touched_at >= o.ordered_at - lookback,
+         o.prev_ordered_at.isnull() | (tp.touched_at > o.prev_ordered_at)],
+    ).select("touchpoint_id", "touched_at", "channel", "journey_id",
+             converted=ibis.literal(1), revenue="revenue", ends_at="ordered_at")
+
+    last_order = od.group_by(l_customer=od.customer_id).aggregate(last_ordered_at=od.ordered_at.max())
+    tail = tp.left_join(last_order, tp.customer_id == last_order.l_customer)
+    open_after_order = tail.last_ordered_at.isnull()
+    if not first_orders_only:
+        open_after_order = open_after_order | (tail.touched_at > tail.last_ordered_at)
+    tail = tail.filter(open_after_order)
+    tail = tail.mutate(anchor=tail.touched_at.max().over(group_by=tail.customer_id))
+    tail = tail.filter(tail.touched_at >= tail.anchor - lookback)
+    if start is not None:
+        tail = tail.filter(tail.anchor >= as_timestamp(start))
+    nulls = tail.select("touchpoint_id", "touched_at", "channel",
+                        journey_id=ibis.literal("n:") + tail.customer_id,
+                        converted=ibis.literal(0), revenue=ibis.literal(0.0), ends_at="anchor")
+    touches = converting.union(nulls)
+
+    # sessionise: drop a touch that repeats the previous touch's channel within the gap
+    w = ibis.window(group_by=touches.journey_id, order_by=[touches.touched_at, touches.touchpoint_id])
+    touches = touches.mutate(prev_channel=touches.channel.lag().over(w),
+                             prev_at=touches.touched_at.lag().over(w))
+    gap_s = float(session_gap_minutes) * 60.0
+    keep = (touches.prev_channel.isnull() | (touches.channel != touches.prev_channel)
+            | ((touches.touched_at.epoch_seconds() - touches.prev_at.epoch_seconds()) >= gap_s))
+    touches = touches.filter(keep)
+
+    return touches, conv, converting
+
+
 def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
                    lookback_days: int = 30, session_gap_minutes: float = 30.0,
                    first_orders_only: bool = False):
@@ -85,60 +151,12 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     0          display            0               0.0      1
     1  display > email            1              50.0      0
     """
-    import ibis
-
-    from cmokit.engine import as_timestamp
     from cmokit.warehouse.connect import resolve
 
-    if lookback_days <= 0 or session_gap_minutes < 0:
-        raise ConfigError("lookback_days must be > 0 and session_gap_minutes >= 0")
     res = resolve(source, "touchpoints")
-    tp, od = res.table("touchpoints"), res.table("orders")
-    end_ts = as_timestamp(pd.Timestamp(end) + pd.Timedelta(days=1))
-    lookback = ibis.interval(days=int(lookback_days))
-
-    od = od.filter(od.ordered_at < end_ts)
-    by_customer = ibis.window(group_by=od.customer_id, order_by=[od.ordered_at, od.order_id])
-    od = od.mutate(prev_ordered_at=od.ordered_at.lag().over(by_customer))
-    conv = od if start is None else od.filter(od.ordered_at >= as_timestamp(start))
-    if first_orders_only:
-        conv = conv.filter(conv.prev_ordered_at.isnull())
-    tp = tp.filter(tp.touched_at < end_ts).select("touchpoint_id", "customer_id", "touched_at", "channel")
-
-    o = conv.select(o_customer="customer_id", journey_id="order_id", ordered_at="ordered_at",
-                    prev_ordered_at="prev_ordered_at", revenue=conv.revenue.cast("float64"))
-    converting = tp.join(
-        o,
-        [tp.customer_id == o.o_customer, tp.touched_at <= o.ordered_at,
-         tp.touched_at >= o.ordered_at - lookback,
-         o.prev_ordered_at.isnull() | (tp.touched_at > o.prev_ordered_at)],
-    ).select("touchpoint_id", "touched_at", "channel", "journey_id",
-             converted=ibis.literal(1), revenue="revenue")
-
-    last_order = od.group_by(l_customer=od.customer_id).aggregate(last_ordered_at=od.ordered_at.max())
-    tail = tp.left_join(last_order, tp.customer_id == last_order.l_customer)
-    open_after_order = tail.last_ordered_at.isnull()
-    if not first_orders_only:
-        open_after_order = open_after_order | (tail.touched_at > tail.last_ordered_at)
-    tail = tail.filter(open_after_order)
-    tail = tail.mutate(anchor=tail.touched_at.max().over(group_by=tail.customer_id))
-    tail = tail.filter(tail.touched_at >= tail.anchor - lookback)
-    if start is not None:
-        tail = tail.filter(tail.anchor >= as_timestamp(start))
-    nulls = tail.select("touchpoint_id", "touched_at", "channel",
-                        journey_id=ibis.literal("n:") + tail.customer_id,
-                        converted=ibis.literal(0), revenue=ibis.literal(0.0))
-    touches = converting.union(nulls)
-
-    # sessionise: drop a touch that repeats the previous touch's channel within the gap
-    w = ibis.window(group_by=touches.journey_id, order_by=[touches.touched_at, touches.touchpoint_id])
-    touches = touches.mutate(prev_channel=touches.channel.lag().over(w),
-                             prev_at=touches.touched_at.lag().over(w))
-    gap_s = float(session_gap_minutes) * 60.0
-    keep = (touches.prev_channel.isnull() | (touches.channel != touches.prev_channel)
-            | ((touches.touched_at.epoch_seconds() - touches.prev_at.epoch_seconds()) >= gap_s))
-    touches = touches.filter(keep)
-
+    touches, conv, converting = journey_touches(
+        res.warehouse, start=start, end=end, lookback_days=lookback_days,
+        session_gap_minutes=session_gap_minutes, first_orders_only=first_orders_only)
     per_journey = touches.group_by("journey_id").aggregate(
         path=touches.channel.group_concat(SEP, order_by=[touches.touched_at, touches.touchpoint_id]),
         converted=touches.converted.max(),
@@ -297,4 +315,4 @@ def encode(journeys) -> Encoded:
     )
 
 
-__all__ = ["SEP", "PATH_COLUMNS", "build_journeys", "parse_window", "from_paths", "paths_table", "Encoded", "encode"]
+__all__ = ["SEP", "PATH_COLUMNS", "journey_touches", "build_journeys", "parse_window", "from_paths", "paths_table", "Encoded", "encode"]

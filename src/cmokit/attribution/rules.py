@@ -11,7 +11,9 @@ touches with weights ``w_1..w_n`` summing to one:
 * **linear**: ``w_i = 1/n``.
 * **time decay**: ``w_i ∝ 2 ** (-(n - i) / half_life_touches)``: a touch
   ``half_life_touches`` steps before the conversion counts half as much as the
-  last one. Paths carry order, not time, so the half-life is in touches.
+  last one. Paths carry order, not time, so the half-life is in touches;
+  :func:`time_decay_by_days` decays on timestamps instead (``half_life_days``),
+  in the engine from the touch-level journeys.
 * **position based (U-shaped)**: ``first_weight`` to the first touch,
   ``last_weight`` to the last and the rest spread evenly over the middle
   (Google Analytics' 40/20/40 by default); two touches split
@@ -130,6 +132,44 @@ def rule_attribution(journeys, rule: str = "last_touch", **settings) -> pd.DataF
     return credit(enc, touch_weights(enc, rule, **settings), rule)
 
 
+def time_decay_by_days(source, half_life_days: float = 7.0, **journey_settings) -> pd.DataFrame:
+    """Time-decay attribution on touch timestamps, computed in the engine.
+
+    Each converting journey (built by the same rules as
+    :func:`~cmokit.attribution.build_journeys`, whose keyword arguments
+    ``journey_settings`` takes) gives its conversion to its touches with
+    weights ``∝ 2 ** (-days_before_order / half_life_days)``, normalised per
+    journey. Use it when calendar time, not touch order, should drive the decay.
+
+    Examples
+    --------
+    >>> tp = pd.DataFrame({"touchpoint_id": ["t1", "t2"], "customer_id": ["c1", "c1"],
+    ...     "touched_at": pd.to_datetime(["2025-01-01", "2025-01-08"]),
+    ...     "channel": ["display", "email"], "campaign_id": [None] * 2, "touch_type": ["click"] * 2})
+    >>> od = pd.DataFrame({"order_id": ["o1"], "customer_id": ["c1"],
+    ...     "ordered_at": pd.to_datetime(["2025-01-08"]), "revenue": [30.0], "campaign_id": [None]})
+    >>> time_decay_by_days({"touchpoints": tp, "orders": od}, 7.0, end="2025-01-31")[["channel", "conversions"]]
+       channel  conversions
+    0  display     0.333333
+    1    email     0.666667
+    """
+    from cmokit.attribution.journeys import journey_touches
+    from cmokit.warehouse.connect import resolve
+
+    if half_life_days <= 0:
+        raise ConfigError("half_life_days must be > 0")
+    res = resolve(source, "touchpoints")
+    touches = journey_touches(res.warehouse, **journey_settings)[0]
+    t = touches.filter(touches.converted == 1)
+    days = (t.ends_at.epoch_seconds() - t.touched_at.epoch_seconds()).cast("float64") / 86400.0
+    t = t.mutate(w=(days * (-np.log(2.0) / float(half_life_days))).exp())
+    t = t.mutate(credit=t.w / t.w.sum().over(group_by=t.journey_id))
+    agg = t.group_by("channel").aggregate(conversions=t.credit.sum(),
+                                          conversion_value=(t.credit * t.revenue).sum()).order_by("channel")
+    out = res.warehouse.execute(agg, output="pandas")
+    return channel_table(out["channel"], out["conversions"], out["conversion_value"], "time_decay_days")
+
+
 def all_rules(journeys, **settings) -> pd.DataFrame:
     """Every rule-based model stacked into one long table (encodes the paths once)."""
     from cmokit.attribution.journeys import encode
@@ -138,4 +178,4 @@ def all_rules(journeys, **settings) -> pd.DataFrame:
     return pd.concat([credit(enc, touch_weights(enc, r, **settings), r) for r in RULES], ignore_index=True)
 
 
-__all__ = ["RULES", "touch_weights", "credit", "channel_table", "rule_attribution", "all_rules"]
+__all__ = ["RULES", "touch_weights", "credit", "channel_table", "rule_attribution", "time_decay_by_days", "all_rules"]
