@@ -1,10 +1,9 @@
-"""CDNOW fixtures and a continuous-time BG/NBD simulator for the CLV tests."""
+"""CDNOW fixtures, the sample warehouse and the BG/NBD simulator for the CLV tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,34 +47,12 @@ def cdnow_calibration_holdout(cdnow_orders) -> pd.DataFrame:
     return calibration_holdout(cdnow_orders, CDNOW_CALIBRATION_END, CDNOW_HOLDOUT_END, time_unit="weeks")
 
 
-def simulate_bgnbd(n: int, r: float, alpha: float, a: float, b: float, T_max: float, seed: int = 0) -> pd.DataFrame:
-    """Continuous-time BG/NBD histories (frequency, recency, T) with entry spread over [0, T_max / 2]."""
-    rng = np.random.default_rng(seed)
-    lam = rng.gamma(r, 1.0 / alpha, n)
-    p = rng.beta(a, b, n)
-    T = T_max - rng.uniform(0, T_max / 2, n)
-    t = np.zeros(n)
-    x = np.zeros(n, dtype=np.int64)
-    active = np.ones(n, dtype=bool)
-    while active.any():
-        idx = np.flatnonzero(active)
-        nxt = t[idx] + rng.exponential(1.0 / lam[idx])
-        bought = nxt <= T[idx]
-        done = idx[~bought]
-        active[done] = False
-        buyers = idx[bought]
-        t[buyers] = nxt[bought]
-        x[buyers] += 1
-        drop = rng.random(buyers.size) < p[buyers]
-        active[buyers[drop]] = False
-    return pd.DataFrame({"customer_id": np.arange(n).astype(str), "frequency": x,
-                         "recency": np.where(x > 0, t, 0.0), "T": T})
-
-
 @pytest.fixture(scope="session")
 def bgnbd_simulator():
     """The continuous-time BG/NBD simulator (a function), for planted-truth tests."""
-    return simulate_bgnbd
+    from cmokit.clv.bgnbd import simulate
+
+    return simulate
 
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
