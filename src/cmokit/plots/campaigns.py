@@ -1,0 +1,87 @@
+"""Campaign KPI figures: KPI by channel against target, KPI trend, spend vs revenue, pacing.
+
+Each takes a result from :mod:`cmokit.campaigns` (pandas or polars) and returns a plotly Figure.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cmokit.plots.theme import PALETTE, apply
+
+KPI_LABELS = {
+    "spend": "Spend (EUR)", "attributed_revenue": "Attributed revenue (EUR)", "orders": "Orders",
+    "new_customers": "New customers", "roas": "ROAS (revenue / spend)", "roi": "ROI",
+    "cpa": "CPA (EUR per order)", "cac": "CAC (EUR per new customer)", "ltv_cac": "LTV : CAC",
+    "payback_days": "Payback (days)", "ctr": "Click-through rate",
+}
+
+
+def _pandas(frame) -> pd.DataFrame:
+    return frame.to_pandas() if type(frame).__module__.startswith("polars") else frame
+
+
+def kpi_bars(kpis, kpi: str = "roas", *, by: str = "channel", status=None, title: str | None = None):
+    """Bars of one KPI per group; with a :func:`~cmokit.campaigns.kpi_status` table, target markers
+    and bars coloured by status."""
+    import plotly.graph_objects as go
+
+    frame = _pandas(kpis).sort_values(kpi, ascending=False, na_position="last")
+    colours = [PALETTE[0]] * len(frame)
+    fig = go.Figure()
+    if status is not None:
+        st = _pandas(status)
+        st = st[st["kpi"] == kpi].set_index(by)
+        tone = {"on_target": PALETTE[2], "watch": PALETTE[6], "off_target": PALETTE[8], "no_data": PALETTE[5]}
+        colours = [tone.get(st["status"].get(g), PALETTE[0]) for g in frame[by]]
+        fig.add_scatter(x=frame[by], y=[st["target"].get(g) for g in frame[by]], mode="markers", name="Target",
+                        marker=dict(symbol="line-ew-open", size=28, line=dict(width=3, color="#222")))
+    fig.add_bar(x=frame[by], y=frame[kpi], marker_color=colours, name=KPI_LABELS.get(kpi, kpi))
+    return apply(fig, title or f"{KPI_LABELS.get(kpi, kpi)} by {by.replace('_', ' ')}", x=by, y=None).update_yaxes(
+        title_text=KPI_LABELS.get(kpi, kpi))
+
+
+def kpi_trend(kpis, kpi: str = "roas", *, group: str = "channel", title: str | None = None):
+    """Lines of one KPI per period for each group (from ``campaign_kpis(..., period=...)``)."""
+    import plotly.graph_objects as go
+
+    frame = _pandas(kpis).sort_values("period")
+    fig = go.Figure()
+    for i, (name, rows) in enumerate(frame.groupby(group, sort=True)):
+        fig.add_scatter(x=rows["period"], y=rows[kpi], mode="lines+markers", name=str(name),
+                        line=dict(color=PALETTE[i % len(PALETTE)]))
+    fig = apply(fig, title or f"{KPI_LABELS.get(kpi, kpi)} over time", x="period")
+    return fig.update_yaxes(title_text=KPI_LABELS.get(kpi, kpi)).update_xaxes(title_text="Period")
+
+
+def spend_vs_revenue(kpis, *, by: str = "channel", title: str = "Spend vs attributed revenue"):
+    """Scatter of spend against attributed revenue per group, with the break-even line (ROAS 1)."""
+    import plotly.graph_objects as go
+
+    frame = _pandas(kpis)
+    top = float(max(frame["spend"].max(), 1.0))
+    fig = go.Figure()
+    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="Break-even (ROAS 1)",
+                    line=dict(dash="dash", color=PALETTE[5]))
+    fig.add_scatter(x=frame["spend"], y=frame["attributed_revenue"], mode="markers+text", text=frame[by],
+                    textposition="top center", name=by.replace("_", " ").capitalize(),
+                    marker=dict(size=12, color=PALETTE[0]))
+    return apply(fig, title, x="spend", y="attributed_revenue").update_xaxes(title_text="Spend (EUR)").update_yaxes(
+        title_text="Attributed revenue (EUR)")
+
+
+def pacing_bars(pacing, *, title: str = "Budget pacing: share spent vs share of flight elapsed"):
+    """Horizontal bars of budget spent per campaign with a marker at the share of flight elapsed."""
+    import plotly.graph_objects as go
+
+    frame = _pandas(pacing)
+    frame = frame[frame["budget"].notna()].sort_values("campaign_id")
+    tone = {"on_pace": PALETTE[2], "underpacing": PALETTE[6], "overpacing": PALETTE[8], "not_started": PALETTE[5]}
+    fig = go.Figure()
+    fig.add_bar(y=frame["campaign_id"], x=frame["spent_share"], orientation="h", name="Budget spent",
+                marker_color=[tone.get(s, PALETTE[0]) for s in frame["status"]], customdata=frame["status"],
+                hovertemplate="%{y}: %{x:.0%} spent (%{customdata})<extra></extra>")
+    fig.add_scatter(y=frame["campaign_id"], x=frame["elapsed_share"], mode="markers", name="Flight elapsed",
+                    marker=dict(symbol="line-ns-open", size=16, line=dict(width=3, color="#222")))
+    fig = apply(fig, title, y="campaign_id")
+    return fig.update_xaxes(title_text="Share of budget / flight", tickformat=".0%")
