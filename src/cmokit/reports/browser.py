@@ -21,9 +21,19 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
         "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run",
         "--disable-dev-shm-usage"]
 
-_COUNT_TRACES = """() => Array.from(document.querySelectorAll('.js-plotly-plot, .plotly-graph-div')).map(
-  el => ({id: el.id, traces: (el.data || []).length,
-          drawn: el.querySelectorAll('.trace, .point, .bars path, .scatterlayer path, .pielayer path').length}))"""
+# Per chart: its traces, and how many of them plotly drew with points: visible (plotly hides a
+# trace without data) and with computed points (calcdata holds x/y for scatter, p/s for bars and
+# histograms, z for heatmaps, v for pies; an empty trace gets a placeholder {x: false, y: false}).
+_COUNT_TRACES = """() => {
+  const has = c => c && ['x', 'y', 'z', 's', 'v', 'p'].some(
+      k => c[k] !== undefined && c[k] !== false && !(typeof c[k] === 'number' && isNaN(c[k])));
+  return Array.from(document.querySelectorAll('.js-plotly-plot, .plotly-graph-div')).map(el => {
+    const full = el._fullData || [];
+    const shown = full.map((t, i) => t.visible === true ? i : -1).filter(i => i >= 0);
+    const cd = el.calcdata || [];
+    return {id: el.id, traces: (el.data || []).length, drawn: shown.filter(i => (cd[i] || []).some(has)).length};
+  });
+}"""
 
 
 def chromium_path() -> str | None:
@@ -36,7 +46,8 @@ def inspect(paths, timeout_ms: int = 30000) -> list[dict[str, Any]]:
 
     Returns one dict per file: ``path``, ``js_errors`` (uncaught exceptions and
     console errors), ``blocked`` (requests that tried to leave the page),
-    ``provenance`` (bool), ``charts`` (list of ``{id, traces, drawn}``).
+    ``provenance`` (bool), ``charts`` (list of ``{id, traces, drawn}``: the chart's traces
+    and how many of them plotly drew with data).
     """
     from playwright.sync_api import sync_playwright
 

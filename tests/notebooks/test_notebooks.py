@@ -1,0 +1,109 @@
+"""Every notebook in notebooks/ follows the conventions and runs end to end on the sample warehouse.
+
+Static checks (no kernel): a first code cell tagged ``parameters`` (the only one),
+each line typed, commented and readable by papermill; no ``def``/``class``;
+committed without outputs; listed in ``reports.yml``. Then the whole folder runs
+through ``run-all`` once on the sample warehouse, and each HTML report is opened
+in headless Chromium with the network blocked.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from cmokit.reports.browser import chromium_path
+from cmokit.reports.notebooks import parameters_cell, parse_parameters
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def _code(source: str) -> str:
+    """Cell source without IPython magics / shell lines, for ast."""
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_first_code_cell_is_the_only_parameters_cell(path):
+    import papermill as pm
+
+    nb = nbformat.read(path, as_version=4)
+    assert parameters_cell(nb) is not None, f"{path.name}: first code cell must be tagged `parameters`"
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: exactly one `parameters` cell"
+    params = parse_parameters(nb, path.name)
+    assert params, f"{path.name}: the parameters cell declares nothing"
+    for p in params:
+        assert p.help, f"{path.name}: parameter {p.name!r} needs a comment saying what it means"
+    theirs = list(pm.inspect_notebook(str(path)))
+    assert theirs == [p.name for p in params], (
+        f"{path.name}: papermill cannot read {sorted(set(p.name for p in params) - set(theirs))}; "
+        "keep `=` out of the comment (papermill splits the line on it)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_function_or_class_definitions(path):
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(_code(cell.source))):
+            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), (
+                f"{path.name} cell {i}: move `{getattr(node, 'name', 'lambda')}` into the cmokit package")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name} cell {i}: strip outputs"
+
+
+def test_manifest_lists_every_notebook():
+    manifest = yaml.safe_load((ROOT / "reports.yml").read_text())
+    listed = {entry["notebook"] for entry in manifest["reports"]}
+    assert listed == set(IDS), f"reports.yml differs from notebooks/: missing {set(IDS) - listed}, extra {listed - set(IDS)}"
+
+
+@pytest.fixture(scope="module")
+def executed(warehouse_path, tmp_path_factory):
+    """Every notebook, run once through run-all on the sample warehouse (defaults, 2 at a time)."""
+    from cmokit.reports.batch import run_all
+
+    manifest = tmp_path_factory.mktemp("manifest") / "all.yml"
+    manifest.write_text(yaml.safe_dump({"reports": [{"notebook": name} for name in IDS]}))
+    out = tmp_path_factory.mktemp("reports")
+    batch = run_all(manifest, jobs=2, warehouse=warehouse_path, notebooks=ROOT / "notebooks", out_dir=out,
+                    timeout_s=900, progress=False)
+    return {r.report: r for r in batch.results}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", IDS)
+def test_runs_end_to_end_on_the_sample(executed, name):
+    result = executed[name]
+    err = result.error or {}
+    assert result.ok, f"{name} {result.status} in {err.get('where') or err.get('cell')}: {err.get('ename')}: {err.get('evalue')}"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(chromium_path() is None, reason="needs chromium (apt-get install -y chromium)")
+def test_reports_work_offline_in_chromium(executed):
+    from cmokit.reports.browser import inspect
+
+    ok = [r for r in executed.values() if r.ok]
+    for result, page in zip(ok, inspect([r.html for r in ok])):
+        assert page["js_errors"] == [], f"{result.report}: {page['js_errors'][:3]}"
+        assert page["blocked"] == [], f"{result.report} tried to fetch {page['blocked'][:3]}"
+        assert page["provenance"], f"{result.report}: no provenance block"
+        for chart in page["charts"]:
+            assert chart["traces"] > 0, f"{result.report}: chart {chart['id']} has no trace"
+            assert chart["drawn"] == chart["traces"], f"{result.report}: chart {chart['id']} has empty traces"
