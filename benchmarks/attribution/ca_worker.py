@@ -1,6 +1,6 @@
 """Run ChannelAttribution's Markov model on a benchmark file (in its own venv).
 
-Usage: ca_worker.py DATA.npz OUT.json ORDER SEED
+Usage: ca_worker.py DATA.npz OUT.json ORDER SEED [NSIM_START]
 """
 
 import json
@@ -13,12 +13,12 @@ import generate  # noqa: E402
 import ChannelAttribution as ca  # noqa: E402
 
 
-def main(data, out, order, seed):
+def main(data, out, order, seed, nsim_start=1e5):
     df = generate.frame(data)
     t0 = time.perf_counter()
     res = ca.markov_model(df, var_path="path", var_conv="total_conversions",
                           var_value="total_conversion_value", var_null="total_null",
-                          order=int(order), seed=int(seed), out_more=True, sep=">", verbose=False, flg_pro=False)
+                          order=int(order), seed=int(seed), nsim_start=float(nsim_start), out_more=True, sep=">", verbose=False, flg_pro=False)
     seconds = time.perf_counter() - t0
     re = res["removal_effects"]
     attr = res["result"]
@@ -33,4 +33,4 @@ def main(data, out, order, seed):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -11,7 +11,9 @@ seeded synthetic file (``generate.py``) and are timed on the model call alone,
 in the same run, on the same machine. ChannelAttribution runs in its own
 virtual environment (``benchmarks/.envs/channelattribution``, installed with
 ``pip install --no-binary channelattribution channelattribution==2.2.5 matplotlib``)
-twice with different seeds, to show its simulation noise. Writes
+twice with different seeds, to show its simulation noise, and with more
+simulations on the smallest size, to show it converging to the exact removal
+effects. Writes
 ``benchmarks/results/attribution.json``.
 """
 
@@ -55,9 +57,10 @@ def cmokit_run(data: Path, order: int, repeats: int) -> dict:
             "n_states": len(model.states_), "distinct_paths": int(df["path"].nunique())}
 
 
-def ca_run(data: Path, order: int, seed: int) -> dict:
+def ca_run(data: Path, order: int, seed: int, nsim_start: float = 1e5) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        subprocess.run([str(CA_PYTHON), str(HERE / "ca_worker.py"), str(data), out.name, str(order), str(seed)],
+        subprocess.run([str(CA_PYTHON), str(HERE / "ca_worker.py"), str(data), out.name, str(order), str(seed),
+                        str(nsim_start)],
                        check=True, stdout=subprocess.DEVNULL)
         return json.loads(Path(out.name).read_text())
 
@@ -71,6 +74,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--order", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3, help="cmokit timings per size (median reported)")
+    parser.add_argument("--convergence-nsim", type=float, nargs="*", default=[1e6, 1e7],
+                        help="ChannelAttribution nsim_start values tried on the smallest size: its simulated "
+                             "removal effects should approach the exact ones as simulations grow")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     if not CA_PYTHON.exists():
@@ -99,9 +105,19 @@ def main(argv=None) -> dict:
         }
         print(json.dumps({k: v for k, v in row.items() if k != "removal_effect"}), flush=True)
         rows.append(row)
+    convergence = []
+    if args.convergence_nsim:
+        data = DATA / f"attribution_{min(args.sizes)}.npz"
+        exact = rows[args.sizes.index(min(args.sizes))]["removal_effect"]["cmokit"]
+        for nsim in args.convergence_nsim:
+            ca = ca_run(data, args.order, 0, nsim)
+            convergence.append({"journeys": min(args.sizes), "nsim_start": nsim, "seconds": round(ca["seconds"], 3),
+                                "max_abs_removal_effect_difference": round(max_abs_diff(exact, ca["removal_effect"]), 5)})
+            print(json.dumps(convergence[-1]), flush=True)
     result = {"benchmark": "attribution_markov", "python": platform.python_version(),
               "machine": platform.machine(), "cpu_count": __import__("os").cpu_count(),
-              "channelattribution": "2.2.5 (ncore=1, defaults)", "results": rows}
+              "channelattribution": "2.2.5 (ncore=1, defaults unless nsim_start given)", "results": rows,
+              "channelattribution_convergence_to_exact": convergence}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, sort_keys=False))
     return result
