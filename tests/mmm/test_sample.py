@@ -21,6 +21,14 @@ from cmokit.mmm import LiftTest, MediaMixModel, media_panel
 WEEKS = ("2023-01-02", "2025-12-28")
 
 
+def test_steady_display_spend_is_flagged_not_identified(warehouse, truth):
+    # the generator spends on display at a near-constant level ("steady" pattern)
+    panel = media_panel(warehouse, truth["start"], truth["end"], kpi="first_order_revenue")
+    s = MediaMixModel(n_bootstrap=5, maxiter=5, random_state=0).fit(panel).roi().set_index("channel")
+    assert not s.loc["display", "identified"]
+    assert s.drop(index="display")["identified"].all()
+
+
 def test_panel_spend_equals_planted_spend(warehouse, truth):
     panel = media_panel(warehouse, truth["start"], truth["end"], kpi="first_order_revenue")
     assert len(panel) == 156

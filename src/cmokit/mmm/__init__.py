@@ -18,7 +18,7 @@ _EXPORTS = {
     "media_panel": "panel",
     "MediaMixModel": "model", "LiftTest": "model", "fit_media_mix": "model",
     "optimize_budget": "budget", "forward_plan": "budget", "BudgetPlan": "budget",
-    "current_allocation": "budget",
+    "current_allocation": "budget", "plan_schedule": "budget",
     "geometric_adstock": "transforms", "weibull_adstock": "transforms", "hill": "transforms",
     "logistic_saturation": "transforms", "GeometricAdstock": "transforms",
     "WeibullAdstock": "transforms", "HillSaturation": "transforms", "LogisticSaturation": "transforms",

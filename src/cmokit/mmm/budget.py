@@ -221,6 +221,19 @@ def _feasible_split(lo, hi, scale) -> np.ndarray:
     return _project(np.full(n, 1.0 / n), lo / scale, hi / scale)
 
 
+def plan_schedule(plan: BudgetPlan, mmm, start=None):
+    """Spend schedule (period + one column per channel) spreading a plan's budgets evenly over
+    its horizon, from ``start`` (default: the period after the model's training data)."""
+    import pandas as pd
+
+    step = mmm._period_step()
+    first = pd.Timestamp(start) if start is not None else mmm.periods_.max() + step
+    horizon = plan.settings["horizon_periods"]
+    periods = pd.date_range(first, periods=horizon, freq=step)
+    per_period = plan.allocation.set_index("channel")["budget"] / horizon
+    return pd.DataFrame({"period": periods, **{ch: float(per_period[ch]) for ch in mmm.channels_}})
+
+
 def forward_plan(mmm, plan):
     """Predicted revenue for a planned spend schedule after the training data.
 
@@ -243,4 +256,4 @@ def forward_plan(mmm, plan):
     return mmm.predict(plan, history=True)
 
 
-__all__ = ["BudgetPlan", "current_allocation", "forward_plan", "media_revenue", "optimize_budget"]
+__all__ = ["BudgetPlan", "current_allocation", "forward_plan", "media_revenue", "optimize_budget", "plan_schedule"]

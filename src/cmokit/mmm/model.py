@@ -68,6 +68,8 @@ from cmokit.mmm.transforms import (
 
 ADSTOCKS = {"geometric": ("decay",), "weibull": ("weibull_shape", "weibull_scale")}
 SATURATIONS = {"hill": ("half_saturation", "shape"), "logistic": ("lam",)}
+#: Coefficient of variation of spend below which a channel is flagged as not identified.
+MIN_SPEND_CV = 0.1
 DEFAULT_BOUNDS = {
     "decay": (0.0, 0.9),
     "weibull_shape": (0.3, 5.0),
@@ -174,7 +176,9 @@ class MediaMixModel:
         Linear coefficients in revenue units (media: maximum contribution per period).
     summary_ : DataFrame
         Per channel: spend, contribution, ROI, marginal ROI with ``_lower``/``_upper``,
-        shares of spend and effect, hyperparameters.
+        shares of spend and effect, ``spend_cv`` (coefficient of variation of spend) and
+        ``identified`` (``spend_cv >= MIN_SPEND_CV``: a channel spending the same every
+        period cannot be told from the baseline, whatever its estimate), hyperparameters.
     diagnostics_ : dict
         r2, nrmse, mape (in sample), cv_mape, cv_nrmse, decomp_rssd, baseline_negative_share.
     """
@@ -554,6 +558,10 @@ class MediaMixModel:
             table[name] = point
             table[f"{name}_lower"], table[f"{name}_upper"] = centred_interval(point, stack, self.interval, 0.0)
         table["share_of_spend"] = self.spend_total_ / self.spend_total_.sum()
+        # a channel whose spend barely moves cannot be told apart from the baseline level
+        cv = self.spend_history_.std(axis=0) / np.where(self.spend_mean_ > 0, self.spend_mean_, 1.0)
+        table["spend_cv"] = cv
+        table["identified"] = cv >= MIN_SPEND_CV
         table["share_of_effect"] = contrib / contrib.sum() if contrib.sum() > 0 else 0.0
         hyper = pd.DataFrame(self._unpack(self.theta_))
         self.hyperparameters_ = pd.concat([table[["channel"]], hyper], axis=1)
@@ -606,7 +614,8 @@ class MediaMixModel:
         """ROI and marginal ROI per channel with intervals (a view of ``summary_``)."""
         self._check_fitted()
         cols = ["channel", "spend", "contribution", "contribution_lower", "contribution_upper",
-                "roi", "roi_lower", "roi_upper", "marginal_roi", "marginal_roi_lower", "marginal_roi_upper"]
+                "roi", "roi_lower", "roi_upper", "marginal_roi", "marginal_roi_lower", "marginal_roi_upper",
+                "spend_cv", "identified"]
         return self.summary_[cols].copy()
 
     def response(self, channel: str, spend_per_period, draws: bool = False):
