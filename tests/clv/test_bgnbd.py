@@ -83,6 +83,37 @@ def test_predictions_are_keyed_by_customer_id_and_bounded(cdnow_bgnbd, cdnow_pub
     pred = cdnow_bgnbd.predict(cdnow_published_summary, horizon_days=365)
     assert pred["customer_id"].tolist() == cdnow_published_summary["customer_id"].tolist()
     assert pred["p_alive"].between(0, 1).all() and (pred["expected_purchases"] >= 0).all()
+    for column in ("p_alive", "expected_purchases"):
+        assert (pred[f"{column}_lower"] <= pred[column] + 1e-12).all()
+        assert (pred[column] <= pred[f"{column}_upper"] + 1e-12).all()
+    repeat = cdnow_published_summary["frequency"] > 0
+    assert (pred.loc[repeat, "p_alive_upper"] - pred.loc[repeat, "p_alive_lower"] > 0).all()
+
+
+def test_prediction_interval_matches_parameter_draws(cdnow_bgnbd, cdnow_published_summary):
+    # delta-method interval vs the spread of predictions over draws from the parameters' sampling distribution
+    one = cdnow_published_summary.iloc[[0]]
+    pred = cdnow_bgnbd.predict(one, horizon_days=273).iloc[0]
+    rng = np.random.default_rng(0)
+    draws = np.exp(rng.multivariate_normal(np.log(list(cdnow_bgnbd.params_.values())), cdnow_bgnbd.covariance_, 4000))
+    x, tx, T = (one[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    values = np.array([cdnow_bgnbd._conditional_expectation(p, 39.0, x, tx, T)[0] for p in draws])
+    lower, upper = np.quantile(values, [0.025, 0.975])
+    assert pred["expected_purchases_lower"] == pytest.approx(lower, rel=0.03)
+    assert pred["expected_purchases_upper"] == pytest.approx(upper, rel=0.03)
+
+
+def test_unidentified_data_raises_convergence_error_that_says_what_to_try():
+    import pandas as pd
+
+    from cmokit.errors import ConvergenceError
+
+    one_repeat = pd.DataFrame({"frequency": [0] * 200 + [1], "recency": [0.0] * 200 + [3.0],
+                               "T": list(np.linspace(5, 50, 200)) + [40.0]})
+    with pytest.raises(ConvergenceError, match="penalizer"):
+        BetaGeo().fit(one_repeat)
+    with pytest.raises(ConfigError, match="no customer has a repeat purchase"):
+        BetaGeo().fit(one_repeat.iloc[:200])
 
 
 def test_unfitted_model_raises_not_fitted(cdnow_published_summary):

@@ -97,6 +97,9 @@ def check_summary(frequency, recency, T) -> None:
         raise ConfigError("recency exceeds T for some customers: was the summary built with the same as_of?")
     if np.any((frequency == 0) & (recency > 0)):
         raise ConfigError("customers with frequency 0 must have recency 0")
+    if not np.any(frequency > 0):
+        raise ConfigError("no customer has a repeat purchase: a repeat-purchase model cannot be fitted; "
+                          "use a longer period (earlier first orders or a later as_of)")
 
 
 def maximise(neg_ll: Callable[[np.ndarray], float], start: Sequence[float], names: Sequence[str],
@@ -131,7 +134,7 @@ def maximise(neg_ll: Callable[[np.ndarray], float], start: Sequence[float], name
             return gradient_hessian(gradient, x)
         return numeric_hessian(neg_ll, x)
 
-    with threadpool_limits(limits=1), np.errstate(over="ignore", under="ignore"):
+    with threadpool_limits(limits=1), np.errstate(over="ignore", under="ignore", invalid="ignore"):
         result = minimize(fun, x0, jac=jac, method="L-BFGS-B", bounds=[(-15.0, 15.0)] * len(x0),
                           options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-10})
         x, fx = result.x, float(result.fun)
@@ -158,7 +161,8 @@ def maximise(neg_ll: Callable[[np.ndarray], float], start: Sequence[float], name
         result.x, result.fun = x, fx
     if np.any(np.abs(result.x) >= 14.9):
         raise ConvergenceError(
-            f"{model}: a parameter ran to its bound ({dict(zip(names, np.exp(result.x).round(6)))}); "
+            f"{model}: a parameter ran to its bound "
+            f"({', '.join(f'{n}={v:.4g}' for n, v in zip(names, np.exp(result.x)))}); "
             "the data may not identify the model (too few repeat buyers?). Try penalizer=0.001, a longer "
             "calibration period, or a simpler model"
         )

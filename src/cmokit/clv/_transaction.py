@@ -104,19 +104,45 @@ class TransactionModel(_fit.FittedMixin):
     def _periods(self, horizon_days: float) -> float:
         return float(horizon_days) / _fit.unit_days(self.time_unit)
 
-    def predict(self, summary, horizon_days: float):
+    def predict(self, summary, horizon_days: float, *, intervals: bool = True):
         """Per customer: expected repeat purchases in the next ``horizon_days`` and P(alive).
 
         Returns a frame keyed by ``customer_id`` (pandas, or polars for a
-        polars summary) with ``expected_purchases`` and ``p_alive``.
+        polars summary) with ``expected_purchases`` and ``p_alive``, and with
+        ``intervals=True`` their 95 % intervals from parameter uncertainty
+        (``*_lower``, ``*_upper``; delta method on the log / logit scale).
         """
         params = self._param_array()
         x, tx, T = (_fit.column(summary, c) for c in ("frequency", "recency", "T"))
-        with np.errstate(over="ignore", under="ignore"):
-            expected = self._conditional_expectation(params, self._periods(horizon_days), x, tx, T)
-            alive = self._p_alive(params, x, tx, T)
-        return frame_like(summary, {"customer_id": customer_ids(summary),
-                                    "expected_purchases": expected, "p_alive": alive})
+        periods = self._periods(horizon_days)
+
+        def expected(p):
+            return self._conditional_expectation(p, periods, x, tx, T)
+
+        def alive(p):
+            return self._p_alive(p, x, tx, T)
+
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            data = {"customer_id": customer_ids(summary), "expected_purchases": expected(params),
+                    "p_alive": alive(params)}
+            if intervals:
+                data["expected_purchases_lower"], data["expected_purchases_upper"] = self._delta_interval(
+                    expected, np.log, np.exp)
+                data["p_alive_lower"], data["p_alive_upper"] = self._delta_interval(alive, _logit, _expit)
+        return frame_like(summary, data)
+
+    def _delta_interval(self, func, transform, inverse, step: float = 1e-5):
+        """95 % interval of ``func(params)`` per row: delta method on ``transform`` scale, log-parameters."""
+        log_params = np.log(self._param_array())
+        center = transform(func(np.exp(log_params)))
+        jac = np.empty((len(center), len(log_params)))
+        for j in range(len(log_params)):
+            shift = np.zeros_like(log_params)
+            shift[j] = step
+            jac[:, j] = (transform(func(np.exp(log_params + shift))) - transform(func(np.exp(log_params - shift)))) / (2 * step)
+        jac = np.nan_to_num(jac, nan=0.0, posinf=0.0, neginf=0.0)  # rows pinned at 0 or 1 have no spread
+        se = np.sqrt(np.einsum("ij,jk,ik->i", jac, self.covariance_, jac))
+        return inverse(center - _fit.Z_95 * se), inverse(center + _fit.Z_95 * se)
 
     def p_alive(self, summary):
         """Probability each customer is still active at the end of the summary period."""
@@ -136,3 +162,13 @@ class TransactionModel(_fit.FittedMixin):
         """Conditional expected purchases at each cumulative period (rows x steps)."""
         with np.errstate(over="ignore", under="ignore"):
             return np.column_stack([self._conditional_expectation(params, p, x, tx, T) for p in periods])
+
+
+def _logit(p):
+    return np.log(p) - np.log1p(-p)
+
+
+def _expit(z):
+    from scipy.special import expit
+
+    return expit(z)

@@ -61,7 +61,7 @@ class BetaGeo(TransactionModel):
     ...     "frequency": [0, 1, 2, 0, 5, 3], "recency": [0, 10, 20, 0, 30, 12],
     ...     "T": [38, 38, 30, 20, 36, 38]})
     >>> model = BetaGeo(penalizer=0.01).fit(s)
-    >>> model.predict(s, horizon_days=7 * 52).columns.tolist()
+    >>> model.predict(s, horizon_days=7 * 52, intervals=False).columns.tolist()
     ['customer_id', 'expected_purchases', 'p_alive']
     """
 

@@ -56,11 +56,14 @@ class ParetoNBD(TransactionModel):
     def _row_log_likelihood(self, params, data):
         x, tx, T = data.x, data.tx, data.T
         r, alpha, s, beta = params
-        log_a0 = _log_a0(params, x, tx, T)
-        common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        gone = np.log(s) - np.log(r + s + x) + log_a0
-        return common + np.logaddexp(alive, gone)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_a0 = _log_a0(params, x, tx, T)
+            common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+            alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+            gone = np.log(s) - np.log(r + s + x) + log_a0
+            ll = common + np.logaddexp(alive, gone)
+        # 2F1 loses all precision at extreme trial parameters: treat as impossible so the optimiser backs off
+        return np.where(np.isfinite(ll), ll, -np.inf)
 
     def _p_alive(self, params, x, tx, T):
         r, alpha, s, beta = params

@@ -162,7 +162,8 @@ def holdout_by_frequency(calibration_holdout, transactions_model, max_frequency:
 
     frame = calibration_holdout.to_pandas() if hasattr(calibration_holdout, "to_pandas") else calibration_holdout
     duration_days = float(frame["duration_holdout"].iloc[0]) * _fit.unit_days(transactions_model.time_unit)
-    predicted = transactions_model.predict(frame, horizon_days=duration_days)["expected_purchases"].to_numpy()
+    predicted = transactions_model.predict(frame, horizon_days=duration_days,
+                                          intervals=False)["expected_purchases"].to_numpy()
     table = pd.DataFrame({"frequency": np.minimum(frame["frequency"].to_numpy(), max_frequency),
                           "actual": frame["frequency_holdout"].to_numpy(dtype=float), "predicted": predicted})
     out = table.groupby("frequency", as_index=False).agg(customers=("actual", "size"), actual=("actual", "mean"),
