@@ -85,3 +85,10 @@ def test_pymc_roas_unobserved_confounder_biases_x1_and_a_lift_test_repairs_it(py
     calibrated = _roi(_fit_pymc(pymc_roas, calibration=[LiftTest("x1", truth["x1"], 5.0)]))
     for ch in ("x1", "x2"):
         assert calibrated.loc[ch, "roi_lower"] <= truth[ch] <= calibrated.loc[ch, "roi_upper"]
+
+
+def test_in_sample_prediction_equals_fitted(simulated, simulated_model):
+    panel, _ = simulated
+    pred = simulated_model.predict(panel, history=False)
+    np.testing.assert_allclose(pred["revenue"], simulated_model.fitted_, rtol=1e-9)
+    assert (pred["revenue_lower"] <= pred["revenue"]).all()
