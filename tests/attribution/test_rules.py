@@ -68,3 +68,14 @@ def test_time_decay_by_days_halves_weight_every_half_life():
     for channel, expected in {"display": F(1, 7), "email": F(2, 7), "paid_search": F(4, 7)}.items():
         assert got.loc[channel, "conversions"] == pytest.approx(float(expected), abs=1e-12)
         assert got.loc[channel, "conversion_value"] == pytest.approx(70 * float(expected), abs=1e-9)
+
+
+def test_polars_paths_give_polars_results_with_the_same_numbers(tiny_paths):
+    import polars as pl
+
+    from cmokit.attribution import compare
+
+    got = compare(pl.from_pandas(tiny_paths), models=["linear", "markov_1", "shapley"])
+    assert isinstance(got, pl.DataFrame)
+    expected = compare(tiny_paths, models=["linear", "markov_1", "shapley"])
+    assert got["conversions"].to_list() == pytest.approx(expected["conversions"].tolist())

@@ -121,8 +121,11 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
     models = list(models)
     if not models:
         raise ConfigError("compare needs at least one model")
-    table = pd.concat([run_model(journeys, m, **settings) for m in models], ignore_index=True)
-    table = table.merge(reach(journeys), on="channel", how="left")
+    from cmokit.attribution.journeys import paths_table, same_kind
+
+    paths = paths_table(journeys)
+    table = pd.concat([run_model(paths, m, **settings) for m in models], ignore_index=True)
+    table = table.merge(reach(paths), on="channel", how="left")
     table["conversions_per_journey"] = table["conversions"] / table["journeys_reached"]
     if source is not None:
         spend = spend_by_channel(source, start=start, end=end)
@@ -138,11 +141,13 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
     order = {m: i for i, m in enumerate(models)}
     table = table.sort_values(["model", "channel"], key=lambda s: s.map(order) if s.name == "model" else s,
                               kind="stable")
-    return table.reset_index(drop=True)
+    return same_kind(journeys, table.reset_index(drop=True))
 
 
 def wide(comparison: pd.DataFrame, value: str = "share") -> pd.DataFrame:
     """One row per channel: ``spend_share`` then one ``value`` column per model."""
+    if not isinstance(comparison, pd.DataFrame):
+        comparison = comparison.to_pandas()
     models = list(dict.fromkeys(comparison["model"]))
     out = comparison.pivot(index="channel", columns="model", values=value)[models]
     out.columns = [f"{value}_{m}" for m in models]

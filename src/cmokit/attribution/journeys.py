@@ -259,6 +259,15 @@ def paths_table(journeys) -> pd.DataFrame:
     return journeys
 
 
+def same_kind(journeys, result: pd.DataFrame):
+    """``result`` as polars when ``journeys`` was a polars frame, else unchanged (pandas)."""
+    if type(journeys).__module__.startswith("polars"):
+        import polars as pl
+
+        return pl.from_pandas(result)
+    return result
+
+
 @dataclass
 class Encoded:
     """Distinct paths as flat arrays (one entry per touch, paths in order)."""
@@ -315,4 +324,4 @@ def encode(journeys) -> Encoded:
     )
 
 
-__all__ = ["SEP", "PATH_COLUMNS", "journey_touches", "build_journeys", "parse_window", "from_paths", "paths_table", "Encoded", "encode"]
+__all__ = ["SEP", "PATH_COLUMNS", "journey_touches", "build_journeys", "parse_window", "from_paths", "paths_table", "same_kind", "Encoded", "encode"]

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cmokit.attribution.journeys import SEP, encode
+from cmokit.attribution.journeys import SEP, encode, same_kind
 from cmokit.attribution.rules import channel_table
 from cmokit.errors import ConfigError, NotFittedError
 
@@ -206,7 +206,7 @@ def markov_attribution(journeys, order: int = 1) -> pd.DataFrame:
     >>> markov_attribution(paths)["share"].round(3).tolist()
     [0.333, 0.667]
     """
-    return MarkovAttribution(order=order).fit(journeys).summary_
+    return same_kind(journeys, MarkovAttribution(order=order).fit(journeys).summary_)
 
 
 __all__ = ["MarkovAttribution", "markov_attribution", "START", "CONVERSION", "NULL"]

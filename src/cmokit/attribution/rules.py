@@ -126,10 +126,10 @@ def rule_attribution(journeys, rule: str = "last_touch", **settings) -> pd.DataF
     1       B          2.0
     2       C          1.0
     """
-    from cmokit.attribution.journeys import encode
+    from cmokit.attribution.journeys import encode, same_kind
 
     enc = encode(journeys)
-    return credit(enc, touch_weights(enc, rule, **settings), rule)
+    return same_kind(journeys, credit(enc, touch_weights(enc, rule, **settings), rule))
 
 
 def time_decay_by_days(source, half_life_days: float = 7.0, **journey_settings) -> pd.DataFrame:
@@ -172,10 +172,11 @@ def time_decay_by_days(source, half_life_days: float = 7.0, **journey_settings) 
 
 def all_rules(journeys, **settings) -> pd.DataFrame:
     """Every rule-based model stacked into one long table (encodes the paths once)."""
-    from cmokit.attribution.journeys import encode
+    from cmokit.attribution.journeys import encode, same_kind
 
     enc = encode(journeys)
-    return pd.concat([credit(enc, touch_weights(enc, r, **settings), r) for r in RULES], ignore_index=True)
+    return same_kind(journeys, pd.concat([credit(enc, touch_weights(enc, r, **settings), r) for r in RULES],
+                                         ignore_index=True))
 
 
 __all__ = ["RULES", "touch_weights", "credit", "channel_table", "rule_attribution", "time_decay_by_days", "all_rules"]

@@ -37,7 +37,7 @@ from math import factorial
 import numpy as np
 import pandas as pd
 
-from cmokit.attribution.journeys import encode
+from cmokit.attribution.journeys import encode, same_kind
 from cmokit.attribution.rules import channel_table
 from cmokit.errors import ConfigError
 
@@ -203,7 +203,7 @@ class ShapleyAttribution:
 
 def shapley_attribution(journeys, **settings) -> pd.DataFrame:
     """One-shot Shapley attribution: the ``summary_`` of a fitted :class:`ShapleyAttribution`."""
-    return ShapleyAttribution(**settings).fit(journeys).summary_
+    return same_kind(journeys, ShapleyAttribution(**settings).fit(journeys).summary_)
 
 
 __all__ = ["ShapleyAttribution", "shapley_attribution"]

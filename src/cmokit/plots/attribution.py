@@ -25,6 +25,8 @@ def share_bars(comparison: pd.DataFrame, *, title: str = "Channel share of conve
     """
     import plotly.graph_objects as go
 
+    if not isinstance(comparison, pd.DataFrame):
+        comparison = comparison.to_pandas()
     fig = go.Figure()
     channels = sorted(comparison["channel"].unique())
     models = list(dict.fromkeys(comparison["model"]))
