@@ -92,3 +92,14 @@ def test_in_sample_prediction_equals_fitted(simulated, simulated_model):
     pred = simulated_model.predict(panel, history=False)
     np.testing.assert_allclose(pred["revenue"], simulated_model.fitted_, rtol=1e-9)
     assert (pred["revenue_lower"] <= pred["revenue"]).all()
+
+
+def test_weibull_adstock_fits_and_polars_panels_work(simulate, planted_channels):
+    import polars as pl
+
+    panel, _ = simulate(n_weeks=104, seed=2, noise_sd=500.0)
+    m = MediaMixModel(channels=planted_channels, adstock="weibull", n_bootstrap=10, maxiter=20,
+                      random_state=0).fit(pl.from_pandas(panel))
+    assert list(m.hyperparameters_.columns) == ["channel", "weibull_shape", "weibull_scale", "half_saturation", "shape"]
+    assert m.diagnostics_["r2"] > 0.9
+    assert (m.adstock_curves().groupby("channel")["weight"].first() == 1.0).all()

@@ -157,7 +157,7 @@ def hill(x, half_saturation: float, shape: float) -> np.ndarray:
     _check_positive("shape", shape)
     x = np.maximum(np.asarray(x, dtype=float), 0.0)
     # x^s / (x^s + K^s) = 1 / (1 + (K/x)^s), written to avoid overflow
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # (K/x)^s -> inf as x -> 0 gives 0, as it should
         ratio = np.where(x > 0, (half_saturation / np.where(x > 0, x, 1.0)) ** shape, np.inf)
     return 1.0 / (1.0 + ratio)
 
