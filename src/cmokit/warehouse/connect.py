@@ -2,7 +2,10 @@
 
 ``connect(path)`` opens the DuckDB file read-only; ``connect({"orders": df})``
 wraps in-memory pandas / polars / Arrow frames shaped like contract tables;
-``connect(backend)`` wraps an existing Ibis backend (DuckDB, PySpark, ...).
+``connect(backend)`` wraps an existing Ibis backend (DuckDB, PySpark, ...);
+``connect(spark, tables=DIR)`` runs every routine on Spark over the Parquet
+export (``cmokit warehouse export PATH --parquet DIR``), a mapping of table
+name to Parquet/Delta path, or a Spark catalog database.
 
 Analysis routines take a *source*: a :class:`Warehouse`, or a single frame
 shaped like the contract table they need. :func:`resolve` turns either into
@@ -59,7 +62,7 @@ class Warehouse:
     """
 
     def __init__(self, backend, *, output: str = "pandas", path: str | None = None,
-                 tables: dict[str, str] | None = None, duckdb_connection=None):
+                 tables: dict[str, str] | None = None, duckdb_connection=None, owns_backend: bool = True):
         if output not in ("pandas", "polars"):
             raise ConfigError(f"output must be 'pandas' or 'polars', not {output!r}")
         self.backend = backend
@@ -67,6 +70,7 @@ class Warehouse:
         self.path = path
         self._tables = dict(tables or {})
         self._con = duckdb_connection
+        self._owns_backend = owns_backend
 
     # -- tables -------------------------------------------------------------
     @property
@@ -133,6 +137,8 @@ class Warehouse:
         return snapshot(self)
 
     def close(self) -> None:
+        if not self._owns_backend:  # e.g. the caller's Spark session: leave it running
+            return
         try:
             self.backend.disconnect()
         except Exception:
@@ -160,7 +166,7 @@ def execute(expr, output: str = "pandas"):
 
 
 def connect(source=None, *, output: str = "pandas", memory_limit: str | None = None,
-            temp_directory: str | None = None, threads: int | None = None) -> Warehouse:
+            temp_directory: str | None = None, threads: int | None = None, tables=None) -> Warehouse:
     """Open the marketing warehouse.
 
     Parameters
@@ -168,13 +174,35 @@ def connect(source=None, *, output: str = "pandas", memory_limit: str | None = N
     source
         A path to the DuckDB warehouse file (opened read-only; several
         processes may read at once); a mapping of contract table name to a
-        pandas / polars / Arrow frame; an existing Ibis backend; or a
+        pandas / polars / Arrow frame; an existing Ibis backend; a Spark
+        session (``pyspark.sql.SparkSession``, classic or Connect); or a
         :class:`Warehouse` (returned as is). ``None`` reads
         ``$CMOKIT_WAREHOUSE``.
     output
         ``"pandas"`` (default) or ``"polars"``: the frame kind results come back as.
     memory_limit, temp_directory, threads
-        DuckDB settings for out-of-core work (e.g. ``"2GB"`` and a spill folder).
+        DuckDB settings for out-of-core work: ``memory_limit="2GB"`` caps
+        DuckDB's memory and ``temp_directory`` is where it spills the rest,
+        so routines finish on data larger than memory. Also read from
+        ``$CMOKIT_MEMORY_LIMIT``, ``$CMOKIT_TEMP_DIRECTORY`` and
+        ``$CMOKIT_THREADS`` when not given.
+    tables
+        Spark only: where the contract tables live. A folder (local or a
+        ``scheme://`` URI) with one Parquet or Delta folder per table, as
+        ``cmokit warehouse export --parquet`` writes; a mapping of table
+        name to Parquet/Delta path; or the name of a Spark catalog database
+        (``"marketing"`` or ``"catalog.marketing"``) holding tables named as
+        in the contract. Each table is registered as a session temporary
+        view with contract columns only; the session is left running on
+        :meth:`Warehouse.close`.
+
+    Examples
+    --------
+    Spark (needs ``pip install cmokit[spark]`` and Java)::
+
+        spark = SparkSession.builder.getOrCreate()
+        wh = cmokit.connect(spark, tables="s3://bucket/marketing_parquet")
+        cmokit.segments.rfm(wh, as_of="2025-12-31")
     """
     if isinstance(source, Warehouse):
         return source
@@ -184,6 +212,16 @@ def connect(source=None, *, output: str = "pandas", memory_limit: str | None = N
             raise ConfigError("no warehouse given: pass a path or set CMOKIT_WAREHOUSE")
         source = env
     ibis = _ibis()
+    if _is_spark_session(source):
+        backend = ibis.pyspark.connect(source)
+        return Warehouse(backend, output=output, tables=_spark_tables(backend, tables), owns_backend=False)
+    if tables is not None:
+        if getattr(source, "name", None) != "pyspark":
+            raise ConfigError("tables= locates contract tables for Spark; pass a SparkSession or Ibis PySpark backend")
+        return Warehouse(source, output=output, tables=_spark_tables(source, tables), owns_backend=False)
+    memory_limit = memory_limit or os.environ.get("CMOKIT_MEMORY_LIMIT") or None
+    temp_directory = temp_directory or os.environ.get("CMOKIT_TEMP_DIRECTORY") or None
+    threads = threads or os.environ.get("CMOKIT_THREADS") or None
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -221,6 +259,57 @@ def connect(source=None, *, output: str = "pandas", memory_limit: str | None = N
     raise ConfigError(
         f"cannot connect to a {type(source).__name__}: pass a warehouse path, a dict of frames or an Ibis backend"
     )
+
+
+def _is_spark_session(obj) -> bool:
+    cls = type(obj)
+    return cls.__name__ == "SparkSession" and cls.__module__.startswith("pyspark")
+
+
+def _spark_tables(backend, tables) -> dict[str, str]:
+    """Register the contract tables ``tables`` points at as temporary views; name -> view name."""
+    session = backend._session
+    if tables is None:
+        return {}
+    if isinstance(tables, dict):
+        sources = {name: ("path", str(path)) for name, path in tables.items()}
+    else:
+        where = str(tables)
+        local = Path(where)
+        if "://" in where or local.is_dir():
+            names = [n for n in CONTRACT if "://" in where or (local / n).is_dir()]
+            sources = {n: ("path", f"{where.rstrip('/')}/{n}") for n in names}
+        elif "/" not in where and os.sep not in where:
+            sources = {n: ("catalog", f"{where}.{n}") for n in CONTRACT if session.catalog.tableExists(f"{where}.{n}")}
+        else:
+            raise ConfigError(f"tables={where!r}: no such folder (expected the Parquet export folder, "
+                              "a mapping of table name to path, or a catalog database name)")
+    if not sources:
+        raise ConfigError(f"no contract tables found at {tables!r}; write them with "
+                          "`cmokit warehouse export WAREHOUSE --parquet DIR`")
+    token = hashlib.sha256(repr(sorted(sources.items())).encode()).hexdigest()[:10]
+    views = {}
+    for name, (kind, where) in sources.items():
+        try:
+            frame = _spark_read(session, kind, where)
+        except Exception as exc:
+            if isinstance(tables, dict) or "://" not in str(tables):
+                raise ConfigError(f"cannot read table {name!r} from {where}: {exc}") from exc
+            continue  # a remote export folder need not hold every contract table
+        if name in CONTRACT:
+            frame = frame.select(*[c.name for c in CONTRACT[name].columns if c.name in frame.columns])
+        view = f"cmokit_{name}_{token}"
+        frame.createOrReplaceTempView(view)
+        views[name] = view
+    return views
+
+
+def _spark_read(session, kind: str, where: str):
+    if kind == "catalog":
+        return session.table(where)
+    if Path(where, "_delta_log").is_dir() or where.rstrip("/").endswith(".delta"):
+        return session.read.format("delta").load(where)
+    return session.read.parquet(where)
 
 
 @dataclass
