@@ -53,12 +53,6 @@ OUTCOME_COLUMNS = ("experiment_id", "customer_id", "variant", "converted", "orde
                    "pre_converted", "pre_orders", "pre_revenue")
 
 
-def _day(value):
-    import ibis
-
-    return ibis.literal(value, type="date")
-
-
 def outcomes_expr(wh, experiment_id=None, *, pre_period_days: int = 180):
     """Ibis expression: one row per assigned customer with window and pre-period outcomes."""
     import ibis
