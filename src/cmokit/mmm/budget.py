@@ -104,7 +104,8 @@ def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds:
         ``{channel: (lower, upper)}`` budget over the horizon; channels not named get
         ``(0, total_budget)``. Order does not matter; unknown names raise ``ConfigError``.
     current : dict, optional
-        The allocation to compare with (default: historical spend shares scaled to the budget).
+        The allocation to compare with (default: historical spend shares scaled to the budget;
+        it is compared as is, even where it breaks ``bounds``).
     target_roas : float, optional
         Instead of spending the whole budget, maximise revenue while keeping
         media revenue / spend >= ``target_roas`` (spend <= ``total_budget``).
@@ -188,10 +189,11 @@ def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds:
         ("optimised", alloc.sum(), rev_opt.sum(), draws_opt),
         ("uplift", alloc.sum() - cur_vec.sum(), rev_opt.sum() - rev_cur.sum(), draws_opt - draws_cur),
     ]:
-        lower, upper = centred_interval(np.array([point]), reps[:, None], mmm.interval)
+        floor = None if name == "uplift" else 0.0
+        lower, upper = centred_interval(np.array([point]), reps[:, None], mmm.interval, floor)
         rows.append({"scenario": name, "spend": spend, "media_revenue": point,
                      "media_revenue_lower": float(lower[0]), "media_revenue_upper": float(upper[0]),
-                     "roas": point / spend if spend else np.nan})
+                     "roas": point / spend if name != "uplift" and spend > 0 else np.nan})
     settings = {"total_budget": float(total_budget), "horizon_periods": int(horizon_periods),
                 "bounds": {ch: (float(a), float(b)) for ch, (a, b) in zip(channels, box)},
                 "target_roas": target_roas, "random_state": random_state}
