@@ -311,7 +311,13 @@ def encode(journeys) -> Encoded:
     paths = np.asarray(paths, dtype=object)[nonempty]
     sums = {col: v[nonempty] for col, v in sums.items()}
     tokens = np.array(SEP.join(paths).split(SEP), dtype=object) if len(paths) else np.array([], dtype=object)
-    length = (pd.Series(paths, dtype=object).str.count(SEP.strip()).to_numpy() + 1) if len(paths) else np.zeros(0, int)
+    length = np.zeros(0, dtype=np.int64)
+    if len(paths):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        strings = pa.array(paths, type=pa.large_string())
+        length = pc.count_substring(strings, SEP.strip()).to_numpy(zero_copy_only=False) + 1
     codes, uniques = pd.factorize(tokens, sort=True)
     path_index = np.repeat(np.arange(len(paths)), length)
     starts = np.cumsum(length) - length
