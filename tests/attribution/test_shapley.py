@@ -54,3 +54,13 @@ def test_permutation_sampling_approximates_the_exact_values_reproducibly():
     np.testing.assert_allclose(approx.summary_["share"], exact.summary_["share"], atol=0.01)
     pd.testing.assert_frame_equal(approx.summary_, again.summary_, check_exact=True)
     assert approx.summary_["conversions"].sum() == pytest.approx(paths["conversions"].sum())
+
+
+def test_rates_without_a_subset_table_match_the_tabulated_rates(monkeypatch):
+    # beyond MAX_TABLE_CHANNELS channels, pooled rates are looked up set by set
+    import cmokit.attribution.shapley as shapley
+
+    paths = _random_paths(2, n=150, channels="ABCDE", max_len=5)
+    tabulated = shapley_attribution(paths)
+    monkeypatch.setattr(shapley, "MAX_TABLE_CHANNELS", 0)
+    pd.testing.assert_frame_equal(shapley_attribution(paths), tabulated, atol=1e-12, rtol=0)
