@@ -90,6 +90,17 @@ def _cmd_check(args) -> int:
     return 1 if len(errors) else 0
 
 
+def _cmd_export(args) -> int:
+    from cmokit.warehouse.export import export_parquet
+
+    written = export_parquet(args.path, args.parquet, tables=args.tables or None, overwrite=args.overwrite,
+                             memory_limit=args.memory_limit, temp_directory=args.temp_directory)
+    for name, rows in written.items():
+        print(f"{name:<24} {rows:>12,} rows")
+    print(f"wrote {len(written)} tables to {args.parquet} (Parquet; time-keyed tables partitioned by month)")
+    return 0
+
+
 def _print_table(frame, title: str | None = None) -> None:
     if _interactive():
         from rich.table import Table
@@ -136,6 +147,14 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("path", help="warehouse file")
     c.add_argument("--all", action="store_true", help="show passing checks too")
     c.set_defaults(func=_cmd_check)
+    e = wsub.add_parser("export", help="write the contract tables as Parquet (for Spark), partitioned by month")
+    e.add_argument("path", help="warehouse file")
+    e.add_argument("--parquet", required=True, metavar="DIR", help="folder to write, one sub-folder per table")
+    e.add_argument("--tables", nargs="+", help="contract tables to export (default: all)")
+    e.add_argument("--overwrite", action="store_true", help="replace existing table folders")
+    e.add_argument("--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills to disk beyond it)")
+    e.add_argument("--temp-directory", help="DuckDB spill folder")
+    e.set_defaults(func=_cmd_export)
 
     try:
         from cmokit.reports.cli import add_parser as add_report_parser
