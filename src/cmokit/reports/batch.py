@@ -149,7 +149,9 @@ def _collect(run: _Running, warehouse, timed_out: bool) -> RunResult:
     run.log.close()
     result_file = run.run_dir / "result.json"
     if not timed_out and result_file.exists():
-        return RunResult(**json.loads(result_file.read_text()))
+        result = RunResult(**json.loads(result_file.read_text()))
+        result.duration_s = round(time.monotonic() - run.started, 2)  # wall clock, worker start included
+        return result
     prov = _provenance(run, warehouse)
     prov["duration_s"] = round(time.monotonic() - run.started, 2)
     if timed_out:

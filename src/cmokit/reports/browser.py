@@ -21,17 +21,16 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
         "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run",
         "--disable-dev-shm-usage"]
 
-# Per chart: its traces, and how many of them plotly drew with points: visible (plotly hides a
-# trace without data) and with computed points (calcdata holds x/y for scatter, p/s for bars and
-# histograms, z for heatmaps, v for pies; an empty trace gets a placeholder {x: false, y: false}).
+# Per chart: its traces, and how many of them plotly drew with data: visible (plotly hides a
+# trace without data) and with computed points in its calcdata (an empty trace gets at most a
+# placeholder point {x: false, y: false}; sankey, pie, heatmap... keep their own shapes there).
 _COUNT_TRACES = """() => {
-  const has = c => c && ['x', 'y', 'z', 's', 'v', 'p'].some(
-      k => c[k] !== undefined && c[k] !== false && !(typeof c[k] === 'number' && isNaN(c[k])));
+  const placeholder = cd => cd.length === 1 && cd[0] && cd[0].x === false && cd[0].y === false;
   return Array.from(document.querySelectorAll('.js-plotly-plot, .plotly-graph-div')).map(el => {
     const full = el._fullData || [];
-    const shown = full.map((t, i) => t.visible === true ? i : -1).filter(i => i >= 0);
     const cd = el.calcdata || [];
-    return {id: el.id, traces: (el.data || []).length, drawn: shown.filter(i => (cd[i] || []).some(has)).length};
+    const drawn = full.filter((t, i) => t.visible === true && (cd[i] || []).length > 0 && !placeholder(cd[i]));
+    return {id: el.id, traces: (el.data || []).length, drawn: drawn.length};
   });
 }"""
 
