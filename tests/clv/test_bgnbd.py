@@ -168,3 +168,15 @@ def test_block_by_block_likelihood_equals_row_by_row(cdnow_published_summary, mo
     ll, row_grad = model._row_value_and_gradient(params, data)
     assert total == pytest.approx(weights @ ll, rel=1e-12)
     np.testing.assert_allclose(grad, weights @ row_grad, rtol=1e-10)
+
+
+def test_warm_started_newton_fit_equals_the_direct_fit(cdnow_published_summary, monkeypatch):
+    from cmokit.clv import _transaction
+
+    direct = BetaGeo().fit(cdnow_published_summary)
+    monkeypatch.setattr(_transaction, "WARM_START_ROWS", 100)  # use the large-data path on CDNOW
+    monkeypatch.setattr(_transaction, "WARM_START_CUSTOMERS", 1500)
+    warm = BetaGeo().fit(cdnow_published_summary)
+    for name in PUBLISHED:
+        assert warm.params_[name] == pytest.approx(direct.params_[name], rel=1e-6)
+    np.testing.assert_allclose(warm.summary_["std_error"], direct.summary_["std_error"], rtol=1e-3)

@@ -103,13 +103,16 @@ def check_summary(frequency, recency, T) -> None:
 
 
 def maximise(neg_ll: Callable[[np.ndarray], float], start: Sequence[float], names: Sequence[str],
-             model: str, max_iter: int = 500,
-             value_and_grad: Callable | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+             model: str, max_iter: int = 500, value_and_grad: Callable | None = None,
+             start_is_close: bool = False) -> tuple[np.ndarray, float, np.ndarray]:
     """Minimise ``neg_ll(log_params)``; return (params, minimum, covariance of log params).
 
     L-BFGS-B on log-parameters (``value_and_grad`` returns the value and the
     analytic gradient together when the model has one), then up to three
-    Newton steps to land on the optimum to many digits. The Hessian comes
+    Newton steps to land on the optimum to many digits. With
+    ``start_is_close`` (e.g. the fit of a subsample) and a gradient, damped
+    Newton steps from the start come first, which needs far fewer
+    likelihood evaluations; L-BFGS-B takes over if they fail. The Hessian comes
     from central differences of the gradient (or of the value). Raises
     :class:`ConvergenceError` naming what to try when the optimiser fails or
     the Hessian is not positive definite.
@@ -135,16 +138,22 @@ def maximise(neg_ll: Callable[[np.ndarray], float], start: Sequence[float], name
         return numeric_hessian(neg_ll, x)
 
     with threadpool_limits(limits=1), np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        result = minimize(fun, x0, jac=jac, method="L-BFGS-B", bounds=[(-15.0, 15.0)] * len(x0),
-                          options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-8})
+        newton = _newton(value_and_grad, x0) if (start_is_close and value_and_grad) else None
+        if newton is not None:
+            x, fx, hessian = newton
+            result = _Result(x, fx)
+        else:
+            result = minimize(fun, x0, jac=jac, method="L-BFGS-B", bounds=[(-15.0, 15.0)] * len(x0),
+                              options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-8})
         x, fx = result.x, float(result.fun)
         if not np.isfinite(fx):
             raise ConvergenceError(
                 f"{model}: the log-likelihood is not finite at the optimum; check the summary for "
                 "extreme values (e.g. T in days for a model meant for weeks) or add a penalizer"
             )
-        hessian = hessian_at(x)
-        for _ in range(3):  # Newton polish with the Hessian at the L-BFGS-B point
+        if newton is None:
+            hessian = hessian_at(x)
+        for _ in range(0 if newton is not None else 3):  # Newton polish with the Hessian at the L-BFGS-B point
             try:
                 trial = x - np.linalg.solve(hessian, gradient(x))
             except np.linalg.LinAlgError:
@@ -176,6 +185,50 @@ def maximise(neg_ll: Callable[[np.ndarray], float], start: Sequence[float], name
             "well-defined maximum; try another start (start=...), penalizer=0.001, or more data"
         )
     return np.exp(result.x), -float(result.fun), covariance
+
+
+class _Result:
+    def __init__(self, x, fun):
+        self.x, self.fun = x, fun
+
+
+def _newton(value_and_grad, x0, max_steps: int = 30):
+    """Newton from a close start with one Hessian (forward differences of the gradient).
+
+    The Hessian at a close start differs from the optimum's by about the
+    start's error, so the steps converge linearly at that rate (~10 steps of
+    one evaluation each). Returns (x, value, Hessian at x) or None when a step
+    fails to decrease the objective.
+    """
+    x = np.asarray(x0, dtype=float)
+    fx, g = value_and_grad(x)
+    if not np.isfinite(fx):
+        return None
+    hessian = forward_hessian(value_and_grad, x, g)
+    try:
+        if np.any(np.linalg.eigvalsh(hessian) <= 0):
+            return None
+    except np.linalg.LinAlgError:
+        return None
+    for _ in range(max_steps):
+        step = np.linalg.solve(hessian, g)
+        for damping in (1.0, 0.5, 0.25):
+            trial = x - damping * step
+            f_trial, g_trial = value_and_grad(trial)
+            if np.isfinite(f_trial) and f_trial <= fx + 1e-15 * abs(fx):
+                break
+        else:
+            return None
+        x, fx, g = trial, f_trial, g_trial
+        if np.max(np.abs(damping * step)) < 1e-8:
+            return x, float(fx), forward_hessian(value_and_grad, x, g)
+    return None
+
+
+def forward_hessian(value_and_grad, x: np.ndarray, grad: np.ndarray, step: float = 1e-6) -> np.ndarray:
+    """Hessian from forward differences of the gradient (n extra evaluations), symmetrised."""
+    h = np.column_stack([(value_and_grad(x + e)[1] - grad) / step for e in np.eye(x.size) * step])
+    return (h + h.T) / 2
 
 
 def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-6) -> np.ndarray:
