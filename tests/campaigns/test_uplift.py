@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from cmokit.campaigns.uplift import (
-    ClassTransformation, TLearner, cross_fit_predict, qini_coefficient, qini_curve, targeting_list,
+    ClassTransformation, TLearner, XLearner, cross_fit_predict, qini_coefficient, qini_curve, targeting_list,
     targeting_value, uplift_by_decile, uplift_features,
 )
 from cmokit.errors import NotFittedError
@@ -34,7 +34,7 @@ def _planted(n, seed):
     return X, t, y, tau
 
 
-@pytest.mark.parametrize("model", [TLearner(), ClassTransformation()], ids=["t_learner", "class_transformation"])
+@pytest.mark.parametrize("model", [TLearner(), XLearner(), ClassTransformation()], ids=["t_learner", "x_learner", "class_transformation"])
 def test_estimators_recover_planted_heterogeneity(model):
     X, t, y, tau = _planted(12000, 5)
     u = model.fit(X[:6000], t[:6000], y[:6000]).predict(X[6000:])
@@ -69,7 +69,7 @@ def sample_uplift(warehouse, truth, truth_customers):
     return frame.merge(truth_customers[["customer_id", "segment"]], on="customer_id", how="left")
 
 
-@pytest.mark.parametrize("model", [TLearner(), ClassTransformation()], ids=["t_learner", "class_transformation"])
+@pytest.mark.parametrize("model", [TLearner(), XLearner(), ClassTransformation()], ids=["t_learner", "x_learner", "class_transformation"])
 def test_sample_uplift_recovers_most_responsive_segment(sample_uplift, truth, model):
     f = sample_uplift
     assert f["segment"].notna().all()

@@ -15,7 +15,7 @@ _EXPORTS = {
     "sample_ratio_mismatch": "experiments", "incremental_roi": "experiments", "customer_outcomes": "experiments",
     "sample_size_proportions": "power", "sample_size_means": "power", "power_proportions": "power",
     "power_means": "power", "mde_proportions": "power", "mde_means": "power", "plan_pilot": "power",
-    "TLearner": "uplift", "ClassTransformation": "uplift", "uplift_features": "uplift", "qini_curve": "uplift",
+    "TLearner": "uplift", "XLearner": "uplift", "ClassTransformation": "uplift", "uplift_features": "uplift", "qini_curve": "uplift",
 "qini_coefficient": "uplift", "auuc": "uplift", "uplift_by_decile": "uplift",
     "targeting_list": "uplift", "targeting_value": "uplift", "cross_fit_predict": "uplift",
     "customer_features": "uplift",
