@@ -50,3 +50,15 @@ def test_sample_planted_spend_parameters_within_ci(sample_bgnbd_orders, sample_t
     for name in ("p", "q", "gamma"):
         value = sample_truth["gamma_gamma"][name]
         assert table.loc[name, "lower"] <= value <= table.loc[name, "upper"], (name, table.loc[name].to_dict())
+
+
+def test_polars_summaries_give_polars_predictions(cdnow_summary):
+    import polars as pl
+
+    from cmokit.clv import BetaGeo
+
+    frame = pl.from_pandas(cdnow_summary)
+    pred = BetaGeo().fit(frame).predict(frame, horizon_days=91)
+    spend = GammaGamma().fit(frame).predict(frame)
+    assert isinstance(pred, pl.DataFrame) and isinstance(spend, pl.DataFrame)
+    assert pred["customer_id"].to_list() == cdnow_summary["customer_id"].tolist()
