@@ -1,0 +1,349 @@
+"""Benchmark: scale tasks — build, out-of-core DuckDB, Spark local vs DuckDB, purchase summary, import, run-all.
+
+One command, from the repository root (``benchmarks/run.py`` calls it)::
+
+    .venv/bin/python benchmarks/scale/run.py                   # full sizes
+    .venv/bin/python benchmarks/scale/run.py --quick           # small sizes, minutes
+
+Tasks (each tool in a fresh process; wall time is the median of ``--repeats`` runs, after a
+warm-up call on a one-row frame that pays Ibis's first-use imports and compilation, reported as
+``warmup_seconds``; peak memory is the worker's peak resident set (VmHWM), plus the JVM's for Spark):
+
+* ``build``: ``cmokit sample`` then ``cmokit warehouse build --memory-limit 2GB`` at 1M customers
+  (rows written / read per second);
+* ``out_of_core``: RFM + cohorts + purchase summary with DuckDB capped at ``memory_limit="2GB"``
+  and a spill folder, at 10M and 50M orders (the orders of ``benchmarks/segments``);
+* ``spark``: the same three routines on Spark local (2 cores, from Parquet) vs DuckDB at 10M orders;
+* ``purchase_summary``: cmokit vs ``lifetimes.utils.summary_data_from_transaction_data``
+  (lifetimes 0.11.3 in ``benchmarks/.envs/lifetimes``) at 10M orders;
+* ``import``: ``import cmokit`` in a fresh interpreter;
+* ``run_all``: ``cmokit report run-all`` of every report on the sample warehouse.
+
+Writes ``benchmarks/results/scale.json`` (rows: task, tool, size, median_seconds, peak_mb, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+DATA = ROOT / "benchmarks" / ".data"
+OUT = ROOT / "benchmarks" / "results" / "scale.json"
+LIFETIMES = ROOT / "benchmarks" / ".envs" / "lifetimes" / "bin" / "python"
+AS_OF = "2025-12-31"
+MEMORY_LIMIT = "2GB"
+
+
+def peak_mb(pid: int | str = "self") -> float:
+    """Peak resident memory (VmHWM) of a process, MB (ru_maxrss would carry the parent's over exec)."""
+    with open(f"/proc/{pid}/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 1024
+
+
+def warm_up() -> float:
+    """Pay Ibis's first-use imports and SQL compilation once on a one-row frame; returns seconds."""
+    import pandas as pd
+
+    import cmokit
+
+    tiny = pd.DataFrame({"order_id": ["o"], "customer_id": ["c"], "ordered_at": pd.to_datetime(["2025-01-01"]),
+                         "revenue": [1.0], "campaign_id": [None]})
+    t0 = time.perf_counter()
+    cmokit.segments.rfm(tiny, AS_OF), cmokit.retention.cohorts(tiny, AS_OF), cmokit.clv.purchase_summary(tiny, AS_OF)
+    return time.perf_counter() - t0
+
+
+def orders_data(n_orders: int) -> tuple[Path, Path]:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("segments_bench", HERE.parent / "segments" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # benchmarks/segments: the same synthetic orders
+    return module.make_data(n_orders)
+
+
+# -- workers (run in a fresh process each) ------------------------------------------------------
+
+def _routines(wh) -> dict:
+    import cmokit
+
+    warm = warm_up()
+    t0 = time.perf_counter()
+    scores = cmokit.segments.rfm(wh, AS_OF)
+    table = cmokit.retention.cohorts(wh, AS_OF)
+    summary = cmokit.clv.purchase_summary(wh, AS_OF)
+    return {"seconds": time.perf_counter() - t0, "customers": len(scores), "cohort_cells": len(table),
+            "repeat_buyers": int((summary["frequency"] > 0).sum()), "warmup_seconds": warm}
+
+
+def work_duckdb(warehouse: str, spill: str) -> dict:
+    import cmokit
+
+    wh = cmokit.connect(warehouse, memory_limit=MEMORY_LIMIT, temp_directory=spill)
+    return _routines(wh)
+
+
+def work_spark(parquet: str) -> dict:
+    from pyspark.sql import SparkSession
+
+    import cmokit
+
+    spark = (SparkSession.builder.master("local[2]").appName("cmokit-bench")
+             .config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false").config("spark.driver.memory", "4g").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    wh = cmokit.connect(spark, tables={"orders": parquet})
+    out = _routines(wh)
+    out["jvm_peak_mb"] = peak_mb(spark.sparkContext._gateway.proc.pid)  # the JVM's own peak
+    spark.stop()
+    return out
+
+
+def work_summary(warehouse: str) -> dict:
+    import cmokit
+
+    wh = cmokit.connect(warehouse)
+    warm = warm_up()
+    t0 = time.perf_counter()
+    summary = cmokit.clv.purchase_summary(wh, AS_OF, time_unit="days")
+    return {"seconds": time.perf_counter() - t0, "customers": len(summary),
+            "frequency_sum": int(summary["frequency"].sum()), "warmup_seconds": warm}
+
+
+def work_import() -> dict:
+    t0 = time.perf_counter()
+    import cmokit  # noqa: F401
+
+    return {"seconds": time.perf_counter() - t0}
+
+
+def run_worker(args: list[str], python: str | None = None) -> dict:
+    out = subprocess.run([python or sys.executable, __file__, "--worker", *args],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def repeat(args: list[str], repeats: int, python: str | None = None) -> dict:
+    runs = [run_worker(args, python) for _ in range(repeats)]
+    row = {"median_seconds": statistics.median(r["seconds"] for r in runs),
+           "seconds_all": [round(r["seconds"], 3) for r in runs],
+           "peak_mb": max(r["peak_mb"] for r in runs)}
+    row.update({k: v for k, v in runs[0].items() if k not in ("seconds", "peak_mb")})
+    return row
+
+
+# -- tasks --------------------------------------------------------------------------------------
+
+def cli_run(*argv: str) -> tuple[float, float]:
+    """Run ``cmokit ARGV`` in a fresh process: (wall seconds, that process's peak MB)."""
+    code = ("import sys, cmokit.cli as c; rc = c.main(sys.argv[1:]); "
+            "print('PEAK', open('/proc/self/status').read().split('VmHWM:')[1].split()[0]); sys.exit(rc)")
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, *argv], check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    return seconds, int(done.stdout.rsplit("PEAK", 1)[1].split()[0]) / 1024
+
+
+def task_build(customers: int) -> list[dict]:
+    work = Path(tempfile.mkdtemp(prefix="cmokit-bench-build-", dir=DATA))
+    try:
+        gen, gen_peak = cli_run("sample", "--out", str(work / "raw"), "--customers", str(customers), "--quiet")
+        raw_rows = sum(max(sum(1 for _ in open(p, "rb")) - 1, 0) for p in (work / "raw").glob("*.csv"))
+        built, build_peak = cli_run("warehouse", "build", str(work / "raw"), "--out", str(work / "w.duckdb"),
+                                    "--dev-key", "--memory-limit", MEMORY_LIMIT)
+        import duckdb
+
+        con = duckdb.connect(str(work / "w.duckdb"), read_only=True)
+        orders = con.execute("SELECT count(*) FROM orders").fetchone()[0]
+        con.close()
+        return [
+            {"task": "sample generation", "tool": "cmokit", "size": f"{customers:,} customers",
+             "median_seconds": gen, "rows_per_second": raw_rows / gen, "raw_rows": raw_rows, "orders": orders,
+             "peak_mb": gen_peak},
+            {"task": "warehouse build (DuckDB memory_limit 2GB)", "tool": "cmokit", "size": f"{orders:,} orders",
+             "median_seconds": built, "rows_per_second": raw_rows / built, "raw_rows": raw_rows,
+             "memory_limit": MEMORY_LIMIT, "peak_mb": build_peak},
+        ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def task_out_of_core(sizes: list[int], repeats: int) -> list[dict]:
+    rows = []
+    for n in sizes:
+        _, warehouse = orders_data(n)
+        spill = Path(tempfile.mkdtemp(prefix="cmokit-spill-", dir=DATA))
+        try:
+            row = repeat(["duckdb", str(warehouse), str(spill)], repeats)
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+        rows.append({"task": "RFM + cohorts + purchase summary (DuckDB memory_limit 2GB)", "tool": "cmokit (DuckDB)",
+                     "size": f"{n:,} orders", "memory_limit": MEMORY_LIMIT, **row})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def task_spark(n: int, repeats: int) -> list[dict]:
+    parquet, warehouse = orders_data(n)
+    spill = Path(tempfile.mkdtemp(prefix="cmokit-spill-", dir=DATA))
+    try:
+        duck = repeat(["duckdb", str(warehouse), str(spill)], repeats)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+    task = "RFM + cohorts + purchase summary: Spark local vs DuckDB"
+    rows = [{"task": task, "tool": "cmokit (DuckDB)", "size": f"{n:,} orders", **duck}]
+    try:
+        spark = repeat(["spark", str(parquet)], repeats)
+    except subprocess.CalledProcessError as exc:
+        rows.append({"task": task, "tool": "cmokit (Spark local[2])", "size": f"{n:,} orders",
+                     "error": exc.stderr[-500:]})
+        return rows
+    spark["peak_mb"] = spark["peak_mb"] + spark.pop("jvm_peak_mb")
+    same = all(spark[k] == duck[k] for k in ("customers", "cohort_cells", "repeat_buyers"))
+    rows.append({"task": task, "tool": "cmokit (Spark local[2])", "size": f"{n:,} orders", **spark,
+                 "ratio_to_cmokit": spark["median_seconds"] / duck["median_seconds"], "results_identical": same,
+                 "note": "peak_mb: Python driver + JVM"})
+    return rows
+
+
+def task_purchase_summary(n: int, repeats: int) -> list[dict]:
+    import numpy as np
+    import pandas as pd
+
+    parquet, warehouse = orders_data(n)
+    task = "purchase summary"
+    ours = repeat(["summary", str(warehouse)], repeats)
+    rows = [{"task": task, "tool": "cmokit (DuckDB)", "size": f"{n:,} orders", **ours}]
+    if not LIFETIMES.exists():
+        rows.append({"task": task, "tool": "lifetimes 0.11.3", "size": f"{n:,} orders",
+                     "error": "benchmarks/.envs/lifetimes missing (see benchmarks/clv/run.py)"})
+        return rows
+    npz = DATA / f"summary_orders_{n}.npz"
+    if not npz.exists():
+        o = pd.read_parquet(parquet, columns=["customer_id", "ordered_at", "revenue"])
+        np.savez(npz, customer=o["customer_id"].str.slice(1).astype("int64").to_numpy(),
+                 seconds=o["ordered_at"].astype("datetime64[s]").astype("int64").to_numpy(),
+                 revenue=o["revenue"].to_numpy(float))
+    theirs = repeat(["lifetimes", str(npz)], 1, python=str(LIFETIMES))
+    rows.append({"task": task, "tool": "lifetimes 0.11.3", "size": f"{n:,} orders", **theirs,
+                 "ratio_to_cmokit": theirs["median_seconds"] / ours["median_seconds"],
+                 "results_identical": theirs["frequency_sum"] == ours["frequency_sum"],
+                 "note": "lifetimes: frame in memory before timing; one run"})
+    return rows
+
+
+def task_import(repeats: int) -> list[dict]:
+    row = repeat(["import"], repeats)
+    return [{"task": "import cmokit", "tool": "cmokit", "size": "-", **row}]
+
+
+def task_run_all(warehouse: Path) -> list[dict]:
+    cli = str(Path(sys.executable).with_name("cmokit"))
+    out = Path(tempfile.mkdtemp(prefix="cmokit-bench-reports-", dir=DATA))
+    try:
+        t0 = time.perf_counter()
+        done = subprocess.run([cli, "report", "run-all", "--manifest", str(ROOT / "reports.yml"),
+                               "--warehouse", str(warehouse), "--out", str(out), "--jobs", "2"],
+                              capture_output=True, text=True, cwd=ROOT)
+        seconds = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return [{"task": "report run-all (every report, sample warehouse)", "tool": "cmokit", "size": "8 reports",
+             "median_seconds": seconds, "seconds_all": [round(seconds, 3)], "exit_code": done.returncode,
+             "peak_mb": None, "note": "one run; many processes (kernels), so no single peak memory"}]
+
+
+def sample_warehouse() -> Path:
+    built = ROOT / "build" / "warehouse.duckdb"
+    if built.exists():
+        return built
+    target = DATA / "sample.duckdb"
+    if not target.exists():
+        from cmokit.warehouse.build import build
+
+        build(ROOT / "data" / "sample", target, dev_key=True)
+    return target
+
+
+TASKS = ("import", "build", "out_of_core", "spark", "purchase_summary", "run_all")
+
+
+def worker(kind: str, *args: str) -> None:
+    fn = {"duckdb": work_duckdb, "spark": work_spark, "summary": work_summary, "import": work_import}
+    if kind == "lifetimes":
+        result = work_lifetimes(*args)
+    else:
+        result = fn[kind](*args)
+    result["peak_mb"] = peak_mb()
+    print(json.dumps(result, default=float))
+
+
+def work_lifetimes(npz: str) -> dict:
+    import numpy as np
+    import pandas as pd
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    d = np.load(npz)
+    frame = pd.DataFrame({"customer_id": d["customer"], "date": pd.to_datetime(d["seconds"], unit="s"),
+                          "revenue": d["revenue"]})
+    frame = frame[frame["date"] < pd.Timestamp(AS_OF) + pd.Timedelta(days=1)]
+    t0 = time.perf_counter()
+    s = summary_data_from_transaction_data(frame, "customer_id", "date", monetary_value_col="revenue",
+                                           observation_period_end=AS_OF, freq="D")
+    return {"seconds": time.perf_counter() - t0, "customers": len(s), "frequency_sum": int(s["frequency"].sum())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (minutes, for a smoke run)")
+    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
+    parser.add_argument("--repeats", type=int, default=None, help="runs per tool (default 3, quick 1)")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    DATA.mkdir(parents=True, exist_ok=True)
+    repeats = args.repeats or (1 if args.quick else 3)
+    sizes = {"customers": 20_000 if args.quick else 1_000_000,
+             "orders": [1_000_000] if args.quick else [10_000_000, 50_000_000],
+             "spark": 1_000_000 if args.quick else 10_000_000,
+             "summary": 1_000_000 if args.quick else 10_000_000}
+    rows: list[dict] = []
+    for task in args.tasks:
+        t0 = time.perf_counter()
+        if task == "import":
+            rows += task_import(max(repeats, 5))
+        elif task == "build":
+            rows += task_build(sizes["customers"])
+        elif task == "out_of_core":
+            rows += task_out_of_core(sizes["orders"], repeats)
+        elif task == "spark":
+            rows += task_spark(sizes["spark"], repeats)
+        elif task == "purchase_summary":
+            rows += task_purchase_summary(sizes["summary"], repeats)
+        elif task == "run_all":
+            rows += task_run_all(sample_warehouse())
+        print(f"{task}: {time.perf_counter() - t0:.1f} s", flush=True)
+    result = {"benchmark": "scale: build, out-of-core DuckDB, Spark local vs DuckDB, purchase summary, import, run-all",
+              "quick": args.quick, "python": platform.python_version(), "machine": platform.machine(),
+              "cpu_count": os.cpu_count(), "repeats": repeats, "rows": rows}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1, default=float) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
