@@ -53,3 +53,13 @@ def test_auto_picks_the_best_silhouette_in_range(features):
 def test_predict_before_fit_raises():
     with pytest.raises(NotFittedError):
         BehaviourClusters().predict(None)
+
+
+def test_predict_returns_the_input_kind_and_the_fitted_labels(fitted, features):
+    import polars as pl
+
+    as_pandas = fitted.predict(features)
+    as_polars = fitted.predict(pl.from_pandas(features))
+    assert isinstance(as_polars, pl.DataFrame)
+    assert (as_pandas["cluster"].to_numpy() == fitted.labels_["cluster"].to_numpy()).all()
+    assert as_polars["cluster"].to_list() == as_pandas["cluster"].tolist()

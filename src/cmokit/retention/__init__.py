@@ -1,28 +1,12 @@
 """Retention: acquisition cohorts, churn propensity and survival curves.
 
-Light on import: scikit-learn and lifelines load only when a model is fitted.
+Light on import: these modules load scikit-learn, lifelines, pandas and Ibis
+only inside the functions that need them.
 """
 
+from cmokit.retention.churn import ChurnModel, churn_features, churn_labels
 from cmokit.retention.cohorts import cohort_matrix, cohorts
+from cmokit.retention.survival import kaplan_meier, lifetimes, median_lifetime
 
-__all__ = ["ChurnModel", "churn_features", "churn_labels", "cohort_matrix", "cohorts",
-           "kaplan_meier", "lifetimes"]
-
-_LAZY = {
-    "ChurnModel": "cmokit.retention.churn",
-    "churn_features": "cmokit.retention.churn",
-    "churn_labels": "cmokit.retention.churn",
-    "kaplan_meier": "cmokit.retention.survival",
-    "lifetimes": "cmokit.retention.survival",
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        module = importlib.import_module(_LAZY[name])
-        # bind the functions over the submodule attribute (``migration`` the function, not the module)
-        globals().update({n: getattr(module, n) for n, m in _LAZY.items() if m == _LAZY[name]})
-        return globals()[name]
-    raise AttributeError(f"module 'cmokit.retention' has no attribute {name!r}")
+__all__ = ["ChurnModel", "churn_features", "churn_labels", "cohort_matrix", "cohorts", "kaplan_meier",
+           "lifetimes", "median_lifetime"]

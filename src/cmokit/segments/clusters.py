@@ -160,7 +160,17 @@ class BehaviourClusters:
 
     # -- API --------------------------------------------------------------------
     def fit(self, X, y=None):
-        """Fit on a frame of features keyed by ``customer_id`` (pandas or polars)."""
+        """Fit on a frame of features keyed by ``customer_id`` (pandas or polars).
+
+        Runs single-threaded: on small per-customer tables OpenMP threads competing
+        for a busy machine made k-means 100× slower than one thread.
+        """
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            return self._fit(X)
+
+    def _fit(self, X):
         import numpy as np
         from sklearn.preprocessing import StandardScaler
 
@@ -188,10 +198,14 @@ class BehaviourClusters:
         import numpy as np
 
         frame = _pandas(X).reset_index(drop=True)
+        from threadpoolctl import threadpool_limits
+
         z = self.scaler_.transform(self._transform(frame))
-        labels = np.array([self.relabel_[int(c)] for c in self.model_.predict(z)], dtype="int64")
+        with threadpool_limits(1):
+            predicted = self.model_.predict(z)
+        labels = np.array([self.relabel_[int(c)] for c in predicted], dtype="int64")
         out = frame[["customer_id"]].assign(cluster=labels)
-        if frame is not X:
+        if type(X).__module__.startswith("polars"):
             import polars as pl
 
             return pl.from_pandas(out)
