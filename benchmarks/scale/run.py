@@ -179,15 +179,19 @@ def task_build(customers: int) -> list[dict]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def duckdb_routines(warehouse: Path, repeats: int) -> dict:
+    """RFM + cohorts + purchase summary on DuckDB capped at MEMORY_LIMIT, spilling to a scratch folder."""
+    spill = Path(tempfile.mkdtemp(prefix="cmokit-spill-", dir=DATA))
+    try:
+        return repeat(["duckdb", str(warehouse), str(spill)], repeats)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
 def task_out_of_core(sizes: list[int], repeats: int) -> list[dict]:
     rows = []
     for n in sizes:
-        _, warehouse = orders_data(n)
-        spill = Path(tempfile.mkdtemp(prefix="cmokit-spill-", dir=DATA))
-        try:
-            row = repeat(["duckdb", str(warehouse), str(spill)], repeats)
-        finally:
-            shutil.rmtree(spill, ignore_errors=True)
+        row = duckdb_routines(orders_data(n)[1], repeats)
         rows.append({"task": "RFM + cohorts + purchase summary (DuckDB memory_limit 2GB)", "tool": "cmokit (DuckDB)",
                      "size": f"{n:,} orders", "memory_limit": MEMORY_LIMIT, **row})
         print(rows[-1], flush=True)
@@ -196,11 +200,7 @@ def task_out_of_core(sizes: list[int], repeats: int) -> list[dict]:
 
 def task_spark(n: int, repeats: int) -> list[dict]:
     parquet, warehouse = orders_data(n)
-    spill = Path(tempfile.mkdtemp(prefix="cmokit-spill-", dir=DATA))
-    try:
-        duck = repeat(["duckdb", str(warehouse), str(spill)], repeats)
-    finally:
-        shutil.rmtree(spill, ignore_errors=True)
+    duck = duckdb_routines(warehouse, repeats)
     task = "RFM + cohorts + purchase summary: Spark local vs DuckDB"
     rows = [{"task": task, "tool": "cmokit (DuckDB)", "size": f"{n:,} orders", **duck}]
     try:
