@@ -35,3 +35,7 @@ def test_survival_by_cohort_on_the_sample_starts_at_day_zero_and_never_rises(war
         assert g["duration_days"].iloc[0] == 0
         assert g["survival"].iloc[0] == pytest.approx(1 - gone_at_zero)
         assert g["survival"].is_monotonic_decreasing
+
+
+def test_lifetimes_same_from_warehouse_and_frame(warehouse, sample_orders):
+    pd.testing.assert_frame_equal(lifetimes(warehouse), lifetimes(sample_orders), check_dtype=False)

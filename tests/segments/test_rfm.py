@@ -87,3 +87,11 @@ def test_segment_revenue_reconciles_with_the_orders_table(warehouse):
     assert summary["revenue"].sum() == pytest.approx(total, abs=0.01)
     assert summary["customers"].sum() == customers
     assert summary["customer_share"].sum() == pytest.approx(1.0)
+
+
+def test_segment_summary_same_from_warehouse_and_frame(warehouse, sample_orders):
+    from_wh = segment_summary(warehouse, as_of=AS_OF)
+    from_pl = segment_summary(pl.from_pandas(sample_orders), as_of=AS_OF)
+    assert isinstance(from_pl, pl.DataFrame)
+    pd.testing.assert_frame_equal(from_wh, segment_summary(sample_orders, as_of=AS_OF), check_dtype=False)
+    pd.testing.assert_frame_equal(from_wh, from_pl.to_pandas(), check_dtype=False)
