@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cmokit.reports.browser import chromium_path, inspect
-from cmokit.reports.html import page, render
-from tests.reports.test_html import PROV, _figure_notebook
+from cmokit.reports.pages import page, render
+from tests.reports.test_pages import PROV, _figure_notebook
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(chromium_path() is None, reason="needs chromium (apt-get install -y chromium)")]

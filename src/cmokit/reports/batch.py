@@ -320,7 +320,7 @@ class _Board:
 
 def write_index(results: list[RunResult], out_dir, started_at: str = "") -> Path:
     """``out_dir/index.html`` (and ``index.json``): every report with status, parameters, duration, link."""
-    from cmokit.reports.html import STYLE, write
+    from cmokit.reports.pages import STYLE, write
 
     out_dir = Path(out_dir)
     rows = []

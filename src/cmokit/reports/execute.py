@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cmokit.errors import ConfigError
-from cmokit.reports import html
+from cmokit.reports import pages
 from cmokit.reports.notebooks import find_report, validate
 from cmokit.reports.provenance import collect
 
@@ -133,8 +133,8 @@ def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None,
     if nb is not None:
         nb.metadata["cmokit"] = {"provenance": prov}
         nbformat.write(nb, nb_path)
-    page = html.render(nb, prov, show_code) if status == "ok" else html.error_page(prov, error or {}, nb, status)
-    html_path = html.write(run_dir / "report.html", page)
+    page = pages.render(nb, prov, show_code) if status == "ok" else pages.error_page(prov, error or {}, nb, status)
+    html_path = pages.write(run_dir / "report.html", page)
     result = RunResult(prov["report"], status, str(run_dir), str(html_path), str(nb_path), prov["parameters"],
                        prov["duration_s"] or 0.0, prov["started_at"], error)
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
@@ -185,7 +185,7 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
     run_key = run_key or make_run_key(values)
     run_dir = _unique_dir(Path(out_dir) / report.name / run_key)
     run_dir.mkdir(parents=True, exist_ok=True)
-    prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title)
+    prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title, defaults=report.defaults)
     prov["run_key"] = run_dir.name
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
     env = dict(KERNEL_ENV, **({"CMOKIT_WAREHOUSE": wh} if wh else {}))

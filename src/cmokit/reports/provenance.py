@@ -10,6 +10,8 @@ run time.
 >>> prov = collect("00_data_health", {"days": 30}, warehouse=None)
 >>> prov["parameters"], prov["warehouse"]
 ({'days': 30}, None)
+>>> collect("r", {"days": 30}, defaults={"days": 90, "as_of": ""})["effective"]
+{'days': 30, 'as_of': ''}
 >>> 'class="provenance"' in to_html(prov)
 True
 """
@@ -40,14 +42,19 @@ def warehouse_snapshot(path) -> dict[str, Any] | None:
 
 
 def collect(report: str, parameters: dict[str, Any], warehouse=None, seed: int | None = None,
-            title: str | None = None) -> dict[str, Any]:
-    """Provenance record of one run (a JSON-serialisable dict)."""
+            title: str | None = None, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Provenance record of one run (a JSON-serialisable dict).
+
+    ``parameters`` are the values passed; ``defaults`` the notebook's own, so the
+    record holds every value the run used (``effective``).
+    """
     import cmokit
 
     return {
         "report": report,
         "title": title or report,
         "parameters": dict(parameters),
+        "effective": {**(defaults or {}), **parameters},
         "warehouse": warehouse_snapshot(warehouse),
         "cmokit_version": cmokit.__version__,
         "seed": seed,
@@ -72,7 +79,13 @@ def to_html(prov: dict[str, Any]) -> str:
     run = [("cmokit", prov.get("cmokit_version")), ("seed", prov.get("seed")),
            ("started (UTC)", prov.get("started_at")), ("finished (UTC)", prov.get("finished_at")),
            ("duration (s)", prov.get("duration_s"))]
-    params = _rows(sorted(prov.get("parameters", {}).items())) or '<tr><td class="muted">defaults</td></tr>'
+    passed = prov.get("parameters", {})
+    effective = prov.get("effective") or passed
+    params = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{_cell(v)}"
+        f"{'' if k in passed else ' <span class=muted>(default)</span>'}</td></tr>"
+        for k, v in effective.items()
+    ) or '<tr><td class="muted">none</td></tr>'
     snap = prov.get("warehouse") or {}
     wh = [("file", snap.get("path")), ("sha256", snap.get("sha256")), ("modified (UTC)", snap.get("modified_at"))]
     if snap.get("error"):

@@ -7,7 +7,7 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from cmokit.reports.html import PLOTLY_MIME, error_page, render
+from cmokit.reports.pages import PLOTLY_MIME, error_page, render
 
 PROV = {"report": "10_demo", "title": "Demo", "parameters": {"days": 3}, "warehouse": None,
         "cmokit_version": "0.1.0", "seed": 1, "started_at": "2025-12-31T06:00:00+00:00", "run_key": "k"}
