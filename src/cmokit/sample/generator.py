@@ -165,15 +165,16 @@ class _Progress:
 class _CsvSink:
     """Appends polars frames to one CSV file, header once."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, float_precision: int | None = 2):
         self.path = path
+        self.float_precision = float_precision
         self._fh = open(path, "wb")
         self._header = True
         self.rows = 0
 
     def write(self, frame) -> None:
         frame.write_csv(self._fh, include_header=self._header, datetime_format="%Y-%m-%dT%H:%M:%SZ",
-                        date_format="%Y-%m-%d", float_precision=2, line_terminator="\n")
+                        date_format="%Y-%m-%d", float_precision=self.float_precision, line_terminator="\n")
         self._header = False
         self.rows += frame.height
 
@@ -351,7 +352,7 @@ def generate(out_dir, customers: int = 5000, seed: int = 42, progress: bool | No
     # ---- 4. per-customer streams, chunk by chunk ---------------------------------------------
     sinks = {name: _CsvSink(out / f"{name}.csv") for name in
              ("crm_customers", "shop_orders", "touchpoints", "experiment_assignments")}
-    truth_sink = _CsvSink(out / "truth" / "customers.csv")
+    truth_sink = _CsvSink(out / "truth" / "customers.csv", float_precision=None)  # latent draws at full precision
     extra_sink = _CsvSink(out / "truth" / "experiment_orders.csv")
     ex_acc = {v: {"n": 0, "conv": 0.0, "orders": 0.0, "revenue": 0.0, "by_segment": {}} for v in ex.effects}
     counters = {"order": 0, "touch": 0}
