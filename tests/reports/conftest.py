@@ -15,7 +15,7 @@ BODIES = {
         "go.Figure([go.Bar(x=frame['day'], y=frame['rows'], name=label), go.Scatter(x=frame['day'], y=frame['rows'])])",
     ],
     "20_raises": ["x = days + 1", "raise ValueError(f'planted failure for {label}')", "print('never')"],
-    "30_sleeps": ["import time\ntime.sleep(600)"],
+    "30_sleeps": ["import os, pathlib, time\npathlib.Path('30_sleeps.pid').write_text(str(os.getpid()))\ntime.sleep(600)"],
     "40_kernel_dies": ["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"],
 }
 

@@ -36,7 +36,9 @@ def test_failures_do_not_stop_the_others(batch):
     assert not result.ok and len(result.failed) == 4
 
 
-def test_each_failure_names_its_cell_and_error(batch):
+def test_each_failure_names_its_cell_and_error(batch, test_notebooks):
+    import psutil
+
     result, _ = batch
     raised, slept, died, invalid = result.results[1:5]
     assert raised.error["ename"] == "ValueError" and "planted failure for demo" in raised.error["evalue"]
@@ -44,6 +46,8 @@ def test_each_failure_names_its_cell_and_error(batch):
     assert "Report failed in cell" in page and "raise ValueError" in page
     assert slept.error["ename"] == "Timeout" and "6 s" in slept.error["evalue"]
     assert 6 <= slept.duration_s < 60
+    kernel_pid = int((test_notebooks / "30_sleeps.pid").read_text())  # written by the hung kernel itself
+    assert not psutil.pid_exists(kernel_pid) or psutil.Process(kernel_pid).status() == psutil.STATUS_ZOMBIE
     assert died.error["ename"] == "DeadKernelError"
     assert "parameters" in invalid.error["where"] and "expects int" in invalid.error["evalue"]
     for r in (raised, slept, died, invalid):
