@@ -231,7 +231,6 @@ class ChurnModel:
             "value": [self.auc_, self.recency_rule_auc_, self.brier_, float(len(train)), float(len(test)),
                       float(y_train.mean()), float(y_test.mean())],
         })
-        self._kind = r.kind
         return self
 
     def predict(self, source, as_of=None):

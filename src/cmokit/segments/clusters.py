@@ -212,7 +212,6 @@ class BehaviourClusters:
         return out
 
     def _profile(self, frame, z, labels):
-        import numpy as np
         import pandas as pd
 
         data = frame.assign(cluster=labels)
@@ -238,7 +237,6 @@ class BehaviourClusters:
                     words.append(low)
             descriptions.append(", ".join(words) if words else "average on every feature")
         prof["description"] = descriptions
-        del np
         return prof
 
 

@@ -58,8 +58,6 @@ def _write(frame, path) -> str:
 
 def segment_targets(r, segments, as_of):
     """(consenting rows, excluded count) for RFM segments, joined to consent in the engine."""
-    import ibis
-
     from cmokit.segments.rfm import SEGMENTS, rfm_expr
 
     scored = rfm_expr(r.table("orders"), as_of)
@@ -73,7 +71,6 @@ def segment_targets(r, segments, as_of):
     joined = joined.mutate(ok=joined.consent.fill_null(False))
     excluded = int(r.warehouse.execute((~joined.ok).cast("int64").sum().fill_null(0), output="pandas"))
     keep = joined.filter(joined.ok).select("customer_id", "segment", "rfm_score").order_by("customer_id")
-    del ibis
     return r.warehouse.execute(keep, output="pandas"), excluded
 
 
