@@ -24,7 +24,7 @@ def _spark_missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
     """A small Spark local session shared by every parity test (2 threads, 2 shuffle partitions)."""
     reason = _spark_missing()
     if reason:
@@ -40,6 +40,7 @@ def spark():
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "1g")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))  # not the cwd
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
