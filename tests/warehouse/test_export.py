@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import pytest
 
@@ -13,8 +15,11 @@ from cmokit.warehouse.export import PARTITION_COLUMN, export_parquet
 
 @pytest.fixture(scope="module")
 def exported(warehouse_path, tmp_path_factory):
+    # A private copy: the shared warehouse may already be open in this worker with default settings.
+    private = tmp_path_factory.mktemp("export_source") / "warehouse.duckdb"
+    shutil.copyfile(warehouse_path, private)
     out = tmp_path_factory.mktemp("export") / "parquet"
-    assert main(["warehouse", "export", str(warehouse_path), "--parquet", str(out), "--memory-limit", "1GB"]) == 0
+    assert main(["warehouse", "export", str(private), "--parquet", str(out), "--memory-limit", "1GB"]) == 0
     return out
 
 
@@ -52,3 +57,14 @@ def test_export_refuses_to_overwrite_unless_asked(warehouse_path, exported):
     with pytest.raises(ConfigError, match="overwrite"):
         export_parquet(warehouse_path, exported, tables=["campaigns"])
     assert export_parquet(warehouse_path, exported, tables=["campaigns"], overwrite=True) == {"campaigns": 97}
+
+
+def test_reopening_an_open_warehouse_with_other_settings_is_a_clear_error(warehouse_path):
+    import cmokit
+
+    wh = cmokit.connect(warehouse_path)
+    try:
+        with pytest.raises(ConfigError, match="already open in this process"):
+            cmokit.connect(warehouse_path, memory_limit="1GB")
+    finally:
+        wh.close()

@@ -238,7 +238,16 @@ def connect(source=None, *, output: str = "pandas", memory_limit: str | None = N
             config["temp_directory"] = str(temp_directory)
         if threads:
             config["threads"] = int(threads)
-        con = duckdb.connect(str(path), read_only=True, config=config)
+        try:
+            con = duckdb.connect(str(path), read_only=True, config=config)
+        except duckdb.ConnectionException as exc:
+            if "different configuration" not in str(exc):
+                raise
+            raise ConfigError(
+                f"warehouse file {path} is already open in this process with other settings "
+                f"({', '.join(f'{k}={v}' for k, v in config.items()) or 'defaults'} asked now); "
+                "close the other connection (wh.close()) or pass the same memory_limit / temp_directory / threads"
+            ) from exc
         backend = ibis.duckdb.from_connection(con)
         return Warehouse(backend, output=output, path=str(path), duckdb_connection=con)
     if isinstance(source, dict):
