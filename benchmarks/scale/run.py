@@ -65,12 +65,45 @@ def warm_up() -> float:
 
 
 def orders_data(n_orders: int) -> tuple[Path, Path]:
+    """Orders as Parquet + a DuckDB warehouse: benchmarks/segments' data up to 10M, SQL-made above."""
+    if n_orders > 10_000_000:
+        return big_orders(n_orders)
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("segments_bench", HERE.parent / "segments" / "run.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # benchmarks/segments: the same synthetic orders
     return module.make_data(n_orders)
+
+
+def big_orders(n_orders: int) -> tuple[Path, Path]:
+    """Synthetic orders made inside DuckDB (hash-based, so deterministic and never all in memory).
+
+    The same shape as benchmarks/segments (10 orders per customer on average, skewed customers,
+    uniform times 2023-2025, revenue 5-95 EUR); written under the same names so the segments
+    suite reuses them at this size instead of building 50M Python strings.
+    """
+    import duckdb
+
+    parquet = DATA / f"segments_orders_{n_orders}.parquet"
+    warehouse = DATA / f"segments_orders_{n_orders}.duckdb"
+    if parquet.exists() and warehouse.exists():
+        return parquet, warehouse
+    con = duckdb.connect(str(warehouse))
+    con.execute("SET memory_limit = '2GB'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
+    rel = con.sql(
+        "SELECT 'o' || i AS order_id,"
+        " 'c' || CAST(floor($customers * pow((hash(i, 1) % 1000000007) / 1000000007.0, 2)) AS BIGINT) AS customer_id,"
+        " TIMESTAMP '2023-01-01' + to_seconds(CAST(hash(i, 2) % 94694400 AS BIGINT)) AS ordered_at,"
+        " CAST(5 + (hash(i, 3) % 9000) / 100.0 AS DECIMAL(18, 2)) AS revenue,"
+        " CAST(NULL AS VARCHAR) AS campaign_id"
+        " FROM range($n) t(i)", params={"n": n_orders, "customers": max(n_orders // 10, 1)})
+    rel.write_parquet(str(parquet))
+    con.execute("CREATE OR REPLACE TABLE orders AS SELECT * FROM read_parquet(?)", [str(parquet)])
+    con.close()
+    return parquet, warehouse
 
 
 # -- workers (run in a fresh process each) ------------------------------------------------------
