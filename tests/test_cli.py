@@ -20,6 +20,10 @@ def test_sample_build_check(tmp_path):
     assert "Reconciliation" in r.stdout and "published" in r.stdout and "email" not in r.stdout
     r = _run("warehouse", "check", str(out))
     assert r.returncode == 0 and "0 error-severity" in r.stdout
+    # every check is printed as a table, passing ones included
+    header = next(line for line in r.stdout.splitlines() if "severity" in line).split()
+    assert header[:4] == ["table", "check", "column", "severity"] and header[-1] == "example"
+    assert "failing rows" in r.stdout and "key_unique" in r.stdout and "foreign_key" in r.stdout
 
 
 def test_check_exits_nonzero_on_error(tmp_path):
@@ -33,6 +37,12 @@ def test_check_exits_nonzero_on_error(tmp_path):
     con.close()
     r = _run("warehouse", "check", str(out))
     assert r.returncode == 1 and "minimum" in r.stdout
+    rows = r.stdout.splitlines()
+    first = rows[rows.index(next(line for line in rows if "severity" in line)) + 1].split()
+    assert first[:5] == ["orders", "minimum", "revenue", "error", "1"], first  # failing checks come first
+    assert "order_id=" in rows[rows.index(next(line for line in rows if "severity" in line)) + 1]
+    r = _run("warehouse", "check", str(out), "--failing")
+    assert r.returncode == 1 and "key_unique" not in r.stdout and "minimum" in r.stdout
 
 
 def test_build_without_key_is_a_clear_error(tmp_path):

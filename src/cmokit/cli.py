@@ -2,7 +2,7 @@
 
     cmokit sample --out DIR [--customers N] [--seed S]
     cmokit warehouse build RAW_DIR --out PATH.duckdb [--dev-key | --key-file F] [--now TS]
-    cmokit warehouse check PATH
+    cmokit warehouse check PATH [--failing]
     cmokit report list | run NAME | run-all          (see ``cmokit report --help``)
 
 Exit status: 0 on success, 1 when a check or report failed, 2 on a usage or
@@ -82,9 +82,14 @@ def _cmd_check(args) -> int:
     from cmokit.warehouse.checks import check
 
     result = check(args.path)
-    shown = result if args.all else result[result.failing_rows > 0]
+    # failing checks first (errors before warnings), then the passing ones in contract order
+    order = (result.failing_rows == 0).astype(int) * 2 + (result.severity != "error").astype(int)
+    shown = result.assign(_order=order).sort_values("_order", kind="stable").drop(columns=["_order"])
+    if args.failing:
+        shown = shown[shown.failing_rows > 0]
     if len(shown):
-        _print_table(shown.drop(columns=["description"]), title="Contract checks")
+        _print_table(shown.drop(columns=["description"]).rename(columns={"failing_rows": "failing rows"}),
+                     title="Contract checks")
     errors = result[(result.severity == "error") & (result.failing_rows > 0)]
     print(f"{len(result)} checks, {int((result.failing_rows > 0).sum())} failing, {len(errors)} error-severity")
     return 1 if len(errors) else 0
@@ -109,12 +114,12 @@ def _print_table(frame, title: str | None = None) -> None:
         for c in frame.columns:
             table.add_column(str(c))
         for row in frame.itertuples(index=False):
-            table.add_row(*["" if v is None else str(v) for v in row])
+            table.add_row(*["" if v is None or v != v else str(v) for v in row])  # v != v: NaN
         _console().print(table)
     else:
         if title:
             print(title)
-        print(frame.to_string(index=False))
+        print(frame.astype(object).where(frame.notna(), "").to_string(index=False))
 
 
 # --------------------------------------------------------------------------- parser
@@ -145,7 +150,8 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(func=_cmd_build)
     c = wsub.add_parser("check", help="run the contract checks; exit 1 when an error-severity check fails")
     c.add_argument("path", help="warehouse file")
-    c.add_argument("--all", action="store_true", help="show passing checks too")
+    c.add_argument("--failing", action="store_true", help="show only the failing checks")
+    c.add_argument("--all", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     c.set_defaults(func=_cmd_check)
     e = wsub.add_parser("export", help="write the contract tables as Parquet (for Spark), partitioned by month")
     e.add_argument("path", help="warehouse file")

@@ -111,3 +111,28 @@ def test_pages_work_offline_in_chromium(batch):
     ok_pages = [seen[0], seen[5]]
     for page in ok_pages:
         assert [(c["traces"], c["drawn"]) for c in page["charts"]] == [(2, 2)]
+
+
+def test_live_board_shows_running_done_and_failed():
+    from rich.console import Console
+
+    from cmokit.reports.batch import _Board
+    from cmokit.reports.execute import RunResult
+
+    def done(name, status, seconds):
+        return RunResult(name, status, "", "", "", duration_s=seconds)
+
+    board = _Board(["00_a", "10_b", "20_c", "30_d"], [None, None, None, done("30_d", "failed", 0.0)])
+    board.update(0, "start", None)
+    board.update(1, "start", None)
+    board.update(1, "done", done("10_b", "ok", 3.2))
+    board.update(2, "start", None)
+    board.update(2, "done", done("20_c", "timeout", 20.4))
+    console = Console(record=True, width=100)
+    console.print(board.table())
+    text = console.export_text()
+    lines = {line.split()[1]: line for line in text.splitlines() if line.strip().startswith("│ ")
+             and len(line.split()) > 2 and line.split()[1][:2].isdigit()}
+    assert "running" in lines["00_a"]
+    assert "ok (3 s)" in lines["10_b"] and "timeout (20 s)" in lines["20_c"]
+    assert "failed (parameters)" in lines["30_d"]

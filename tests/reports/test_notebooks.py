@@ -69,3 +69,61 @@ def test_reports_are_found_by_full_name_or_without_their_number(test_notebooks):
     with pytest.raises(ConfigError, match="available: 10_ok"):
         find_report("missing", test_notebooks)
     assert coerce(find_report("10_ok", test_notebooks).parameter("days"), "3") == 3
+
+
+def _tagged(source):
+    from nbformat.v4 import new_code_cell
+
+    cell = new_code_cell(source)
+    cell.metadata["tags"] = ["parameters"]
+    return cell
+
+
+@pytest.mark.parametrize("case, problem", [
+    ("clean", None),
+    ("untagged", "first code cell must be tagged `parameters`"),
+    ("tagged_second", "first code cell must be tagged `parameters`"),
+    ("two_parameter_cells", "exactly one `parameters` cell"),
+    ("uncommented", "parameter 'days' needs a comment"),
+    ("def", "cell 2: defines `helper`"),
+    ("class", "cell 2: defines `Model`"),
+    ("lambda", "cell 2: defines `a lambda`"),
+    ("outputs", "cell 2: committed with outputs"),
+    ("execution_count", "cell 2: committed with outputs"),
+    ("bad_name", "name it NN_words"),
+])
+def test_lint_rejects_each_broken_convention(case, problem):
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from cmokit.reports.notebooks import lint
+
+    params = _tagged('days: int = 7  # window in days')
+    body = new_code_cell("import cmokit\ncmokit.__version__")
+    name = "10_demo.ipynb"
+    if case == "untagged":
+        params.metadata["tags"] = []
+    elif case == "tagged_second":
+        params.metadata["tags"] = []
+        body = _tagged('days: int = 7  # window in days')
+    elif case == "two_parameter_cells":
+        body = _tagged('label: str = "x"  # a label')
+    elif case == "uncommented":
+        params = _tagged("days: int = 7")
+    elif case == "def":
+        body = new_code_cell("def helper(x):\n    return x + 1")
+    elif case == "class":
+        body = new_code_cell("%matplotlib inline\nclass Model:\n    pass")
+    elif case == "lambda":
+        body = new_code_cell("key = lambda r: r.revenue")
+    elif case == "outputs":
+        body.outputs = [new_output("stream", name="stdout", text="hi\n")]
+    elif case == "execution_count":
+        body.execution_count = 3
+    elif case == "bad_name":
+        name = "scratch.ipynb"
+    nb = new_notebook(cells=[new_markdown_cell("# Demo"), params, body])
+    problems = lint(nb, name)
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems

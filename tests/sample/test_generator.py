@@ -87,3 +87,17 @@ def test_transforms():
 def test_truth_json_is_valid(sample_dir):
     t = json.loads((sample_dir / "truth.json").read_text())
     assert {"bgnbd", "gamma_gamma", "media", "experiment", "journeys", "segments"} <= set(t)
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path, monkeypatch, capfd):
+    from cmokit.sample import generator
+
+    monkeypatch.delenv("CI", raising=False)
+    generate(tmp_path / "quiet", customers=200, seed=5)  # default: stderr is not a terminal under pytest
+    assert capfd.readouterr().err == ""
+    monkeypatch.setattr(generator.sys.stderr, "isatty", lambda: True)
+    bar = generator._Progress(None, 10, "generating customers")
+    assert bar._bar is not None
+    bar.close()
+    monkeypatch.setenv("CI", "true")  # CI logs stay quiet even on a pseudo-terminal
+    assert generator._Progress(None, 10, "generating customers")._bar is None

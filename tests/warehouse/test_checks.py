@@ -8,12 +8,34 @@ import pytest
 import cmokit
 from cmokit.errors import ContractError
 from cmokit.warehouse.checks import check, failures
+from cmokit.warehouse.contract import CONTRACT
+
+
+NOW = pd.Timestamp("2026-01-01").to_pydatetime()
 
 
 @pytest.fixture(scope="module")
 def frames(warehouse):
-    return {t: warehouse.execute(warehouse.table(t).limit(200)) for t in
-            ("customers", "orders", "campaigns", "marketing_spend", "touchpoints", "experiments", "experiment_assignments")}
+    """A small, consistent slice of the sample: 200 customers and everything that refers to them
+    (so every check passes on it and each crafted corruption is the only failure)."""
+    customers = warehouse.customers.order_by("customer_id").limit(200)
+    ids = warehouse.execute(customers.customer_id)
+    data = {"customers": warehouse.execute(customers)}
+    for t in ("orders", "touchpoints", "experiment_assignments"):
+        table = warehouse.table(t)
+        data[t] = warehouse.execute(table.filter(table.customer_id.isin(list(ids))))
+    for t in ("campaigns", "marketing_spend", "experiments"):
+        data[t] = warehouse.execute(warehouse.table(t))
+    assert all(len(v) for v in data.values())
+    return data
+
+
+def test_the_slice_passes_every_check(frames):
+    res = check(cmokit.connect(frames), now=NOW)
+    assert failures(res).empty
+    # and the crafted cases below cover every row check the contract produces
+    produced = {(t, c, col) for t, c, col in zip(res.table, res.check, res.column) if c != "columns_present"}
+    assert produced == set(_every_check())
 
 
 def test_sample_warehouse_passes_every_check(warehouse):
@@ -46,9 +68,7 @@ def _corrupt(frames, table, fn):
 ])
 def test_check_fails_on_crafted_bad_input(frames, table, check_name, column, corrupt):
     data = _corrupt(frames, table, corrupt)
-    if check_name == "foreign_key" and table == "orders":
-        data["customers"] = frames["customers"]
-    res = check(cmokit.connect(data), now=pd.Timestamp("2026-01-01").to_pydatetime())
+    res = check(cmokit.connect(data), now=NOW)
     bad = failures(res)
     hit = bad[(bad.table == table) & (bad.check == check_name) & (bad.column == column)]
     assert len(hit) == 1, bad
@@ -67,3 +87,57 @@ def test_raise_on_error_names_table_and_example(frames):
 def test_missing_table_is_reported(frames):
     res = check(cmokit.connect({"orders": frames["orders"]}))
     assert res[(res.table == "customers") & (res.check == "table_present")].failing_rows.iloc[0] == 1
+
+
+def _every_check():
+    out = []
+    for t, spec in CONTRACT.items():
+        out.append((t, "key_not_null", ", ".join(spec.key)))
+        out.append((t, "key_unique", ", ".join(spec.key)))
+        for c in spec.columns:
+            if not c.nullable and c.name not in spec.key:
+                out.append((t, "not_null", c.name))
+            if c.accepted is not None:
+                out.append((t, "accepted_values", c.name))
+            if c.minimum is not None:
+                out.append((t, "minimum", c.name))
+        out += [(t, inv.name, inv.column) for inv in spec.invariants]
+        out += [(t, "foreign_key", fk.column) for fk in spec.foreign_keys]
+    return out
+
+
+#: The bad value each invariant is crafted with.
+INVARIANT_BAD = {"country_iso2": "Germany", "not_in_future": pd.Timestamp("2099-01-01"),
+                 "ends_after_start": pd.Timestamp("1999-01-01"), "clicks_le_impressions": None}
+
+
+@pytest.mark.parametrize("table, check_name, column", _every_check(), ids=lambda v: str(v).replace(", ", "+"))
+def test_every_contract_check_fails_on_its_crafted_row(frames, table, check_name, column):
+    """Generated from the contract: a new check without a crafted failure cannot slip in untested."""
+    d = frames[table].copy().reset_index(drop=True)
+    first = column.split(", ")[0]
+    if len(d) == 1:  # one experiment: add a second so a corrupted cell never makes a whole column null
+        d = pd.concat([d, d.assign(**{k: d[k] + "_copy" for k in CONTRACT[table].key})], ignore_index=True)
+    if check_name == "key_unique":
+        d = pd.concat([d, d.head(1)], ignore_index=True)
+    else:
+        d[first] = d[first].astype(object)
+        if check_name in ("key_not_null", "not_null"):
+            d.loc[0, first] = None
+        elif check_name == "accepted_values":
+            d.loc[0, first] = "not_a_listed_value"
+        elif check_name == "minimum":
+            d.loc[0, first] = -1
+        elif check_name == "foreign_key":
+            d.loc[0, first] = "no_such_parent"
+        elif check_name == "clicks_le_impressions":
+            d.loc[0, first] = int(d.loc[0, "impressions"]) + 1
+        else:
+            d.loc[0, first] = INVARIANT_BAD[check_name]
+        d[first] = d[first].infer_objects()
+    res = check(cmokit.connect({**frames, table: d}), now=NOW)
+    bad = failures(res)
+    hit = bad[(bad.table == table) & (bad.check == check_name) & (bad.column == column)]
+    assert len(hit) == 1 and hit.iloc[0].failing_rows >= 1, bad
+    # nothing else fails, apart from the same row's other checks and children losing their parent
+    assert all(t == table or c == "foreign_key" for t, c in zip(bad.table, bad.check)), bad

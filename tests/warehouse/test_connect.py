@@ -75,3 +75,14 @@ def test_snapshot_has_rows_latest_and_hash(warehouse):
 def test_import_is_light():
     code = "import sys, cmokit; print(any(m in sys.modules for m in ('ibis', 'sklearn', 'plotly', 'papermill', 'duckdb')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_arrow_frames_are_accepted(warehouse):
+    import pyarrow as pa
+
+    frame = warehouse.execute(warehouse.orders.limit(20))
+    wh = cmokit.connect({"orders": pa.Table.from_pandas(frame, preserve_index=False)})
+    assert wh.execute(wh.orders.count()) == 20
+    assert float(wh.execute(wh.orders.revenue.sum())) == pytest.approx(float(frame.revenue.sum()))
+    res = cmokit.warehouse.resolve(pa.Table.from_pandas(frame, preserve_index=False), "orders")
+    assert res.execute(res.table("orders").count()) == 20

@@ -123,6 +123,68 @@ def parse_parameters(nb, notebook: str = "<notebook>") -> tuple[Parameter, ...]:
     return parse_source(cell.source, notebook)
 
 
+#: Report notebook names: a two-digit order number, then lower-case words (``00_data_health``).
+NAME_PATTERN = r"[0-9]{2}_[a-z0-9_]+"
+
+
+def _code_only(source: str) -> str:
+    """Cell source without IPython magics / shell lines, for :mod:`ast`."""
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
+def lint(nb, notebook: str = "<notebook>") -> list[str]:
+    """The convention problems of a report notebook (an ``nbformat`` node); empty when it is clean.
+
+    Checks: the name orders it (``NN_words``); the first code cell is the one
+    ``parameters`` cell and each parameter is typed and commented; no cell
+    defines a function, class or lambda (logic belongs in the package); no
+    code cell carries outputs or an execution count.
+
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> cell = new_code_cell('days: int = 7  # window in days')
+    >>> cell.metadata["tags"] = ["parameters"]
+    >>> lint(new_notebook(cells=[cell, new_code_cell("def f():\\n    pass")]), "10_demo.ipynb")
+    ['10_demo.ipynb cell 1: defines `f`; move it into the cmokit package']
+    """
+    import re
+
+    problems: list[str] = []
+    stem = notebook.rsplit("/", 1)[-1].removesuffix(".ipynb")
+    if notebook != "<notebook>" and not re.fullmatch(NAME_PATTERN, stem):
+        problems.append(f"{notebook}: name it NN_words (e.g. 10_customer_segments) so reports sort in order")
+    if parameters_cell(nb) is None:
+        problems.append(f"{notebook}: the first code cell must be tagged `parameters`")
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) > 1:
+        problems.append(f"{notebook}: exactly one `parameters` cell (found cells {', '.join(map(str, tagged))})")
+    if parameters_cell(nb) is not None:
+        try:
+            params = parse_parameters(nb, notebook)
+        except ReportError as exc:
+            problems.append(str(exc))
+        else:
+            if not params:
+                problems.append(f"{notebook}: the parameters cell declares nothing")
+            problems += [f"{notebook}: parameter {p.name!r} needs a comment saying what it means"
+                         for p in params if not p.help]
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_code_only(cell.source))
+        except SyntaxError as exc:
+            problems.append(f"{notebook} cell {i}: not valid Python ({exc.msg})")
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                what = getattr(node, "name", "a lambda")
+                problems.append(f"{notebook} cell {i}: defines `{what}`; move it into the cmokit package")
+        if cell.get("outputs") or cell.get("execution_count") is not None:
+            problems.append(f"{notebook} cell {i}: committed with outputs; clear them "
+                            "(jupyter nbconvert --clear-output --inplace)")
+    return problems
+
+
 def _title(nb, fallback: str) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -222,5 +284,5 @@ def validate(parameters, values: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-__all__ = ["Parameter", "Report", "coerce", "find_report", "list_reports", "parse_parameters",
-           "parse_source", "read_report", "validate"]
+__all__ = ["NAME_PATTERN", "Parameter", "Report", "coerce", "find_report", "lint", "list_reports",
+           "parse_parameters", "parse_source", "read_report", "validate"]
