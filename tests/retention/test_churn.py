@@ -48,6 +48,23 @@ def test_features_same_from_warehouse_and_frames(warehouse, sample_orders):
     pd.testing.assert_frame_equal(from_wh, from_pl, check_dtype=False)
 
 
+def test_labels_same_from_warehouse_and_frames(warehouse, sample_orders):
+    from_wh = churn_labels(warehouse, "2025-06-30", 180)
+    assert 0 < from_wh["churned"].mean() < 1
+    pd.testing.assert_frame_equal(from_wh, churn_labels(sample_orders, "2025-06-30", 180), check_dtype=False)
+    from_pl = churn_labels(pl.from_pandas(sample_orders), "2025-06-30", 180).to_pandas()
+    pd.testing.assert_frame_equal(from_wh, from_pl, check_dtype=False)
+
+
+def test_model_fitted_on_a_polars_frame_equals_the_warehouse_fit(model, warehouse, sample_orders):
+    frame = pl.from_pandas(sample_orders)
+    again = ChurnModel(window_days=180).fit(frame, as_of="2025-12-31")
+    pd.testing.assert_frame_equal(again.summary_, model.summary_)
+    scores = again.predict(frame)
+    assert isinstance(scores, pl.DataFrame)
+    pd.testing.assert_frame_equal(scores.to_pandas(), model.predict(warehouse), check_exact=False, rtol=1e-9)
+
+
 def test_predict_scores_every_buyer_highest_risk_first(model, warehouse):
     scores = model.predict(warehouse)
     assert scores["churn_probability"].is_monotonic_decreasing

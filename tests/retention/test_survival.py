@@ -38,4 +38,12 @@ def test_survival_by_cohort_on_the_sample_starts_at_day_zero_and_never_rises(war
 
 
 def test_lifetimes_same_from_warehouse_and_frame(warehouse, sample_orders):
-    pd.testing.assert_frame_equal(lifetimes(warehouse), lifetimes(sample_orders), check_dtype=False)
+    import polars as pl
+
+    from_wh = lifetimes(warehouse)
+    pd.testing.assert_frame_equal(from_wh, lifetimes(sample_orders), check_dtype=False)
+    from_pl = lifetimes(pl.from_pandas(sample_orders))
+    assert isinstance(from_pl, pl.DataFrame)
+    pd.testing.assert_frame_equal(from_wh, from_pl.to_pandas(), check_dtype=False)
+    # and the curves drawn from either are the same
+    pd.testing.assert_frame_equal(kaplan_meier(from_wh, by="segment"), kaplan_meier(from_pl, by="segment"))

@@ -41,6 +41,43 @@ def test_profile_describes_every_cluster_and_numbers_them_by_value(fitted):
     assert profile["customers"].sum() == len(fitted.labels_)
     assert profile["customer_share"].sum() == pytest.approx(1.0)
     assert profile["description"].str.len().gt(0).all()
+    mean_value = profile["revenue"] / profile["customers"]
+    assert profile["cluster"].tolist() == list(range(len(profile)))
+    assert mean_value.is_monotonic_decreasing
+
+
+def test_another_seed_gives_the_same_clusters_with_the_same_numbers(fitted, features):
+    """Stable across runs: the partition does not hinge on the seed, and numbering by value
+    keeps cluster 0 the most valuable whatever order k-means found them in."""
+    other = BehaviourClusters(n_clusters=4, random_state=1).fit(features)
+    a, b = fitted.labels_["cluster"].to_numpy(), other.labels_["cluster"].to_numpy()
+    assert adjusted_rand_score(a, b) > 0.9
+    assert (a == b).mean() > 0.95
+
+
+def test_auto_clusters_also_recover_the_planted_segments(features, truth_customers):
+    """The notebook's default (k chosen by silhouette) clears the same floor (measured 0.32, k = 3)."""
+    model = BehaviourClusters(n_clusters="auto", random_state=0).fit(features)
+    joined = model.labels_.merge(truth_customers[["customer_id", "segment"]], on="customer_id", how="inner")
+    ari = adjusted_rand_score(joined["segment"], joined["cluster"])
+    print(f"ARI vs planted segments (auto, silhouette picked k={model.n_clusters_}): {ari:.3f}")
+    assert ari > ARI_FLOOR
+
+
+def test_gaussian_mixture_auto_picks_the_lowest_bic_and_finds_planted_blobs():
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    centres = [(5.0, 20.0), (60.0, 20.0), (20.0, 150.0)]
+    blobs = [np.exp(rng.normal(np.log(c), 0.15, size=(300, 2))) for c in centres]
+    truth = np.repeat([0, 1, 2], 300)
+    X = pd.DataFrame(np.vstack(blobs), columns=["mean_gap_days", "average_order_value"])
+    X.insert(0, "customer_id", [f"c{i:04d}" for i in range(len(X))])
+    model = BehaviourClusters(n_clusters="auto", method="gmm", k_range=(2, 6), random_state=0).fit(X)
+    assert list(model.selection_["criterion"].unique()) == ["bic"]
+    assert model.n_clusters_ == model.selection_.loc[model.selection_["score"].idxmin(), "n_clusters"] == 3
+    assert adjusted_rand_score(truth, model.labels_["cluster"]) > 0.95
 
 
 def test_auto_picks_the_best_silhouette_in_range(features):

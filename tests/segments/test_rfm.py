@@ -95,3 +95,25 @@ def test_segment_summary_same_from_warehouse_and_frame(warehouse, sample_orders)
     assert isinstance(from_pl, pl.DataFrame)
     pd.testing.assert_frame_equal(from_wh, segment_summary(sample_orders, as_of=AS_OF), check_dtype=False)
     pd.testing.assert_frame_equal(from_wh, from_pl.to_pandas(), check_dtype=False)
+
+
+def _bounds(cell: str) -> tuple[int, int]:
+    lo, _, hi = cell.strip().partition("–")
+    return int(lo), int(hi or lo)
+
+
+def test_decisions_md_segment_table_is_the_code_table():
+    """The rules written in DECISIONS.md are the ones the code applies (one table, two places)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "DECISIONS.md").read_text(encoding="utf-8")
+    section = text.split("**Named segments**", 1)[1].split("- **Clusters**", 1)[0]
+    written = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not cells[1][:1].isdigit():
+            continue
+        for name, r, fm in (cells[0:3], cells[4:7]):
+            if name:
+                written[name] = (*_bounds(r), *_bounds(fm))
+    assert written == {name: (r0, r1, f0, f1) for name, r0, r1, f0, f1 in SEGMENT_RULES}

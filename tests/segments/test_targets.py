@@ -42,3 +42,21 @@ def test_customer_missing_from_the_customers_table_counts_as_no_consent(tmp_path
     result = export_targets({"orders": orders, "customers": customers}, tmp_path / "t.csv")
     assert pd.read_csv(result.path)["customer_id"].tolist() == ["a"]
     assert result.excluded_no_consent == 2
+
+
+def test_frames_give_the_same_list_as_the_warehouse(warehouse, sample_orders, consent, tmp_path):
+    import polars as pl
+
+    picked = ["At Risk", "Can't Lose Them"]
+    from_wh = export_targets(warehouse, tmp_path / "wh.csv", segment=picked)
+    frames = {"orders": sample_orders, "customers": consent}
+    from_pd = export_targets(frames, tmp_path / "pd.csv", segment=picked)
+    from_pl = export_targets({k: pl.from_pandas(v) for k, v in frames.items()}, tmp_path / "pl.parquet",
+                             segment=picked)
+    expected = pd.read_csv(from_wh.path, dtype=str)
+    assert from_wh.exported > 0 and from_wh.excluded_no_consent > 0
+    assert set(expected["segment"]) == set(picked)
+    pd.testing.assert_frame_equal(pd.read_csv(from_pd.path, dtype=str), expected)
+    pd.testing.assert_frame_equal(pd.read_parquet(from_pl.path).astype(str), expected)
+    assert (from_pd.exported, from_pd.excluded_no_consent) == (from_wh.exported, from_wh.excluded_no_consent)
+    assert (from_pl.exported, from_pl.excluded_no_consent) == (from_wh.exported, from_wh.excluded_no_consent)

@@ -2,9 +2,11 @@
 
 A target list holds pseudonymous ``customer_id`` values only (plus the
 segment or score that selected them) and never a customer without
-``marketing_consent``: the consent join runs in the engine against the
-contract ``customers`` table, and a customer missing from that table counts
-as not consenting. The number of customers left out for lack of consent is
+``marketing_consent``, read from the contract ``customers`` table (a
+customer missing from that table counts as not consenting). For a segment
+list the consent join runs in the engine with the RFM query; for a top-N
+list the scores are already a per-customer frame in memory, so the engine
+returns the consenting ids and the scores are filtered against them. The number of customers left out for lack of consent is
 reported with every export.
 
 >>> import pandas as pd, tempfile, os
