@@ -43,3 +43,12 @@ def test_alive_matrix_heatmap_and_clv_figures(cdnow_calibration_holdout, fitted)
                           "clv_total": [6.0, 1.0], "clv_share": [6 / 7, 1 / 7]})
     bars = clv_plots.clv_by_group(table, "bucket")
     assert list(bars.data[0].x) == ["alive", "dormant"] and list(bars.data[0].y) == [3.0, 1.0]
+
+
+def test_frequency_recency_matrix_of_expected_purchases(fitted):
+    grid = clv.alive_matrix(fitted[0], T=38.86, max_frequency=10, points=20)
+    fig = clv_plots.alive_matrix(grid, value="expected_purchases")
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert np.nanmax(z) == pytest.approx(grid["expected_purchases"].max())
+    assert fig.data[0].zmax is None  # not capped at 1 like a probability
+    assert "Expected purchases" in fig.layout.title.text

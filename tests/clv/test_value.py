@@ -50,6 +50,24 @@ def test_chunked_scores_equal_in_memory_scores(tmp_path, cdnow_calibration_holdo
         score_customers(cdnow_calibration_holdout, bg, gg, tmp_path / "x.duckdb", table="x; DROP", **kwargs)
 
 
+def test_scoring_never_computes_more_than_one_chunk_at_a_time(tmp_path, cdnow_calibration_holdout, models,
+                                                               monkeypatch):
+    from cmokit.clv import value
+
+    sizes = []
+    original = value.customer_lifetime_value
+
+    def spy(summary, *args, **kwargs):
+        sizes.append(len(summary))
+        return original(summary, *args, **kwargs)
+
+    monkeypatch.setattr(value, "customer_lifetime_value", spy)
+    n = score_customers(cdnow_calibration_holdout, *models, tmp_path / "s.parquet", chunk_rows=400,
+                        horizon_days=365, annual_discount_rate=0.1, margin=0.3)
+    assert n == sum(sizes) == 2357
+    assert max(sizes) == 400 and len(sizes) == 6
+
+
 def test_holdout_by_frequency_matches_cdnow_holdout(cdnow_calibration_holdout, models):
     table = holdout_by_frequency(cdnow_calibration_holdout, models[0])
     assert table["customers"].sum() == 2357
