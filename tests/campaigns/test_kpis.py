@@ -89,6 +89,15 @@ def test_window_and_zero_spend_gives_null_ratios(frames):
     assert pd.isna(kpi.loc["c1", "roas"])
 
 
+def test_without_as_of_the_snapshot_is_the_latest_order_day(frames):
+    # Latest order o6 on 02-05 now counts. c1: k1's 150 over 01-03..02-05 (34 days) -> 50 / (150/34).
+    # c2: revenue 60 + 99; k2's 159 over 01-10..02-05 (27 days) -> 90 / (159/27).
+    kpi = campaign_kpis(cmokit.connect(frames)).set_index("campaign_id")
+    assert kpi.loc["c2", "attributed_revenue"] == 159.0
+    assert kpi.loc["c1", "payback_days"] == pytest.approx(50 / (150 / 34))
+    assert kpi.loc["c2", "payback_days"] == pytest.approx(90 / (159 / 27))
+
+
 def test_polars_frames_give_polars(frames):
     out = campaign_kpis({k: pl.from_pandas(v) for k, v in frames.items()}, as_of="2024-01-31")
     assert isinstance(out, pl.DataFrame) and out.height == 2
@@ -103,6 +112,12 @@ def test_pacing_status(frames):
     assert pace.loc["c2", "status"] == "overpacing"  # 30 % of budget on day 1 of 30
     early = budget_pacing(cmokit.connect(frames), "2024-01-05").set_index("campaign_id")
     assert early.loc["c2", "status"] == "not_started"
+    mid = budget_pacing(cmokit.connect(frames), "2024-01-16").set_index("campaign_id")
+    assert mid.loc["c1", "pacing_index"] == pytest.approx(0.5 / (16 / 31))  # 0.97: within 10 %
+    assert mid.loc["c1", "status"] == "on_pace"
+    assert mid.loc["c1", "projected_spend"] == pytest.approx(50 / (16 / 31))
+    late = budget_pacing(cmokit.connect(frames), "2024-01-31").set_index("campaign_id")
+    assert late.loc["c1", "elapsed_share"] == 1.0 and late.loc["c1", "status"] == "underpacing"
 
 
 def test_targets_status_most_specific_scope_wins(frames, tmp_path):

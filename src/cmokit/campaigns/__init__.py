@@ -16,7 +16,7 @@ _EXPORTS = {
     "sample_size_proportions": "power", "sample_size_means": "power", "power_proportions": "power",
     "power_means": "power", "mde_proportions": "power", "mde_means": "power", "plan_pilot": "power",
     "TLearner": "uplift", "XLearner": "uplift", "ClassTransformation": "uplift", "uplift_features": "uplift", "qini_curve": "uplift",
-"qini_coefficient": "uplift", "auuc": "uplift", "uplift_by_decile": "uplift",
+"qini_coefficient": "uplift", "auuc": "uplift", "uplift_scores": "uplift", "uplift_by_decile": "uplift",
     "targeting_list": "uplift", "targeting_value": "uplift", "cross_fit_predict": "uplift",
     "customer_features": "uplift",
 }

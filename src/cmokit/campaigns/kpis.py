@@ -112,8 +112,15 @@ def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None,
         raise ConfigError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
     keys = list(GROUPINGS[by]) + (["period"] if period else [])
     end = end if end is not None else as_of
-    as_of_ts = ibis.literal(pd.Timestamp(as_of or end or "2100-01-01").normalize().to_pydatetime()
-                            + pd.Timedelta(days=1).to_pytimedelta(), type="timestamp")
+    snapshot = as_of if as_of is not None else end
+    if snapshot is not None:
+        # Start of the day after the snapshot day: orders before it count.
+        as_of_ts = ibis.literal(pd.Timestamp(snapshot).normalize().to_pydatetime()
+                                + pd.Timedelta(days=1).to_pytimedelta(), type="timestamp")
+    else:
+        # No snapshot given: the day of the latest order, found in the engine (a scalar subquery).
+        latest = wh.table("orders").ordered_at.max().cast("date")
+        as_of_ts = (latest + ibis.interval(days=1)).cast("timestamp").as_scalar()
 
     spend = wh.table("marketing_spend")
     spend = spend.filter(*_date_window(spend.spend_date, start, end)) if (start or end) else spend
@@ -204,6 +211,7 @@ def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, st
         Inclusive window on spend_date and ordered_at; ``end`` defaults to ``as_of``.
     as_of : date-like, optional
         Snapshot day (inclusive): orders after it are ignored; payback observes customers up to it.
+        Defaults to ``end``, else to the day of the latest order in the warehouse.
     margin : float
         Gross margin applied to revenue in ROI and payback (1.0 = revenue-based ROI).
     clv : DataFrame, optional

@@ -367,13 +367,38 @@ def qini_coefficient(y, treatment, uplift, *, normalize: bool = False):
 
 
 def auuc(y, treatment, uplift, *, normalize: bool = False):
-    """Area between the uplift curve and random targeting (see :func:`qini_coefficient`)."""
+    """Area between the uplift curve and random targeting (see :func:`qini_coefficient`).
+
+    ``normalize`` divides by the same area of the Qini-perfect ranking; unlike the Qini curve,
+    the uplift curve is not bounded by that ranking, so on small samples the ratio can exceed 1.
+    """
     _, upl = _curves(y, treatment, uplift)
     area = _area(upl, upl[-1])
     if not normalize:
         return area
     _, best = _curves(y, treatment, _perfect_score(y, treatment))
     return area / _area(best, best[-1])
+
+
+def uplift_scores(y, treatment, predictions: dict):
+    """Qini coefficient and AUUC (raw and normalised) of several models' predicted uplift.
+
+    ``predictions`` maps a model name to its (out-of-fold) predicted uplift per customer.
+    Returns one row per model: model, qini, qini_normalized, auuc, auuc_normalized.
+
+    >>> import numpy as np
+    >>> y = np.array([1, 0, 0, 0, 1, 0]); t = np.array([1, 1, 0, 0, 0, 1])
+    >>> u = np.array([.9, .1, .2, .3, .0, .05])
+    >>> uplift_scores(y, t, {"model": u, "reversed": -u})["qini_normalized"].round(3).tolist()
+    [1.0, -0.933]
+    """
+    import pandas as pd
+
+    rows = [dict(model=name, qini=qini_coefficient(y, treatment, u),
+                 qini_normalized=qini_coefficient(y, treatment, u, normalize=True),
+                 auuc=auuc(y, treatment, u), auuc_normalized=auuc(y, treatment, u, normalize=True))
+            for name, u in predictions.items()]
+    return pd.DataFrame(rows, columns=["model", "qini", "qini_normalized", "auuc", "auuc_normalized"])
 
 
 def uplift_by_decile(y, treatment, uplift, *, bins: int = 10):
