@@ -97,3 +97,10 @@ def test_first_orders_only_keeps_acquisition_journeys(frames):
     got = build_journeys(frames, first_orders_only=True)
     assert got["path"].tolist() == ["display > display > email", "display > email"]
     assert got["conversions"].tolist() == [0, 1] and got["nulls"].tolist() == [1, 0]
+
+
+def test_channel_names_may_contain_the_bare_separator_character():
+    paths = pd.DataFrame({"path": ["a>b > C", "C"], "conversions": [1, 0], "conversion_value": [1.0, 0.0],
+                          "nulls": [0, 1]})
+    enc = encode(paths)
+    assert enc.channels == ["C", "a>b"] and enc.length.tolist() == [1, 2] and enc.position.tolist() == [0, 0, 1]

@@ -29,6 +29,18 @@ def test_rule_matches_hand_computed_fractions(tiny_paths, rule):
     assert got.sum() == pytest.approx(5.0)
 
 
+def test_rule_parameters_change_the_credit_as_computed_by_hand(tiny_paths):
+    # 30/30 U-shape: A > B > C gives .3/.4/.3 of 2 conversions; two-touch paths still split 1/2, 1/2
+    got = rule_attribution(tiny_paths, "position_based", first_weight=0.3, last_weight=0.3)
+    hand = {"A": F(8, 5), "B": F(13, 10), "C": F(3, 5), "direct": F(3, 2)}
+    for channel, expected in hand.items():
+        assert got.set_index("channel").loc[channel, "conversions"] == pytest.approx(float(expected), abs=1e-12)
+    # C counted as direct too: A > B > C credits B; a path of direct channels only keeps its last touch
+    got = rule_attribution(tiny_paths, "last_non_direct", direct_channels=("direct", "C"))
+    hand = {"A": F(2), "B": F(2), "C": F(0), "direct": F(1)}
+    assert got.set_index("channel")["conversions"].to_dict() == {k: float(v) for k, v in hand.items()}
+
+
 def test_linear_value_matches_hand_computed_fractions(tiny_paths):
     got = rule_attribution(tiny_paths, "linear").set_index("channel")["conversion_value"]
     hand = {"A": F(77, 3), "B": F(65, 3), "C": F(20, 3), "direct": F(9)}

@@ -5,6 +5,8 @@ import pytest
 
 from cmokit.attribution import build_journeys, compare
 
+DATA_DRIVEN = ["markov_1", "markov_2", "markov_3", "shapley"]
+
 
 @pytest.fixture(scope="module")
 def first_order_journeys(warehouse, truth):
@@ -14,10 +16,10 @@ def first_order_journeys(warehouse, truth):
 
 @pytest.fixture(scope="module")
 def comparison(first_order_journeys, warehouse):
-    return compare(first_order_journeys, warehouse, models=["markov_1", "markov_2", "shapley"])
+    return compare(first_order_journeys, warehouse, models=DATA_DRIVEN)
 
 
-@pytest.mark.parametrize("model", ["markov_1", "markov_2", "shapley"])
+@pytest.mark.parametrize("model", DATA_DRIVEN)
 def test_effective_channels_get_more_credit_per_reached_journey_than_inert(comparison, truth, model):
     per = comparison[comparison["model"] == model].set_index("channel")["conversions_per_journey"]
     effective, inert = truth["journeys"]["effective"], truth["journeys"]["inert"]
@@ -41,5 +43,5 @@ def test_spend_share_comes_from_marketing_spend(comparison, warehouse):
 def test_results_are_identical_run_to_run(first_order_journeys, comparison, warehouse, truth):
     again = build_journeys(warehouse, lookback_days=truth["journeys"]["journey_days"], first_orders_only=True)
     pd.testing.assert_frame_equal(first_order_journeys, again, check_exact=True)
-    pd.testing.assert_frame_equal(comparison, compare(again, warehouse, models=["markov_1", "markov_2", "shapley"]),
+    pd.testing.assert_frame_equal(comparison, compare(again, warehouse, models=DATA_DRIVEN),
                                   check_exact=True)

@@ -125,10 +125,20 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
 
     paths = paths_table(journeys)
     table = pd.concat([run_model(paths, m, **settings) for m in models], ignore_index=True)
+    spend = spend_by_channel(source, start=start, end=end) if source is not None else None
+    if spend is not None:
+        # a channel that spent but appears in no journey earns nothing under every model: keep it visible
+        unseen = sorted(set(spend["channel"]) - set(table["channel"]))
+        if unseen:
+            zero = pd.DataFrame([(c, m) for m in dict.fromkeys(table["model"]) for c in unseen],
+                                columns=["channel", "model"]).assign(conversions=0.0, conversion_value=0.0, share=0.0)
+            table = pd.concat([table, zero], ignore_index=True)
     table = table.merge(reach(paths), on="channel", how="left")
-    table["conversions_per_journey"] = table["conversions"] / table["journeys_reached"]
-    if source is not None:
-        spend = spend_by_channel(source, start=start, end=end)
+    table["journeys_reached"] = table["journeys_reached"].fillna(0.0)
+    reached = table["journeys_reached"].to_numpy(dtype=float)
+    table["conversions_per_journey"] = np.where(
+        reached > 0, table["conversions"] / np.where(reached > 0, reached, 1.0), np.nan)
+    if spend is not None:
         table = table.merge(spend, on="channel", how="left")
     else:
         table["spend"] = np.nan

@@ -151,17 +151,23 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     0          display            0               0.0      1
     1  display > email            1              50.0      0
     """
+    import ibis
+
     from cmokit.warehouse.connect import resolve
 
     res = resolve(source, "touchpoints")
     touches, conv, converting = journey_touches(
         res.warehouse, start=start, end=end, lookback_days=lookback_days,
         session_gap_minutes=session_gap_minutes, first_orders_only=first_orders_only)
+    # the path string: collect (time, id, channel) structs, sort them, keep the channel, join.
+    # Portable where group_concat(order_by=...) is not (PySpark); structs sort field by field.
+    step = ibis.struct({"at": touches.touched_at, "id": touches.touchpoint_id, "channel": touches.channel})
     per_journey = touches.group_by("journey_id").aggregate(
-        path=touches.channel.group_concat(SEP, order_by=[touches.touched_at, touches.touchpoint_id]),
+        steps=step.collect(),
         converted=touches.converted.max(),
         revenue=touches.revenue.max(),
     )
+    per_journey = per_journey.mutate(path=per_journey.steps.sort().map(lambda s: s.channel).join(SEP))
     paths = per_journey.group_by("path").aggregate(
         conversions=per_journey.converted.sum().cast("int64"),
         conversion_value=per_journey.revenue.sum().cast("float64"),
@@ -317,7 +323,7 @@ def encode(journeys) -> Encoded:
         import pyarrow.compute as pc
 
         strings = pa.array(paths, type=pa.large_string())
-        length = pc.count_substring(strings, SEP.strip()).to_numpy(zero_copy_only=False) + 1
+        length = pc.count_substring(strings, SEP).to_numpy(zero_copy_only=False) + 1
     codes, uniques = pd.factorize(tokens, sort=True)
     path_index = np.repeat(np.arange(len(paths)), length)
     starts = np.cumsum(length) - length
