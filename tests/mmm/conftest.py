@@ -74,3 +74,9 @@ def simulate():
 @pytest.fixture(scope="session")
 def planted_channels() -> list[str]:
     return list(PLANTED)
+
+
+@pytest.fixture(scope="session")
+def planted_transforms() -> dict[str, dict[str, float]]:
+    """channel -> the simulator's planted decay, half_saturation and shape."""
+    return {ch: dict(zip(("decay", "half_saturation", "shape"), v[:3])) for ch, v in PLANTED.items()}

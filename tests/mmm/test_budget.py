@@ -94,3 +94,21 @@ def test_current_allocation_rescales_history(simulated_model):
     shares = simulated_model.summary_.set_index("channel")["share_of_spend"]
     for ch, v in cur.items():
         assert v / TOTAL == pytest.approx(shares[ch])
+
+
+def test_optimum_meets_the_analytic_first_order_conditions(simulated_model):
+    # At a maximum of a sum of concave-at-the-optimum responses under sum(B) = total, every
+    # channel strictly inside its bounds has the same marginal ROI (the Lagrange multiplier);
+    # a channel held at its upper bound earns more at the margin, one at its lower bound less.
+    bounds = {"paid_social": (0, 10_000), "display": (0, TOTAL), "paid_search": (5_000, TOTAL)}
+    a = optimize_budget(simulated_model, TOTAL, HORIZON, bounds=bounds).allocation.set_index("channel")
+    lo, hi = a["lower_bound"], a["upper_bound"]
+    inside = a[(a["budget"] > lo + 1.0) & (a["budget"] < hi - 1.0)]
+    at_upper = a[a["budget"] >= hi - 1.0]
+    at_lower = a[a["budget"] <= lo + 1.0]
+    assert len(inside) >= 2, a
+    lam = inside["marginal_roi"].median()
+    np.testing.assert_allclose(inside["marginal_roi"], lam, rtol=0.01)
+    assert (at_upper["marginal_roi"] >= lam * 0.99).all()
+    assert (at_lower["marginal_roi"] <= lam * 1.01).all()
+    assert a.loc["paid_social", "budget"] <= 10_000 + 1e-6

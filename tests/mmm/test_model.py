@@ -23,6 +23,34 @@ def test_simulated_roi_ranking_and_strongest_channel_interval(simulated, simulat
     assert simulated_model.diagnostics_["cv_mape"] < 0.05
 
 
+def test_planted_adstock_and_saturation_inside_the_sampled_region(simulated_model, planted_transforms):
+    # conftest's PLANTED decay, half saturation and Hill shape of the two strong channels lie
+    # inside the 5-95% range of the hyperparameter draws behind the intervals. Display (max
+    # effect 6,000 smoothed by decay 0.7, below the noise of 2,000 a week once adstocked) is
+    # weakly identified and is not checked here.
+    k = len(simulated_model.param_names)
+    draws = simulated_model.hyperparameter_draws_.reshape(-1, len(simulated_model.channels_), k)
+    lo, hi = np.quantile(draws, [0.05, 0.95], axis=0)
+    for ch in ("paid_search", "paid_social"):
+        j = simulated_model.channels_.index(ch)
+        planted = planted_transforms[ch]
+        for i, name in enumerate(simulated_model.param_names):
+            assert lo[j, i] <= planted[name] <= hi[j, i], (ch, name, lo[j, i], planted[name], hi[j, i])
+    best = simulated_model.hyperparameters_.set_index("channel")
+    assert best.loc["paid_search", "decay"] == pytest.approx(planted_transforms["paid_search"]["decay"], abs=0.05)
+
+
+@pytest.mark.xfail(strict=True, reason="intervals under-cover on this simulation: paid_social's planted "
+                   "ROI 1.73 lies below [2.07, 4.51] and display's 1.41 above [0.14, 0.67]; even at the planted "
+                   "hyperparameters the coefficients give 1.93 and 1.08, and the re-centred residual bootstrap "
+                   "keeps the over-fitted point's bias (search SSE 9% below the planted one's)")
+def test_every_planted_roi_inside_its_interval(simulated, simulated_model):
+    _, truth = simulated
+    s = _roi(simulated_model)
+    for ch, roi in truth.items():
+        assert s.loc[ch, "roi_lower"] <= roi <= s.loc[ch, "roi_upper"], ch
+
+
 def test_same_data_and_seed_give_the_same_model(simulate, planted_channels):
     panel, _ = simulate(n_weeks=80, seed=1)
     a = MediaMixModel(channels=planted_channels, n_bootstrap=10, maxiter=10, random_state=5).fit(panel)

@@ -74,8 +74,11 @@ def test_ranking_top_two_and_inert_channel_last(large_sample, calibrated):
 
 
 @pytest.mark.xfail(strict=True, reason="affiliate spend is a slow random walk (and r=0.3 with paid "
-                   "social): the fit gives it a long carry-over (decay ~0.9 vs a planted 0.1) and an ROI of "
-                   "~0.3 [0.1, 0.9] against a planted 1.2, so video and affiliate swap places")
+                   "social): the in-sample search over 15 hyperparameters puts affiliate at the edge of the "
+                   "box (decay ~0.9 vs a planted 0.1, half saturation ~2.8 of a 3.0 cap) with an ROI of ~0.3 "
+                   "[0.1, 0.9] against a planted 1.2, so video and affiliate swap places; the coefficients "
+                   "solved at the planted hyperparameters give ~1.0 at an 11% higher SSE (a flat, over-fitted "
+                   "search objective, not a wrong ROI formula); a Hill shape cap of 2 does not change it")
 def test_affiliate_and_full_ranking(large_sample, calibrated):
     _, roi = large_sample
     s = calibrated.summary_.set_index("channel")
