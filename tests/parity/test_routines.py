@@ -27,10 +27,15 @@ def _experiment_id(wh):
 
 #: name -> routine(warehouse) returning a table; one entry per engine-side routine.
 ROUTINES = {
-    "segments.rfm": lambda wh: cmokit.segments.rfm(wh, AS_OF),
-    "segments.segment_summary": lambda wh: cmokit.segments.segment_summary(wh, AS_OF),
+    # RFM-based routines with each scoring method named: "auto" differs by engine (rank on DuckDB,
+    # cut points on Spark), so each method is compared with itself (tests/parity/test_scoring.py: auto).
+    "segments.rfm": lambda wh: cmokit.segments.rfm(wh, AS_OF, scoring="rank"),
+    "segments.rfm_quantile_cut_points": lambda wh: cmokit.segments.rfm(wh, AS_OF, scoring="quantile"),
+    "segments.segment_summary": lambda wh: cmokit.segments.segment_summary(wh, AS_OF, scoring="rank"),
+    "segments.segment_summary_quantile": lambda wh: cmokit.segments.segment_summary(wh, AS_OF, scoring="quantile"),
     "segments.cluster_features": lambda wh: cmokit.segments.cluster_features(wh, AS_OF),
-    "segments.migration": lambda wh: cmokit.segments.migration(wh, MID, AS_OF),
+    "segments.migration": lambda wh: cmokit.segments.migration(wh, MID, AS_OF, scoring="rank"),
+    "segments.migration_quantile": lambda wh: cmokit.segments.migration(wh, MID, AS_OF, scoring="quantile"),
     "retention.cohorts": lambda wh: cmokit.retention.cohorts(wh, AS_OF),
     "retention.churn_features": lambda wh: cmokit.retention.churn_features(wh, MID),
     "retention.churn_labels": lambda wh: cmokit.retention.churn_labels(wh, MID, 180),
@@ -80,11 +85,8 @@ def canonical(frame) -> pd.DataFrame:
 
 
 #: Routines not yet portable, with the reason; strict, so a fix turns the test red until this entry goes.
-NOT_PORTABLE = {
-    name: "path string built with group_concat(order_by=...), which Ibis cannot compile for PySpark; "
-          "collect a struct(touched_at, touchpoint_id, channel), sort, map to channel and join instead"
-    for name in ("attribution.build_journeys", "attribution.first_order_journeys")
-}
+#: (Empty: build_journeys now sorts collected structs instead of group_concat(order_by=...).)
+NOT_PORTABLE: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [
@@ -114,8 +116,8 @@ def test_spark_reads_catalog_and_path_mappings(spark, parquet_dir, duck):
     orders.write.mode("overwrite").saveAsTable("cmokit_parity.orders")
     by_catalog = cmokit.connect(spark, tables="cmokit_parity")
     by_path = cmokit.connect(spark, tables={"orders": parquet_dir / "orders"})
-    expected = canonical(cmokit.segments.rfm(duck, AS_OF))
+    expected = canonical(cmokit.segments.rfm(duck, AS_OF, scoring="rank"))
     for wh in (by_catalog, by_path):
         assert wh.list_tables() == ["orders"]
-        pd.testing.assert_frame_equal(canonical(cmokit.segments.rfm(wh, AS_OF)), expected, rtol=1e-9)
+        pd.testing.assert_frame_equal(canonical(cmokit.segments.rfm(wh, AS_OF, scoring="rank")), expected, rtol=1e-9)
     assert np.isfinite(expected["monetary"]).all()

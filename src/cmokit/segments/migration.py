@@ -27,20 +27,20 @@ from __future__ import annotations
 NEW = "Not yet a customer"
 
 
-def migration_expr(orders, from_date, to_date):
+def migration_expr(orders, from_date, to_date, *, scoring: str = "auto"):
     """Counts of customers per (segment at ``from_date``, segment at ``to_date``)."""
     import ibis
 
     from cmokit.segments.rfm import rfm_expr
 
-    before = rfm_expr(orders, from_date).select("customer_id", from_segment="segment")
-    after = rfm_expr(orders, to_date).select(customer_id_to="customer_id", to_segment="segment")
+    before = rfm_expr(orders, from_date, scoring=scoring).select("customer_id", from_segment="segment")
+    after = rfm_expr(orders, to_date, scoring=scoring).select(customer_id_to="customer_id", to_segment="segment")
     joined = after.left_join(before, after.customer_id_to == before.customer_id)
     joined = joined.mutate(from_segment=joined.from_segment.fill_null(ibis.literal(NEW)))
     return joined.group_by(["from_segment", "to_segment"]).aggregate(customers=joined.count().cast("int64"))
 
 
-def migration(source, from_date, to_date):
+def migration(source, from_date, to_date, *, scoring: str = "auto"):
     """Transition counts and shares between RFM segments at two dates.
 
     Parameters
@@ -49,6 +49,8 @@ def migration(source, from_date, to_date):
         A :class:`cmokit.Warehouse` (or path), or a pandas / polars ``orders`` frame.
     from_date, to_date
         Snapshot dates (inclusive); ``from_date`` must be before ``to_date``.
+    scoring
+        How RFM scores are cut at both dates (see :func:`cmokit.segments.rfm.rfm`).
 
     Returns
     -------
@@ -65,7 +67,7 @@ def migration(source, from_date, to_date):
     if as_of_date(from_date) >= as_of_date(to_date):
         raise ConfigError(f"from_date ({from_date}) must be before to_date ({to_date})")
     r = resolve(source, "orders")
-    out = r.warehouse.execute(migration_expr(r.table("orders"), from_date, to_date), output="pandas")
+    out = r.warehouse.execute(migration_expr(r.table("orders"), from_date, to_date, scoring=scoring), output="pandas")
     order = {name: i for i, name in enumerate((*SEGMENTS, NEW))}
     out = out.sort_values(["from_segment", "to_segment"], key=lambda s: s.map(order)).reset_index(drop=True)
     out["share_of_from"] = out["customers"] / out.groupby("from_segment")["customers"].transform("sum")

@@ -7,9 +7,11 @@ to ``as_of`` (inclusive, UTC days):
 * ``frequency``     = number of orders,
 * ``monetary``      = total revenue (EUR, exact decimal sum),
 
-then quantile scores 1–5 (:func:`cmokit.engine.ntile_score`, ties broken by
-``customer_id`` so every engine gives the same scores; recent, frequent and
-high-spending customers score 5), ``fm_score = ceil((f_score + m_score) / 2)``
+then quantile scores 1–5 (:func:`cmokit.engine.quantile_scores`: by default
+equal-sized buckets with ties broken by ``customer_id`` so every engine gives
+the same scores, and on Spark cut points at the quintiles so no step funnels
+every customer through one partition; recent, frequent and high-spending
+customers score 5), ``fm_score = ceil((f_score + m_score) / 2)``
 and the named segment from :data:`SEGMENT_RULES`.
 
 The named segments follow the common 11-segment RFM grid (Putler's "RFM
@@ -98,11 +100,11 @@ def money(column):
     return column.cast("decimal(18, 2)").sum().cast("float64")
 
 
-def rfm_expr(orders, as_of="2025-12-31", *, buckets: int = 5):
+def rfm_expr(orders, as_of="2025-12-31", *, buckets: int = 5, scoring: str = "auto"):
     """The RFM table as an Ibis expression over an ``orders`` Ibis table."""
     import ibis
 
-    from cmokit.engine import days_between, ntile_score
+    from cmokit.engine import days_between, quantile_scores
 
     day = ibis.literal(as_of_date(as_of), type="date")
     per = orders_until(orders, as_of).group_by("customer_id").aggregate(
@@ -111,11 +113,8 @@ def rfm_expr(orders, as_of="2025-12-31", *, buckets: int = 5):
         monetary=lambda t: money(t.revenue),
     )
     per = per.mutate(recency_days=days_between(day, per.last_order_at).cast("int64"))
-    scored = per.mutate(
-        r_score=ntile_score(per.recency_days, buckets, per.customer_id, descending=True),
-        f_score=ntile_score(per.frequency, buckets, per.customer_id),
-        m_score=ntile_score(per.monetary, buckets, per.customer_id),
-    )
+    scored = quantile_scores(per, {"r_score": ("recency_days", True), "f_score": ("frequency", False),
+                                   "m_score": ("monetary", False)}, buckets, "customer_id", method=scoring)
     fm = ((scored.f_score + scored.m_score + 1) / 2).floor().cast("int64")
     scored = scored.mutate(fm_score=fm)
     branches = [
@@ -129,7 +128,7 @@ def rfm_expr(orders, as_of="2025-12-31", *, buckets: int = 5):
     return scored.select(*RFM_COLUMNS).order_by("customer_id")
 
 
-def rfm(source, as_of="2025-12-31", *, buckets: int = 5):
+def rfm(source, as_of="2025-12-31", *, buckets: int = 5, scoring: str = "auto"):
     """Recency, frequency, monetary value, scores and named segment per customer.
 
     Parameters
@@ -142,6 +141,12 @@ def rfm(source, as_of="2025-12-31", *, buckets: int = 5):
     buckets
         Number of quantile scores (5 gives the classic 1–5 scores; the named
         segments need 5).
+    scoring
+        How scores are cut (:func:`cmokit.engine.quantile_scores`): ``"rank"``
+        (equal-sized buckets, ties split by ``customer_id``), ``"quantile"``
+        (cut points at the quintiles, computed in parallel; tied customers
+        share a score), ``"approx_quantile"`` (sketch cut points, for very
+        large data) or ``"auto"``: ``"quantile"`` on Spark, ``"rank"`` elsewhere.
 
     Returns
     -------
@@ -165,7 +170,7 @@ def rfm(source, as_of="2025-12-31", *, buckets: int = 5):
     from cmokit.warehouse import resolve
 
     r = resolve(source, "orders")
-    return r.execute(rfm_expr(r.table("orders"), as_of, buckets=buckets))
+    return r.execute(rfm_expr(r.table("orders"), as_of, buckets=buckets, scoring=scoring))
 
 
 def segment_summary_expr(scored):
@@ -186,12 +191,13 @@ def segment_summary_expr(scored):
     )
 
 
-def segment_summary(source, as_of="2025-12-31"):
+def segment_summary(source, as_of="2025-12-31", *, scoring: str = "auto"):
     """Segment sizes and revenue shares as of a date (one engine query).
 
     Returns one row per named segment in :data:`SEGMENTS` order (segments with
     no customers appear with zeros): ``segment, customers, customer_share,
     revenue, revenue_share, mean_recency_days, mean_frequency, mean_monetary``.
+    ``scoring`` is as in :func:`rfm`.
 
     >>> import pandas as pd
     >>> orders = pd.DataFrame({"order_id": ["o1"], "customer_id": ["a"],
@@ -205,7 +211,7 @@ def segment_summary(source, as_of="2025-12-31"):
     from cmokit.warehouse import resolve
 
     r = resolve(source, "orders")
-    raw = r.warehouse.execute(segment_summary_expr(rfm_expr(r.table("orders"), as_of)), output="pandas")
+    raw = r.warehouse.execute(segment_summary_expr(rfm_expr(r.table("orders"), as_of, scoring=scoring)), output="pandas")
     out = (raw.set_index("segment").reindex(list(SEGMENTS)).rename_axis("segment").reset_index())
     counts = ["customers"]
     zeros = ["revenue", "customer_share", "revenue_share"]
