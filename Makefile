@@ -7,7 +7,7 @@ WAREHOUSE := build/warehouse.duckdb
 JOBS      ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help env demo warehouse test lab bench lock chromium clean
+.PHONY: help env demo warehouse test lab bench bench-envs lock chromium clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,8 +37,25 @@ test: env chromium ## environment and the whole test suite
 lab: warehouse ## JupyterLab on notebooks/ with the project's kernel and the sample warehouse
 	CMOKIT_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/jupyter lab notebooks
 
-bench: env warehouse ## run the benchmark suite; writes benchmarks/results/
+bench: env warehouse bench-envs ## run the benchmark suite (hours on 2 cores); writes benchmarks/results/
 	$(BIN)/python benchmarks/run.py
+
+BENCH_ENVS := benchmarks/.envs
+PIP_QUIET  := --quiet --disable-pip-version-check
+
+bench-envs: $(BENCH_ENVS)/lifetimes/.installed $(BENCH_ENVS)/channelattribution/.installed ## baseline tools, each in its own environment
+
+# lifetimes 0.11.3 needs the libraries of its day; it is a baseline, never a cmokit dependency.
+$(BENCH_ENVS)/lifetimes/.installed:
+	$(PY) -m venv $(BENCH_ENVS)/lifetimes
+	$(BENCH_ENVS)/lifetimes/bin/pip install $(PIP_QUIET) numpy==1.24.4 pandas==1.5.3 scipy==1.10.1 autograd==1.9.1 lifetimes==0.11.3
+	@touch $@
+
+# ChannelAttribution builds from its source distribution (only it: --no-binary :all: compiles every build dependency).
+$(BENCH_ENVS)/channelattribution/.installed:
+	$(PY) -m venv $(BENCH_ENVS)/channelattribution
+	$(BENCH_ENVS)/channelattribution/bin/pip install $(PIP_QUIET) --no-binary channelattribution channelattribution==2.2.5 matplotlib
+	@touch $@
 
 lock: ## re-resolve requirements.lock from pyproject.toml (then commit it)
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
