@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmokit.attribution import MarkovAttribution, markov_attribution
+from cmokit.attribution import MarkovAttribution, ShapleyAttribution, markov_attribution
 from cmokit.attribution.markov import CONVERSION, NULL, START
 from cmokit.errors import ConfigError, NotFittedError
 
@@ -73,3 +73,16 @@ def test_unfitted_and_bad_order_raise_typed_errors(three_channel_paths):
         MarkovAttribution().transition_matrix()
     with pytest.raises(ConfigError):
         MarkovAttribution(order=4).fit(three_channel_paths)
+
+
+@pytest.mark.parametrize("cls, settings", [
+    (MarkovAttribution, dict(order=2)),
+    (ShapleyAttribution, dict(exact_max_channels=4, n_permutations=100, random_state=5)),
+])
+def test_clone_gives_an_unfitted_copy_with_the_same_settings(cls, settings, three_channel_paths):
+    from sklearn.base import clone
+
+    model = cls(**settings).fit(three_channel_paths)
+    copy = clone(model)
+    assert model.get_params() == settings and copy.get_params() == settings
+    assert type(copy) is cls and not hasattr(copy, "summary_")

@@ -40,3 +40,21 @@ def test_fit_cohorts_returns_one_tidy_row_per_parameter():
 def test_increasing_counts_are_refused():
     with pytest.raises(ConfigError):
         ShiftedBetaGeometric().fit([100, 120, 90])
+
+
+@pytest.mark.parametrize("name, settings", [
+    ("BetaGeo", dict(time_unit="days", penalizer=0.01, start=(0.5, 5.0, 0.5, 2.0))),
+    ("ParetoNBD", dict(time_unit="days", penalizer=0.0, start=None)),
+    ("GammaGamma", dict(penalizer=0.1, start=None)),
+    ("ShiftedBetaGeometric", dict(start=(1.0, 1.0))),
+])
+def test_clone_gives_an_unfitted_copy_with_the_same_settings(name, settings):
+    from sklearn.base import clone
+
+    import cmokit.clv
+
+    model = getattr(cmokit.clv, name)(**settings)
+    model.params_ = {"a": 1.0}  # as fit() leaves it
+    copy = clone(model)
+    assert model.get_params() == settings and copy.get_params() == settings
+    assert type(copy) is type(model) and not hasattr(copy, "params_")

@@ -131,3 +131,19 @@ def test_weibull_adstock_fits_and_polars_panels_work(simulate, planted_channels)
     assert list(m.hyperparameters_.columns) == ["channel", "weibull_shape", "weibull_scale", "half_saturation", "shape"]
     assert m.diagnostics_["r2"] > 0.9
     assert (m.adstock_curves().groupby("channel")["weight"].first() == 1.0).all()
+
+
+def test_clone_gives_an_unfitted_copy_with_the_same_settings():
+    from sklearn.base import clone
+
+    settings = dict(channels=["paid_search", "display"], controls=("price",), target="revenue", adstock="weibull",
+                    saturation="logistic", max_lag=4, bounds={"decay": (0.1, 0.5)}, yearly_seasonality=1,
+                    trend=False, trend_changepoints=2, alpha=0.01,
+                    calibration=[LiftTest("display", 1.5, 0.2)], n_bootstrap=10, interval=0.8, cv_folds=2,
+                    maxiter=5, popsize=4, random_state=9)
+    model = MediaMixModel(**settings)
+    model.coef_ = {"display": 1.0}  # as fit() leaves it
+    copy = clone(model)
+    assert model.get_params() == settings and copy.get_params() == settings
+    assert model.get_params()["bounds"] is settings["bounds"]  # stored unchanged
+    assert not hasattr(copy, "coef_")

@@ -74,3 +74,14 @@ def test_predict_scores_every_buyer_highest_risk_first(model, warehouse):
 def test_predict_before_fit_raises(warehouse):
     with pytest.raises(NotFittedError):
         ChurnModel().predict(warehouse)
+
+
+def test_clone_gives_an_unfitted_copy_with_the_same_settings():
+    from sklearn.base import clone
+
+    settings = dict(window_days=90, model="gradient_boosting", random_state=3)
+    fitted = ChurnModel(**settings)
+    fitted.estimator_, fitted.auc_ = object(), 0.9  # as fit() leaves it
+    copy = clone(fitted)
+    assert fitted.get_params() == settings and copy.get_params() == settings
+    assert not hasattr(copy, "estimator_") and not hasattr(copy, "auc_")

@@ -1,5 +1,6 @@
 """Behavioural clusters recover the generator's planted segments (adjusted Rand index)."""
 
+import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
@@ -100,3 +101,18 @@ def test_predict_returns_the_input_kind_and_the_fitted_labels(fitted, features):
     assert isinstance(as_polars, pl.DataFrame)
     assert (as_pandas["cluster"].to_numpy() == fitted.labels_["cluster"].to_numpy()).all()
     assert as_polars["cluster"].to_list() == as_pandas["cluster"].tolist()
+
+
+def test_clone_gives_an_unfitted_copy_with_the_same_settings():
+    from sklearn.base import clone
+
+    settings = dict(n_clusters=2, method="gmm", features=("frequency", "average_order_value"), k_range=(2, 3),
+                    selection_sample=50, random_state=7)
+    X = pd.DataFrame({"customer_id": [f"c{i}" for i in range(40)], "frequency": [1, 20] * 20,
+                      "average_order_value": [10.0, 80.0] * 20})
+    model = BehaviourClusters(**settings).fit(X)
+    copy = clone(model)
+    assert model.get_params() == settings and copy.get_params() == settings
+    assert model.features is settings["features"]  # stored unchanged
+    assert not hasattr(copy, "model_") and not hasattr(copy, "labels_")
+    assert copy.set_params(n_clusters=3).n_clusters == 3 and model.n_clusters == 2

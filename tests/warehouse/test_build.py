@@ -296,3 +296,74 @@ def test_quarantine_is_kept_out_of_the_marketing_warehouse(warehouse_path):
     con.close()
     assert not [n for n in names if n.startswith("quarantine")]
     assert quarantine_path(warehouse_path).exists()
+
+
+def _same_build(path):
+    from cmokit.warehouse.checks import check
+
+    res = check(path, now=SAMPLE_NOW)
+    return res[res.check == "quarantine_same_build"].failing_rows.tolist()
+
+
+def test_warehouse_and_quarantine_carry_the_same_build_id(raw, tmp_path):
+    r = _build(raw, tmp_path)
+    q = duckdb.connect(str(r.quarantine_path), read_only=True)
+    w = duckdb.connect(str(r.path), read_only=True)
+    try:
+        assert q.execute("SELECT build_id FROM meta_build").fetchall() == [(r.build_id,)]
+        assert w.execute("SELECT build_id FROM meta_build").fetchall() == [(r.build_id,)]
+    finally:
+        q.close()
+        w.close()
+    assert _same_build(r.path) == [0]
+
+
+def test_half_published_build_is_caught_by_warehouse_check(raw, tmp_path):
+    # a build killed between the two renames leaves the new warehouse beside the old quarantine
+    first = _build(raw, tmp_path)
+    old_quarantine = tmp_path / "old.quarantine.duckdb"
+    shutil.copy(first.quarantine_path, old_quarantine)
+    second = _build(raw, tmp_path)
+    shutil.copy(old_quarantine, second.quarantine_path)
+    assert _same_build(second.path) == [1]
+    assert _same_build(_build(raw, tmp_path).path) == [0]  # the next build repairs it
+
+
+def test_refused_warehouse_rename_publishes_neither_file(raw, tmp_path, monkeypatch):
+    import cmokit.warehouse.build as build_module
+
+    r = _build(raw, tmp_path)
+    before = file_sha256(r.path), file_sha256(r.quarantine_path)
+    real = build_module.os.replace
+
+    def refuse_warehouse(src, dst):
+        if str(dst) == str(r.path):  # e.g. Windows: a reader holds the warehouse open
+            raise PermissionError(13, "file in use", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(build_module.os, "replace", refuse_warehouse)
+    with pytest.raises(PermissionError):
+        _build(raw, tmp_path)
+    monkeypatch.undo()
+    assert (file_sha256(r.path), file_sha256(r.quarantine_path)) == before
+    assert not list(tmp_path.glob(".w.duckdb.tmp-*"))
+    assert _same_build(r.path) == [0]
+
+
+def test_refused_quarantine_rename_says_the_warehouse_was_published(raw, tmp_path, monkeypatch):
+    import cmokit.warehouse.build as build_module
+
+    r = _build(raw, tmp_path)
+    real = build_module.os.replace
+
+    def refuse_quarantine(src, dst):
+        if str(dst) == str(r.quarantine_path):
+            raise PermissionError(13, "file in use", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(build_module.os, "replace", refuse_quarantine)
+    with pytest.raises(BuildError, match="was published but its quarantine .* rerun the build"):
+        _build(raw, tmp_path)
+    monkeypatch.undo()
+    assert not list(tmp_path.glob(".w.duckdb.tmp-*"))
+    assert _same_build(r.path) == [1]

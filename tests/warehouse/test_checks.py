@@ -34,7 +34,8 @@ def test_the_slice_passes_every_check(frames):
     res = check(cmokit.connect(frames), now=NOW)
     assert failures(res).empty
     # and the crafted cases below cover every row check the contract produces
-    produced = {(t, c, col) for t, c, col in zip(res.table, res.check, res.column) if c != "columns_present"}
+    produced = {(t, c, col) for t, c, col in zip(res.table, res.check, res.column)
+                if c not in ("columns_present", "column_types")}
     assert produced == set(_every_check())
 
 
@@ -75,6 +76,26 @@ def test_check_fails_on_crafted_bad_input(frames, table, check_name, column, cor
     assert hit.iloc[0].failing_rows >= 1
     if check_name not in ("columns_present",):
         assert hit.iloc[0].example  # names an example row
+
+
+@pytest.mark.parametrize("table, column", [("customers", "marketing_consent"), ("orders", "revenue"),
+                                           ("campaigns", "channel"), ("orders", "customer_id")])
+def test_all_null_column_is_cast_to_its_contract_type_and_fails_not_null(frames, table, column):
+    # pandas hands DuckDB a column of only None as INTEGER; the checks must still run on it
+    data = _corrupt(frames, table, lambda d: d.assign(**{column: None}))
+    bad = failures(check(cmokit.connect(data), now=NOW))
+    hit = bad[(bad.table == table) & (bad.check == "not_null") & (bad.column == column)]
+    assert len(hit) == 1 and hit.iloc[0].failing_rows == len(data[table]), bad
+    assert not (bad.check == "column_types").any(), bad  # nulls fit any type
+    assert all((t, col) == (table, column) or c == "foreign_key" for t, c, col in zip(bad.table, bad.check, bad.column)), bad
+
+
+def test_values_that_do_not_fit_the_contract_type_fail_column_types(frames):
+    data = _corrupt(frames, "orders", lambda d: d.assign(revenue=["12,50"] + [str(v) for v in d.revenue[1:]]))
+    bad = failures(check(cmokit.connect(data), now=NOW))
+    assert bad[["table", "check", "column", "failing_rows"]].values.tolist() == [
+        ["orders", "column_types", "revenue", 1], ["orders", "not_null", "revenue", 1]]
+    assert "revenue=12,50" in bad.example.iloc[0]
 
 
 def test_raise_on_error_names_table_and_example(frames):

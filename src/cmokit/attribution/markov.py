@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cmokit._params import ParamsMixin
 from cmokit.attribution.journeys import SEP, encode, same_kind
 from cmokit.attribution.rules import channel_table
 from cmokit.errors import ConfigError, NotFittedError
@@ -58,7 +59,7 @@ def _decode(state_codes: np.ndarray, order: int, n_channels: int) -> np.ndarray:
     return digits[:, ::-1]
 
 
-class MarkovAttribution:
+class MarkovAttribution(ParamsMixin):
     """Markov-chain attribution of order 1-3 with exact removal effects.
 
     Parameters

@@ -37,6 +37,7 @@ from math import factorial
 import numpy as np
 import pandas as pd
 
+from cmokit._params import ParamsMixin
 from cmokit.attribution.journeys import encode, same_kind
 from cmokit.attribution.rules import channel_table
 from cmokit.errors import ConfigError
@@ -128,7 +129,7 @@ def _sampled(members: np.ndarray, flow: float, rate, n_channels: int, n_permutat
     return out
 
 
-class ShapleyAttribution:
+class ShapleyAttribution(ParamsMixin):
     """Shapley-value attribution with coalition values from observed conversion rates.
 
     Parameters

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cmokit._params import ParamsMixin
 from cmokit.errors import ConfigError, NotFittedError
 from cmokit.mmm.transforms import (
     apply_lag_weights,
@@ -128,7 +129,7 @@ def _fourier(periods, order: int) -> np.ndarray:
     return np.column_stack(cols) if cols else np.zeros((len(doy), 0))
 
 
-class MediaMixModel:
+class MediaMixModel(ParamsMixin):
     """Marketing-mix model fitted by ridge regression with non-negative media effects.
 
     Parameters

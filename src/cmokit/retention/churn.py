@@ -10,11 +10,12 @@ between orders, average order value, orders and revenue in the last 90 / 365
 days. :class:`ChurnModel` fits a scikit-learn classifier on the features at
 ``t_train = as_of − 2·window`` labelled by ``(t_train, t_train + window]`` and
 evaluates it on a **time-based holdout**: features at ``t_test = as_of − window``
-labelled by ``(t_test, as_of]`` — customers and behaviour the model never saw
-at fit time. It reports ROC AUC, the AUC of the trivial rule "longer since the
-last order = more likely to churn", a calibration table (predicted vs observed
-churn by decile) and the Brier score. ``predict`` scores every customer as of
-``as_of``.
+labelled by ``(t_test, as_of]`` — the same customers (plus those acquired
+since ``t_train``) at a later date, with labels the model never saw at fit
+time: out-of-time, not out-of-customer, validation. It reports ROC AUC, the
+AUC of the trivial rule "longer since the last order = more likely to churn",
+a calibration table (predicted vs observed churn by decile) and the Brier
+score. ``predict`` scores every customer as of ``as_of``.
 
 References: Fader, Hardie & Lee (2005), "Counting your customers the easy
 way", Marketing Science 24(2) (recency and frequency as the sufficient
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from cmokit._params import ParamsMixin
 from cmokit.errors import ConfigError, NotFittedError
 
 FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "mean_gap_days", "average_order_value",
@@ -142,7 +144,7 @@ def calibration_table(y_true, y_score, bins: int = 10):
     return out.reset_index()
 
 
-class ChurnModel:
+class ChurnModel(ParamsMixin):
     """Churn propensity: a scikit-learn classifier on engine-built features.
 
     Parameters

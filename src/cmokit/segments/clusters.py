@@ -28,6 +28,7 @@ True
 
 from __future__ import annotations
 
+from cmokit._params import ParamsMixin
 from cmokit.errors import ConfigError, NotFittedError
 
 #: Default clustering features (see DECISIONS.md, "Segments").
@@ -64,7 +65,7 @@ def _pandas(frame):
     return frame
 
 
-class BehaviourClusters:
+class BehaviourClusters(ParamsMixin):
     """Cluster customers on behaviour; choose k by silhouette (k-means) or BIC (mixture).
 
     Parameters

@@ -18,7 +18,12 @@ Guarantees:
   file and the build fails if it does not hold.
 * **Atomic publish** -- both files are written under temporary names and
   renamed into place only after the contract checks pass; a failed or killed
-  build leaves the previous warehouse untouched and readable.
+  build leaves the previous warehouse untouched and readable. The warehouse is
+  renamed first (readers hold it open, so its rename is the one likely to be
+  refused, and then nothing is published); both files record the build's
+  ``build_id`` in ``meta_build``, so the rare half-published pair (killed
+  between the two renames) fails ``cmokit warehouse check``
+  (``quarantine_same_build``) until the next build.
 * **Idempotent** -- the build always reprocesses every export in ``raw_dir``:
   adding a newer export (a new day of orders) gives exactly the warehouse a
   full rebuild gives, and a re-delivered export duplicates nothing (its rows
@@ -37,6 +42,7 @@ import hashlib
 import logging
 import os
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +83,7 @@ class BuildResult:
     tables: dict[str, int]
     checks: object  # pandas DataFrame
     built_at: dt.datetime
+    build_id: str = ""  # also in meta_build of the warehouse and of the quarantine
 
     def summary(self):
         """Per-file reconciliation as a DataFrame."""
@@ -406,7 +413,7 @@ class _Build:
             raise BuildError("pseudonym collision: two source ids map to one customer_id; widen pseudonym.HEX_CHARS")
 
     # -- metadata ------------------------------------------------------------------
-    def write_meta(self, version: str) -> None:
+    def write_meta(self, version: str, build_id: str) -> None:
         import pyarrow as pa
 
         con = self.con
@@ -428,8 +435,9 @@ class _Build:
             f"FROM {_q('quarantine_' + t)} GROUP BY ALL" for t in SOURCES)
         con.execute(f"CREATE TABLE meta_quarantine_summary AS SELECT * FROM ({parts}) ORDER BY ALL")
         con.execute("CREATE TABLE meta_build AS SELECT $built_at::TIMESTAMP AS built_at, $now::TIMESTAMP AS now, "
-                    "$version AS cmokit_version, $currency AS currency, 'UTC' AS time_zone",
-                    {"built_at": self.built_at, "now": self.now, "version": version, "currency": "EUR"})
+                    "$version AS cmokit_version, $currency AS currency, 'UTC' AS time_zone, $build_id AS build_id",
+                    {"built_at": self.built_at, "now": self.now, "version": version, "currency": "EUR",
+                     "build_id": build_id})
 
 
 def _json_line(raw) -> str:
@@ -497,6 +505,7 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
     out.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(out)
     built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    build_id = uuid.uuid4().hex
     now = (now or built_at).replace(tzinfo=None)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     qout = quarantine_path(out)
@@ -505,11 +514,12 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
         p.unlink(missing_ok=True)
     config = {"memory_limit": memory_limit} if memory_limit else {}
     con = duckdb.connect(str(tmp), config=config)
+    published = False
     try:
         con.execute("SET TimeZone = 'UTC'")
         b = _Build(con, key, now, built_at, progress)
         b.run(raw_dir)
-        b.write_meta(cmokit.__version__)
+        b.write_meta(cmokit.__version__, build_id)
         checks = run_checks(con, now=now)
         bad = checks[(checks.severity == "error") & (checks.failing_rows > 0)]
         if len(bad):
@@ -517,30 +527,39 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
             raise BuildError(f"contract check {first.table}.{first.column} {first.check} failed after loading "
                              f"({first.failing_rows} rows, e.g. {first.example}); nothing was published")
         tables = {t: con.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0] for t in CONTRACT}
-        _write_quarantine(con, qtmp)
+        _write_quarantine(con, qtmp, build_id, built_at)
         con.execute("CHECKPOINT")
         con.close()
         _fsync(tmp)
         _fsync(qtmp)
+        # the publish: readers see the old file or the new one, never a mix. Warehouse first: if
+        # its rename is refused (a reader holds it open), neither file has changed.
+        os.replace(tmp, out)
+        published = True
         os.replace(qtmp, qout)
-        os.replace(tmp, out)  # the publish: readers see the old file or the new one, never a mix
-    except BaseException:
+    except BaseException as exc:
         try:
             con.close()
         except Exception:
             pass
         for p in (tmp, qtmp, Path(str(tmp) + ".wal"), Path(str(qtmp) + ".wal")):
             p.unlink(missing_ok=True)
+        if published and isinstance(exc, Exception):
+            raise BuildError(f"{out} was published but its quarantine {qout} could not be replaced ({exc}); "
+                             "the quarantine is from an earlier build: rerun the build") from exc
         raise
-    return BuildResult(out, qout, b.files, tables, checks, built_at)
+    return BuildResult(out, qout, b.files, tables, checks, built_at, build_id)
 
 
-def _write_quarantine(con, path: Path) -> None:
-    """Move the quarantine (temporary tables: they never touch the warehouse file) to IT's own file."""
+def _write_quarantine(con, path: Path, build_id: str, built_at: dt.datetime) -> None:
+    """Move the quarantine (temporary tables: they never touch the warehouse file) to IT's own file,
+    with a ``meta_build`` naming the build it belongs to."""
     import duckdb
 
     qcon = duckdb.connect(str(path))
     try:
+        qcon.execute("CREATE TABLE meta_build AS SELECT $build_id AS build_id, $built_at::TIMESTAMP AS built_at",
+                     {"build_id": build_id, "built_at": built_at})
         for t in SOURCES:
             cur = con.execute(f"SELECT * FROM {_q('quarantine_' + t)} ORDER BY source_file, line")
             reader = cur.to_arrow_reader() if hasattr(cur, "to_arrow_reader") else cur.fetch_record_batch()

@@ -1,8 +1,11 @@
 """Contract checks on a published warehouse (or frames shaped like it).
 
 Every check comes from the contract (:mod:`cmokit.warehouse.contract`):
-tables and columns present, keys unique and not null, required columns not
-null, accepted values, lower bounds, invariants and foreign keys. The result is
+tables and columns present, values of the contract types, keys unique and not
+null, required columns not null, accepted values, lower bounds, invariants and
+foreign keys. Columns stored with another type (a pandas column of only nulls
+arrives as INTEGER) are cast to the contract type first, so the other checks
+always run; values that do not cast fail ``column_types``. The result is
 a tidy table -- one row per check -- with the number of failing rows and an
 example; :func:`check` raises :class:`~cmokit.errors.ContractError` only when
 asked to and an error-severity check fails.
@@ -31,10 +34,29 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _example(con, table: str, where: str, params: dict, key: tuple[str, ...], column: str | None) -> str | None:
+def _same_type(stored: str, contract: str) -> bool:
+    return stored.upper().replace(" ", "") == contract.upper().replace(" ", "")
+
+
+def _casts(con, spec: TableSpec) -> dict[str, str]:
+    """Contract columns of ``spec`` stored with another type: name -> contract type."""
+    stored = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {_q(spec.name)})").fetchall())
+    return {c.name: c.type for c in spec.columns if c.name in stored and not _same_type(stored[c.name], c.type)}
+
+
+def _relation(con, spec: TableSpec) -> str:
+    """``spec``'s table as SQL with every contract column of its contract type (TRY_CAST where needed)."""
+    casts = _casts(con, spec)
+    if not casts:
+        return _q(spec.name)
+    cast = ", ".join(f"TRY_CAST({_q(n)} AS {t}) AS {_q(n)}" for n, t in casts.items())
+    return f"(SELECT * REPLACE ({cast}) FROM {_q(spec.name)}) AS {_q(spec.name)}"
+
+
+def _example(con, rel: str, where: str, params: dict, key: tuple[str, ...], column: str | None) -> str | None:
     cols = list(dict.fromkeys([*key, *([column] if column else [])]))
     sel = ", ".join(_q(c) for c in cols)
-    row = con.execute(f"SELECT {sel} FROM {_q(table)} WHERE {where} LIMIT 1", params).fetchone()
+    row = con.execute(f"SELECT {sel} FROM {rel} WHERE {where} LIMIT 1", params).fetchone()
     if row is None:
         return None
     return ", ".join(f"{c}={v!s}" for c, v in zip(cols, row))
@@ -43,14 +65,15 @@ def _example(con, table: str, where: str, params: dict, key: tuple[str, ...], co
 def _table_checks(con, spec: TableSpec, present: set[str], now: dt.datetime) -> list[dict]:
     rows: list[dict] = []
     t = spec.name
+    rel = _q(t)
 
     def add(check, column, severity, where, description, params=None, count_sql=None):
         params = params or {}
         if count_sql is None:
-            count_sql = f"SELECT count(*) FROM {_q(t)} WHERE {where}"
+            count_sql = f"SELECT count(*) FROM {rel} WHERE {where}"
         n = con.execute(count_sql, params).fetchone()[0]
         ex_col = column if column in spec.column_names else None
-        ex = _example(con, t, where, params, spec.key, ex_col) if n else None
+        ex = _example(con, rel, where, params, spec.key, ex_col) if n else None
         rows.append(dict(table=t, check=check, column=column, severity=severity, failing_rows=int(n),
                          example=ex, description=description))
 
@@ -61,10 +84,18 @@ def _table_checks(con, spec: TableSpec, present: set[str], now: dt.datetime) -> 
                      description=f"{t} has every contract column"))
     if missing:
         return rows
+    casts = _casts(con, spec)
+    bad = {n: f"({_q(n)} IS NOT NULL AND TRY_CAST({_q(n)} AS {ty}) IS NULL)" for n, ty in casts.items()}
+    counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {w})' for w in bad.values())} "
+                         f"FROM {rel}").fetchone() if bad else ()
+    wrong = [n for n, k in zip(bad, counts) if k]
+    add("column_types", ", ".join(wrong) or None, "error", " OR ".join(bad[n] for n in wrong) or "FALSE",
+        f"{t} values have the contract types")
+    rel = _relation(con, spec)  # every later check sees contract types (uncastable values as NULL)
     key = ", ".join(_q(k) for k in spec.key)
     key_null = " OR ".join(f"{_q(k)} IS NULL" for k in spec.key)
     add("key_not_null", ", ".join(spec.key), "error", key_null, f"{t} key ({', '.join(spec.key)}) is never null")
-    dup_where = f"({key}) IN (SELECT ({key}) FROM {_q(t)} GROUP BY {key} HAVING count(*) > 1)"
+    dup_where = f"({key}) IN (SELECT ({key}) FROM {rel} GROUP BY {key} HAVING count(*) > 1)"
     add("key_unique", ", ".join(spec.key), "error", dup_where, f"{t} has {spec.grain}: the key is unique")
     for col in spec.columns:
         c = _q(col.name)
@@ -83,7 +114,7 @@ def _table_checks(con, spec: TableSpec, present: set[str], now: dt.datetime) -> 
         if fk.table not in present:
             continue
         where = (f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN "
-                 f"(SELECT {_q(fk.target)} FROM {_q(fk.table)} WHERE {_q(fk.target)} IS NOT NULL)")
+                 f"(SELECT {_q(fk.target)} FROM {_relation(con, CONTRACT[fk.table])} WHERE {_q(fk.target)} IS NOT NULL)")
         add("foreign_key", fk.column, "error", where, f"{fk.column} exists in {fk.table}.{fk.target}")
     return rows
 
@@ -114,6 +145,8 @@ def check(source, tables=None, now: dt.datetime | None = None, raise_on_error: b
     ``raise_on_error=True`` raises :class:`ContractError` (carrying the
     failures) when an error-severity check fails.
     """
+    import pandas as pd
+
     from cmokit.warehouse.connect import connect
 
     wh = connect(source)
@@ -121,6 +154,9 @@ def check(source, tables=None, now: dt.datetime | None = None, raise_on_error: b
     if con is None:
         raise ConfigError("contract checks run on DuckDB warehouses; export Spark tables with cmokit first")
     result = run_checks(con, tables=tables, now=now)
+    same = _same_build(con, wh.path) if wh.path and tables is None else None
+    if same is not None:
+        result = pd.concat([result, pd.DataFrame([same], columns=COLUMNS)], ignore_index=True)
     if raise_on_error:
         bad = result[(result.severity == "error") & (result.failing_rows > 0)]
         if len(bad):
@@ -130,6 +166,38 @@ def check(source, tables=None, now: dt.datetime | None = None, raise_on_error: b
                 f"({first.failing_rows} rows, e.g. {first.example}). Fix the source export and rebuild.",
                 table=first.table, failures=bad.reset_index(drop=True))
     return result
+
+
+def _build_id(con) -> str | None:
+    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_name = 'meta_build'").fetchall()}
+    return con.execute("SELECT any_value(build_id) FROM meta_build").fetchone()[0] if "build_id" in cols else None
+
+
+def _same_build(con, path) -> dict | None:
+    """Check row: the IT-side quarantine beside warehouse ``path`` is from the warehouse's build.
+
+    None when there is nothing to compare: no quarantine beside the warehouse (marketing's copy)
+    or a warehouse built before builds carried a ``build_id``.
+    """
+    import duckdb
+
+    from cmokit.warehouse.build import quarantine_path
+
+    qpath = quarantine_path(path)
+    ours = _build_id(con)
+    if ours is None or not qpath.exists():
+        return None
+    qcon = duckdb.connect(str(qpath), read_only=True)
+    try:
+        theirs = _build_id(qcon)
+    finally:
+        qcon.close()
+    bad = theirs != ours
+    return dict(table="meta_build", check="quarantine_same_build", column="build_id", severity="error",
+                failing_rows=int(bad), example=f"warehouse {ours}, quarantine {theirs}" if bad else None,
+                description=f"{qpath.name} is the quarantine of this build (else a build was interrupted "
+                            "while publishing: rebuild)")
 
 
 def failures(result):
