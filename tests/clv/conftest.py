@@ -88,3 +88,23 @@ def sample_truth() -> dict:
     import json
 
     return json.loads((SAMPLE_DIR / "truth.json").read_text())
+
+
+PLANTED_BGNBD = {"r": 0.5, "alpha": 6.0, "a": 0.7, "b": 2.5}
+PLANTED_GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+
+
+@pytest.fixture(scope="session")
+def clv_simulator():
+    """``simulate(n, seed)``: BG/NBD histories (weeks, T up to 104) with Gamma-Gamma ``monetary_value``
+    from planted parameters, which the function carries as ``.bgnbd`` and ``.gamma_gamma``."""
+    from cmokit.clv.bgnbd import simulate
+    from cmokit.clv.gamma_gamma import simulate_spend
+
+    def make(n: int, seed: int) -> pd.DataFrame:
+        summary = simulate(n, **PLANTED_BGNBD, T_max=104.0, seed=seed)
+        summary["monetary_value"] = simulate_spend(summary["frequency"], **PLANTED_GAMMA_GAMMA, seed=seed + 1)
+        return summary
+
+    make.bgnbd, make.gamma_gamma = dict(PLANTED_BGNBD), dict(PLANTED_GAMMA_GAMMA)
+    return make

@@ -148,15 +148,7 @@ class TransactionModel(_fit.FittedMixin):
 
     def _delta_interval(self, func, transform, inverse, step: float = 1e-5):
         """95 % interval of ``func(params)`` per row: delta method on ``transform`` scale, log-parameters."""
-        log_params = np.log(self._param_array())
-        center = transform(func(np.exp(log_params)))
-        jac = np.empty((len(center), len(log_params)))
-        for j in range(len(log_params)):
-            shift = np.zeros_like(log_params)
-            shift[j] = step
-            jac[:, j] = (transform(func(np.exp(log_params + shift))) - transform(func(np.exp(log_params - shift)))) / (2 * step)
-        jac = np.nan_to_num(jac, nan=0.0, posinf=0.0, neginf=0.0)  # rows pinned at 0 or 1 have no spread
-        se = np.sqrt(np.einsum("ij,jk,ik->i", jac, self.covariance_, jac))
+        center, se = _fit.delta_se(lambda p: transform(func(p)), self._param_array(), self.covariance_, step)
         return inverse(center - _fit.Z_95 * se), inverse(center + _fit.Z_95 * se)
 
     def p_alive(self, summary):

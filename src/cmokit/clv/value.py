@@ -9,6 +9,20 @@ with t_k = min(k * step_days, horizon_days): purchases expected within each
 step are discounted at the end of that step. ``margin`` is the share of
 revenue kept as profit (1.0 = revenue CLV). All horizons are in days; the
 transaction model converts to its own time unit once.
+
+Intervals (``*_lower``, ``*_upper``, 95 %) carry the *parameter* uncertainty
+of both fitted models, by the delta method on the log scale in
+log-parameters, as :meth:`cmokit.clv.BetaGeo.predict` does for purchases:
+
+    se(log CLV)^2 = se(log E[M])^2 + se(log discounted purchases)^2
+
+The two terms add because the estimates are asymptotically independent:
+Gamma-Gamma maximises the likelihood of zbar *given* x, whose score has mean
+zero given (x, t_x, T) when spend is independent of the purchase process (the
+model's assumption), so it is uncorrelated with the BG/NBD / Pareto/NBD
+score; the joint covariance is block-diagonal. ``margin`` is a fixed
+business input and scales the interval. The intervals are for each
+customer's *expected* value; what the customer actually buys varies far more.
 """
 
 from __future__ import annotations
@@ -24,21 +38,46 @@ from cmokit.errors import ConfigError
 DAYS_PER_YEAR = 365.25
 
 
-def _discounted_purchases(model, x, tx, T, horizon_days, annual_discount_rate, step_days):
+def _check_value_settings(horizon_days, annual_discount_rate, step_days, margin):
     if horizon_days <= 0 or step_days <= 0:
         raise ConfigError("horizon_days and step_days must be positive")
     if annual_discount_rate < 0:
         raise ConfigError("annual_discount_rate must be >= 0 (e.g. 0.10 for 10 % a year)")
+    if not 0 <= margin <= 1:
+        raise ConfigError("margin is a share of revenue between 0 and 1")
+
+
+def _discount_steps(horizon_days, annual_discount_rate, step_days):
+    """Step ends in days and the discount factor at each: ``(1 + d)^(-t_k / 365.25)``."""
     steps_days = np.minimum(np.arange(1, int(np.ceil(horizon_days / step_days)) + 1) * step_days, horizon_days)
-    params = model._param_array()
+    return steps_days, (1.0 + annual_discount_rate) ** (-steps_days / DAYS_PER_YEAR)
+
+
+def _purchase_paths(model, params, x, tx, T, steps_days, discount):
+    """Per row: (discounted purchases, undiscounted purchases in the horizon, P(alive)) at ``params``."""
     grid = model._expectation_grid(params, x, tx, T, steps_days / _fit.unit_days(model.time_unit))
     per_step = np.diff(np.column_stack([np.zeros(len(x)), grid]), axis=1)
-    discount = (1.0 + annual_discount_rate) ** (-steps_days / DAYS_PER_YEAR)
-    return per_step @ discount, grid[:, -1]
+    return per_step @ discount, grid[:, -1], model._p_alive(params, x, tx, T)
+
+
+def _purchase_intervals(model, x, tx, T, steps_days, discount):
+    """Points and delta-method log / logit-scale standard errors of the three purchase quantities.
+
+    One central difference per log-parameter moves the whole discount grid,
+    so the three quantities cost 2k + 1 grid evaluations together (k = 4).
+    """
+    from cmokit.clv._transaction import _logit
+
+    def scaled(params):
+        discounted, expected, alive = _purchase_paths(model, params, x, tx, T, steps_days, discount)
+        return np.stack([np.log(discounted), np.log(expected), _logit(alive)])
+
+    return _fit.delta_se(scaled, model._param_array(), model.covariance_)
 
 
 def customer_lifetime_value(summary, transactions_model, spend_model, *, horizon_days: float,
-                            annual_discount_rate: float, margin: float = 1.0, step_days: float = 30.0):
+                            annual_discount_rate: float, margin: float = 1.0, step_days: float = 30.0,
+                            intervals: bool = True):
     """CLV per customer from a fitted transaction model and a fitted spend model.
 
     Parameters
@@ -56,11 +95,26 @@ def customer_lifetime_value(summary, transactions_model, spend_model, *, horizon
         Profit share of revenue (1.0 values revenue).
     step_days : float
         Discounting step (purchases in each step are discounted at its end).
+    intervals : bool
+        Add 95 % intervals from the parameter uncertainty of both models
+        (about 10x the point cost, measured 6.9 s vs 0.66 s per 100k customers:
+        every transaction-model quantity is re-evaluated at +/- a step in
+        each of its 4 log-parameters).
 
     Returns
     -------
     Frame keyed by ``customer_id``: ``p_alive``, ``expected_purchases`` (in the
-    horizon, undiscounted), ``expected_spend`` (per purchase) and ``clv``.
+    horizon, undiscounted), ``expected_spend`` (per purchase, currency of
+    ``monetary_value``) and ``clv`` (discounted, times ``margin``); with
+    ``intervals=True`` then ``p_alive_lower``, ``p_alive_upper``,
+    ``expected_purchases_lower``, ``expected_purchases_upper``,
+    ``expected_spend_lower``, ``expected_spend_upper``, ``clv_lower``,
+    ``clv_upper``. Delta method on the log scale (logit for P(alive)) in
+    log-parameters, as for :meth:`BetaGeo.predict`, rather than parameter
+    draws: deterministic, so chunked scoring reproduces the in-memory table
+    exactly, and 9 evaluations per row instead of hundreds of draws. Checked
+    against seeded draws in ``tests/clv/test_value.py``. See the module
+    docstring for why the two models' variances add.
 
     Examples
     --------
@@ -71,25 +125,41 @@ def customer_lifetime_value(summary, transactions_model, spend_model, *, horizon
     ...     "monetary_value": [0, 20.0, 35.5, 0, 22.0, 18.5]})
     >>> bg, gg = BetaGeo(penalizer=0.01).fit(s), GammaGamma(penalizer=0.01).fit(s)
     >>> clv = customer_lifetime_value(s, bg, gg, horizon_days=365, annual_discount_rate=0.1, margin=0.3)
-    >>> clv.columns.tolist()
+    >>> clv.columns.tolist()[:5]
     ['customer_id', 'p_alive', 'expected_purchases', 'expected_spend', 'clv']
+    >>> bool(((clv["clv_lower"] <= clv["clv"]) & (clv["clv"] <= clv["clv_upper"])).all())
+    True
     """
-    if not 0 <= margin <= 1:
-        raise ConfigError("margin is a share of revenue between 0 and 1")
+    _check_value_settings(horizon_days, annual_discount_rate, step_days, margin)
     x, tx, T = (_fit.column(summary, c) for c in ("frequency", "recency", "T"))
     money = np.nan_to_num(_fit.column(summary, "monetary_value"))
-    with np.errstate(over="ignore", under="ignore"):
-        discounted, expected = _discounted_purchases(transactions_model, x, tx, T, horizon_days,
-                                                     annual_discount_rate, step_days)
-        alive = transactions_model._p_alive(transactions_model._param_array(), x, tx, T)
+    steps_days, discount = _discount_steps(horizon_days, annual_discount_rate, step_days)
     spend = spend_model.expected_spend(x, money)
-    return frame_like(summary, {
-        "customer_id": customer_ids(summary),
-        "p_alive": alive,
-        "expected_purchases": expected,
-        "expected_spend": spend,
-        "clv": margin * spend * discounted,
-    })
+    data = {"customer_id": customer_ids(summary)}
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        if not intervals:
+            discounted, expected, alive = _purchase_paths(transactions_model, transactions_model._param_array(),
+                                                          x, tx, T, steps_days, discount)
+            data.update(p_alive=alive, expected_purchases=expected, expected_spend=spend,
+                        clv=margin * spend * discounted)
+            return frame_like(summary, data)
+        from cmokit.clv._transaction import _expit
+
+        center, se = _purchase_intervals(transactions_model, x, tx, T, steps_days, discount)
+        se_spend = spend_model.log_spend_se(x, money)
+        se_clv = np.sqrt(se[0] ** 2 + se_spend ** 2)
+        discounted, expected, alive = np.exp(center[0]), np.exp(center[1]), _expit(center[2])
+        clv = margin * spend * discounted
+        data.update(p_alive=alive, expected_purchases=expected, expected_spend=spend, clv=clv)
+        z = _fit.Z_95
+        data.update(
+            p_alive_lower=_expit(center[2] - z * se[2]), p_alive_upper=_expit(center[2] + z * se[2]),
+            expected_purchases_lower=expected * np.exp(-z * se[1]),
+            expected_purchases_upper=expected * np.exp(z * se[1]),
+            expected_spend_lower=spend * np.exp(-z * se_spend), expected_spend_upper=spend * np.exp(z * se_spend),
+            clv_lower=clv * np.exp(-z * se_clv), clv_upper=clv * np.exp(z * se_clv),
+        )
+    return frame_like(summary, data)
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -97,14 +167,20 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 def score_customers(summary, transactions_model, spend_model, path, *, horizon_days: float,
                     annual_discount_rate: float, margin: float = 1.0, step_days: float = 30.0,
-                    chunk_rows: int = 250_000, table: str = "clv_scores") -> int:
+                    chunk_rows: int = 250_000, table: str = "clv_scores", intervals: bool = True) -> int:
     """Score every customer in chunks into a Parquet file or a table of a DuckDB file.
 
     Only one chunk of intermediate arrays is alive at a time. ``path`` ending
     in ``.parquet`` writes a Parquet file; ``.duckdb``/``.db`` writes (replaces)
     ``table`` in that DuckDB file (never the read-only marketing warehouse).
-    Columns: customer_id, p_alive, expected_purchases, expected_spend, clv.
-    Returns the number of rows written.
+    Columns: exactly those of :func:`customer_lifetime_value` with the same
+    ``intervals``: customer_id, p_alive, expected_purchases, expected_spend,
+    clv, then (``intervals=True``, the default) p_alive_lower/_upper,
+    expected_purchases_lower/_upper, expected_spend_lower/_upper and
+    clv_lower/_upper. Each chunk's intervals are computed from the fitted
+    models' covariances alone (per-row delta method), so they equal the
+    in-memory table's. ``intervals=False`` writes the five point columns at
+    about a tenth of the cost. Returns the number of rows written.
     """
     import pyarrow as pa
 
@@ -124,7 +200,7 @@ def score_customers(summary, transactions_model, spend_model, path, *, horizon_d
         for start in range(0, len(summary), chunk_rows):
             chunk = customer_lifetime_value(summary.iloc[start:start + chunk_rows], transactions_model, spend_model,
                                             horizon_days=horizon_days, annual_discount_rate=annual_discount_rate,
-                                            margin=margin, step_days=step_days)
+                                            margin=margin, step_days=step_days, intervals=intervals)
             batch = pa.Table.from_pandas(chunk, preserve_index=False)
             if to_duckdb:
                 if con is None:
