@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from cmokit.campaigns import budget_pacing, campaign_kpis, experiment_readout, kpi_status, plan_pilot
-from cmokit.campaigns.uplift import qini_curve, uplift_by_decile
+from cmokit.campaigns.uplift import qini_curve, uplift_by_decile, uplift_by_share
 from cmokit.plots import campaigns as pc
 from cmokit.plots import experiments as pe
 
@@ -33,6 +33,9 @@ def test_experiment_figures(warehouse):
     assert q.data[0].y[-1] == 0 and q.layout.xaxis.title.text == "Share of customers targeted"
     d = pe.decile_bars(uplift_by_decile(np.tile(y, 5), np.tile(t, 5), np.arange(20.0), bins=2))
     assert list(d.data[0].x) == [1, 2]
+    by_share = uplift_by_share(np.tile(y, 5), np.tile(t, 5), np.arange(20.0), shares=(0.5, 1.0))
+    s = pe.share_curve(by_share)
+    assert list(s.data[0].y) == by_share["incremental"].tolist() and s.data[1].name == "Predicted (model)"
     plan = plan_pilot(warehouse, relative_mdes=(0.1, 0.2))
     assert len(pe.pilot_sizes(plan).data) == 3
     assert isinstance(plan, pd.DataFrame)

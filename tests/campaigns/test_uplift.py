@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from cmokit.campaigns.uplift import (
-    ClassTransformation, TLearner, XLearner, auuc, cross_fit_predict, qini_coefficient, qini_curve, targeting_list,
-    targeting_value, uplift_by_decile, uplift_features,
+    FEATURES, ClassTransformation, TLearner, XLearner, auuc, cross_fit_predict, qini_coefficient, qini_curve,
+    targeting_list, targeting_value, uplift_by_decile, uplift_by_share, uplift_features, uplift_scores,
 )
 from cmokit.errors import NotFittedError
 
@@ -61,11 +61,71 @@ def test_targeting_list_respects_consent_and_values_strategies():
                            "predicted_uplift": [5.0, 50.0, -1.0, 2.0, 3.0]})
     top = targeting_list(scores, 2)
     assert top["customer_id"].tolist() == ["a", "e"] and "b" not in set(targeting_list(scores)["customer_id"])
+    # Without the experiment only the model-based sum of predictions is filled.
     value = targeting_value(scores, 2, cost_per_contact=1.0).set_index("strategy")
-    assert value.loc["top_k", "expected_incremental_revenue"] == 8.0
-    assert value.loc["everyone_consenting", "expected_incremental_revenue"] == 9.0
-    assert value.loc["everyone_consenting", "net_incremental_revenue"] == 5.0
-    assert value.loc["no_one", "expected_incremental_revenue"] == 0.0
+    assert value.loc["top_k", "predicted_incremental_revenue"] == 8.0
+    assert value.loc["everyone_consenting", "predicted_incremental_revenue"] == 9.0
+    assert value.loc["everyone_consenting", "contact_cost"] == 4.0
+    assert value.loc["no_one", "predicted_incremental_revenue"] == 0.0
+    assert value.loc["no_one", "net_incremental_revenue"] == 0.0
+    assert value.loc[["top_k", "everyone_consenting"], "incremental_revenue"].isna().all()
+
+
+def test_uplift_by_share_reads_the_uplift_curve_with_welch_intervals():
+    rng = np.random.default_rng(3)
+    y = rng.gamma(1.0, 20.0, 400) * (rng.random(400) < 0.3); t = rng.integers(0, 2, 400); u = rng.normal(size=400)
+    by_share = uplift_by_share(y, t, u, shares=(0.25, 1.0))
+    curve = qini_curve(y, t, u, points=None).set_index("targeted")
+    assert by_share["incremental"].tolist() == pytest.approx(curve.loc[[100, 400], "uplift"].tolist())
+    top = np.argsort(-u, kind="stable")[:100]
+    yt, yc = y[top][t[top] == 1], y[top][t[top] == 0]
+    se = np.sqrt(yt.var(ddof=1) / len(yt) + yc.var(ddof=1) / len(yc))
+    row = by_share.iloc[0]
+    assert row["observed_uplift"] == pytest.approx(yt.mean() - yc.mean())
+    assert row["observed_uplift_upper"] - row["observed_uplift"] == pytest.approx(1.97 * se, rel=0.01)  # Welch t, ~190 df
+
+
+def _planted_revenue(n, seed):
+    """A pilot (2/3 treated) whose e-mail raises the order probability by 0.15 exp(-recency / 90);
+    order values log-normal (heavy-tailed), many features carry no effect. Returns X, t, revenue and
+    the planted expected incremental revenue per customer."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"recency_days": rng.uniform(0, 365, n), "frequency": rng.poisson(2, n).astype(float),
+                      "monetary": rng.gamma(2, 50, n), "tenure_days": rng.uniform(30, 1500, n),
+                      "avg_order_value": rng.gamma(3, 20, n), "orders_total": rng.poisson(4, n).astype(float),
+                      "orders_per_week": rng.gamma(1, 0.1, n)})
+    for col in FEATURES[8:]:  # acquisition channel indicators: noise
+        X[col] = (rng.random(n) < 0.2).astype(float)
+    t = (rng.random(n) < 2 / 3).astype(int)
+    extra = 0.15 * np.exp(-X["recency_days"].to_numpy() / 90)
+    mean_order_value = 40 * np.exp(0.9 ** 2 / 2)
+    bought = rng.random(n) < 0.10 + 0.02 * X["frequency"].to_numpy() + t * extra
+    y = bought * rng.lognormal(np.log(40), 0.9, n)
+    return X, t, y, extra * mean_order_value
+
+
+def test_targeting_value_is_honest_on_a_planted_revenue_experiment():
+    X, t, y, tau = _planted_revenue(3000, 4)
+    oof = cross_fit_predict(TLearner(), X, t, y, random_state=0)
+    scores = X.assign(customer_id=[f"c{i:05d}" for i in range(len(X))], consent=1.0, predicted_uplift=oof)
+    value = targeting_value(scores, 300, y=y, treatment=t, oof_uplift=oof).set_index("strategy")
+    top = value.loc["top_k"]
+    top_ids = targeting_list(scores, 300, min_uplift=None)["customer_id"]
+    planted = tau[scores["customer_id"].isin(top_ids).to_numpy()].sum()
+    assert top["incremental_revenue_lower"] < planted < top["incremental_revenue_upper"], (top, planted)
+    # The in-sample model's summed predictions for its own top 300 overstate both the honest
+    # estimate and the planted effect of the customers it picks (winner's curse).
+    naive = scores.assign(predicted_uplift=TLearner().fit(X, t, y).predict(X))
+    naive_value = targeting_value(naive, 300).set_index("strategy").loc["top_k", "predicted_incremental_revenue"]
+    naive_ids = targeting_list(naive, 300, min_uplift=None)["customer_id"]
+    assert naive_value > top["incremental_revenue"]
+    assert naive_value > 2 * tau[scores["customer_id"].isin(naive_ids).to_numpy()].sum()
+    everyone = value.loc["everyone_consenting"]
+    assert everyone["incremental_revenue"] == pytest.approx((y[t == 1].mean() - y[t == 0].mean()) * len(y))
+    assert everyone["incremental_revenue_lower"] < tau.sum() < everyone["incremental_revenue_upper"]
+    assert value.loc["no_one", ["incremental_revenue", "customers_contacted"]].tolist() == [0.0, 0]
+    # The revenue model ranks better than random out of fold.
+    assert uplift_scores(y, t, {"t_learner": oof})["qini"].iloc[0] > 0
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +151,19 @@ def test_sample_t_learner_qini_beats_random_targeting(sample_uplift):
     rng = np.random.default_rng(0)
     random_q = [qini_coefficient(f.converted, f.treatment, rng.random(len(f)), normalize=True) for _ in range(200)]
     assert q > np.quantile(random_q, 0.95), (q, np.quantile(random_q, 0.95))
+
+
+@pytest.mark.parametrize("cls", [TLearner, XLearner, ClassTransformation])
+def test_clone_gives_an_unfitted_copy_with_the_same_settings(cls):
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+
+    settings = dict(estimator=LogisticRegression(C=0.5), random_state=4)
+    if cls is XLearner:
+        settings["effect_estimator"] = None
+    model = cls(**settings)
+    model.treated_share_ = 0.5  # as fit() leaves it
+    copy = clone(model)
+    assert model.get_params(deep=False) == settings
+    assert copy.get_params()["estimator__C"] == 0.5 and copy.estimator is not settings["estimator"]
+    assert not hasattr(copy, "treated_share_")

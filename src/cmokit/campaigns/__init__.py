@@ -17,7 +17,7 @@ _EXPORTS = {
     "power_means": "power", "mde_proportions": "power", "mde_means": "power", "plan_pilot": "power",
     "TLearner": "uplift", "XLearner": "uplift", "ClassTransformation": "uplift", "uplift_features": "uplift", "qini_curve": "uplift",
 "qini_coefficient": "uplift", "auuc": "uplift", "uplift_scores": "uplift", "uplift_by_decile": "uplift",
-    "targeting_list": "uplift", "targeting_value": "uplift", "cross_fit_predict": "uplift",
+    "targeting_list": "uplift", "targeting_value": "uplift", "cross_fit_predict": "uplift", "uplift_by_share": "uplift",
     "customer_features": "uplift",
 }
 

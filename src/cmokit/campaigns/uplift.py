@@ -16,9 +16,16 @@ on scikit-learn models, their evaluation, and a consent-respecting targeting lis
   :func:`auuc` are the areas between the curve and random targeting (the straight line to the
   same end point), averaged over the targeted share; ``normalize=True`` divides by the area of
   the perfect ranking (treated customers by outcome first, control customers by outcome last).
+* :func:`uplift_by_share` -- the uplift curve read at chosen shares: among the customers ranked
+  in the top share by (out-of-fold) predicted uplift, the observed difference in mean outcome
+  between treated and control, with a Welch interval, and that difference times the customers in
+  the share (``U(k)``).
 * Targeting: :func:`targeting_list` keeps only ``marketing_consent`` customers;
-  :func:`targeting_value` compares the expected incremental revenue of the top-k with targeting
-  every consenting customer and no one.
+  :func:`targeting_value` compares the incremental revenue of contacting the top-k with contacting
+  every consenting customer and no one, measured on the randomised experiment from out-of-fold
+  rankings (:func:`uplift_by_share`). Summed predictions of a model fitted on the same customers
+  overstate the top of the list (winner's curse: the top is selected partly on noise), so they are
+  reported only as ``predicted_incremental_revenue``, labelled model-based.
 
 Features (:func:`customer_features`) are computed in the engine as of a date: tenure, recency,
 frequency and revenue over a look-back window, consent and acquisition channel indicators.
@@ -401,6 +408,61 @@ def uplift_scores(y, treatment, predictions: dict):
     return pd.DataFrame(rows, columns=["model", "qini", "qini_normalized", "auuc", "auuc_normalized"])
 
 
+def uplift_by_share(y, treatment, uplift, shares=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), *,
+                    alpha: float = 0.05):
+    """Observed uplift of targeting the top share of customers by predicted uplift, with intervals.
+
+    For each share, the ``targeted = round(share * n)`` customers (at least 1) with the highest
+    predicted uplift: mean outcome of the treated minus mean of the control among them (the
+    uplift curve of :func:`qini_curve` per targeted customer, ``U(k) / k``), its Welch interval
+    (:func:`cmokit.campaigns.experiments.welch`, ``1 - alpha``), and ``incremental`` = that
+    difference times ``targeted`` (``U(k)``, in outcome units: conversions or EUR). Pass
+    out-of-fold predictions (:func:`cross_fit_predict`): in-sample ones make the top look better
+    than it is. ``predicted_uplift`` is the mean prediction over the share, for calibration.
+
+    Columns: share, targeted, n_treatment, n_control, mean_treatment, mean_control,
+    observed_uplift, observed_uplift_lower, observed_uplift_upper, predicted_uplift, incremental,
+    incremental_lower, incremental_upper.
+
+    >>> import numpy as np
+    >>> y = np.array([1, 0, 0, 0, 1, 0]); t = np.array([1, 1, 0, 0, 0, 1])
+    >>> u = np.array([.9, .1, .2, .3, .0, .05])
+    >>> uplift_by_share(y, t, u, shares=(0.5, 1.0))[["targeted", "observed_uplift", "incremental"]].values.tolist()
+    [[3.0, 1.0, 3.0], [6.0, 0.0, 0.0]]
+    """
+    import pandas as pd
+
+    from cmokit.campaigns.experiments import welch
+
+    y, t, u = np.asarray(y, dtype=float), np.asarray(treatment).astype(int), np.asarray(uplift, dtype=float)
+    n = len(y)
+    n_t, n_c, y_t, y_c = _cumulative(y, t, u)
+    order = np.argsort(-u, kind="stable")
+    s_t, s_c = np.cumsum((y * y * t)[order]), np.cumsum((y * y * (1 - t))[order])
+    u_sum = np.cumsum(u[order])
+    rows = []
+    for share in shares:
+        share = float(share)
+        if not 0 < share <= 1:
+            raise ConfigError(f"shares must be in (0, 1], got {share}")
+        k = min(max(int(round(share * n)), 1), n)
+        i = k - 1
+        nt, nc = int(n_t[i]), int(n_c[i])
+        mt = y_t[i] / nt if nt else np.nan
+        mc = y_c[i] / nc if nc else np.nan
+        if nt > 1 and nc > 1:
+            vt = max(s_t[i] - nt * mt * mt, 0.0) / (nt - 1)
+            vc = max(s_c[i] - nc * mc * mc, 0.0) / (nc - 1)
+            d, lo, hi, _, _ = welch(mc, vc, nc, mt, vt, nt, alpha)
+        else:
+            d, lo, hi = mt - mc, np.nan, np.nan
+        rows.append(dict(share=share, targeted=k, n_treatment=nt, n_control=nc, mean_treatment=mt,
+                         mean_control=mc, observed_uplift=d, observed_uplift_lower=lo, observed_uplift_upper=hi,
+                         predicted_uplift=u_sum[i] / k, incremental=d * k, incremental_lower=lo * k,
+                         incremental_upper=hi * k))
+    return pd.DataFrame(rows)
+
+
 def uplift_by_decile(y, treatment, uplift, *, bins: int = 10):
     """Observed vs predicted uplift per bin of predicted uplift (bin 1 = highest).
 
@@ -463,22 +525,54 @@ def targeting_list(scores, k: int | None = None, *, uplift=None, min_uplift: flo
     return out
 
 
-def targeting_value(scores, k: int, *, uplift=None, cost_per_contact: float = 0.0):
-    """Expected incremental revenue of contacting the top-k vs every consenting customer vs no one.
+def targeting_value(scores, k: int, *, uplift=None, cost_per_contact: float = 0.0, y=None, treatment=None,
+                    oof_uplift=None, alpha: float = 0.05):
+    """Incremental revenue of contacting the top-k vs every consenting customer vs no one.
 
-    Sums predicted uplift; ``net`` subtracts ``cost_per_contact`` per contacted customer.
+    Measured on the randomised experiment (pass its outcome ``y``, ``treatment`` and out-of-fold
+    predicted uplift ``oof_uplift`` from :func:`cross_fit_predict`): the top-k are the share
+    ``k / consenting customers`` of ``scores``; among the experiment's customers ranked in that
+    top share by ``oof_uplift``, the treated mean minus the control mean, times the customers
+    contacted (:func:`uplift_by_share`), with its Welch interval. Every consenting customer: the
+    experiment's overall difference in means times their number. No one: 0. This assumes the
+    scored customers are like the experiment's (pass the experiment customers who could be
+    contacted, e.g. the consenting ones) and that the model fitted on the whole experiment ranks
+    like the cross-fitted ones.
+
+    ``predicted_incremental_revenue`` is model-based: the sum of ``predicted_uplift`` over the
+    customers contacted. For the top-k it is optimistic (the list selects customers whose
+    predictions are high partly by chance), so it is for comparison, not for decisions.
+    Without the experiment (``y`` etc. omitted) only the model-based column is filled.
+
+    Returns one row per strategy (top_k, everyone_consenting, no_one): customers_contacted,
+    share_contacted, uplift_per_customer (+ _lower, _upper), incremental_revenue (+ _lower,
+    _upper), predicted_incremental_revenue, contact_cost, net_incremental_revenue (+ _lower,
+    _upper) = incremental revenue minus ``cost_per_contact`` per contacted customer.
     """
     import pandas as pd
 
     frame = _scores_frame(scores, uplift)
     allowed = frame[frame["_consent"]]
     top = targeting_list(frame, k, min_uplift=None)
-    rows = [
-        ("top_k", len(top), float(top["predicted_uplift"].sum())),
-        ("everyone_consenting", len(allowed), float(allowed["predicted_uplift"].sum())),
-        ("no_one", 0, 0.0),
-    ]
-    out = pd.DataFrame(rows, columns=["strategy", "customers_contacted", "expected_incremental_revenue"])
+    n_allowed = len(allowed)
+    given = [v is not None for v in (y, treatment, oof_uplift)]
+    if any(given) and not all(given):
+        raise ConfigError("pass y, treatment and oof_uplift of the experiment together (or none of them)")
+    rows = []
+    for strategy, contacted, predicted in (("top_k", len(top), float(top["predicted_uplift"].sum())),
+                                           ("everyone_consenting", n_allowed, float(allowed["predicted_uplift"].sum())),
+                                           ("no_one", 0, 0.0)):
+        share = contacted / n_allowed if n_allowed else 0.0
+        est, lo, hi = (0.0, 0.0, 0.0) if contacted == 0 else (np.nan, np.nan, np.nan)
+        if all(given) and contacted > 0:
+            r = uplift_by_share(y, treatment, oof_uplift, shares=[share], alpha=alpha).iloc[0]
+            est, lo, hi = r["observed_uplift"], r["observed_uplift_lower"], r["observed_uplift_upper"]
+        rows.append(dict(strategy=strategy, customers_contacted=contacted, share_contacted=share,
+                         uplift_per_customer=est, uplift_per_customer_lower=lo, uplift_per_customer_upper=hi,
+                         incremental_revenue=est * contacted, incremental_revenue_lower=lo * contacted,
+                         incremental_revenue_upper=hi * contacted, predicted_incremental_revenue=predicted))
+    out = pd.DataFrame(rows)
     out["contact_cost"] = out["customers_contacted"] * cost_per_contact
-    out["net_incremental_revenue"] = out["expected_incremental_revenue"] - out["contact_cost"]
+    for col in ("", "_lower", "_upper"):
+        out[f"net_incremental_revenue{col}"] = out[f"incremental_revenue{col}"] - out["contact_cost"]
     return out

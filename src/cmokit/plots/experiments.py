@@ -1,4 +1,4 @@
-"""Experiment figures: lift with intervals, Qini curve, uplift by decile, pilot sample sizes.
+"""Experiment figures: lift with intervals, Qini curve, uplift by decile and by share targeted, pilot sizes.
 
 Each takes a result from :mod:`cmokit.campaigns` and returns a plotly Figure.
 """
@@ -62,6 +62,27 @@ def decile_bars(deciles, *, title: str = "Observed vs predicted uplift by decile
     fig = apply(fig, title)
     return fig.update_xaxes(title_text="Bin of predicted uplift (1 = highest)", dtick=1).update_yaxes(
         title_text="Uplift")
+
+
+def share_curve(by_share, *, title: str = "Incremental outcome of targeting the top share, observed in the experiment",
+                y_title: str = "Incremental outcome"):
+    """Observed incremental outcome of the top share with its interval, against the model's predicted sum.
+
+    From :func:`~cmokit.campaigns.uplift_by_share` on out-of-fold predictions; the predicted line
+    is the mean predicted uplift times the customers targeted (model-based).
+    """
+    import plotly.graph_objects as go
+
+    frame = _pandas(by_share)
+    fig = go.Figure()
+    fig.add_scatter(x=frame["share"], y=frame["incremental"], mode="lines+markers", name="Observed (experiment)",
+                    line=dict(color=PALETTE[0]),
+                    error_y=dict(type="data", symmetric=False, array=frame["incremental_upper"] - frame["incremental"],
+                                 arrayminus=frame["incremental"] - frame["incremental_lower"]))
+    fig.add_scatter(x=frame["share"], y=frame["predicted_uplift"] * frame["targeted"], mode="lines",
+                    name="Predicted (model)", line=dict(dash="dash", color=PALETTE[1]))
+    fig = apply(fig, title)
+    return fig.update_xaxes(title_text="Share of customers targeted", tickformat=".0%").update_yaxes(title_text=y_title)
 
 
 def pilot_sizes(plan, *, title: str = "Customers per arm needed for the next pilot"):
