@@ -64,14 +64,28 @@ def summary_expr(orders, as_of, *, time_unit: str = "weeks", merge_same_day: boo
     seconds_per_unit = SECONDS_PER_DAY * unit_days(time_unit)
     end_orders, end_obs = _bounds(as_of, merge_same_day)
     events = _occasions(orders, ibis.literal(end_orders.to_pydatetime(), type="timestamp"), merge_same_day)
-    order = ibis.window(group_by=events.customer_id, order_by=[events.at, events.tiebreak])
-    events = events.mutate(occasion=ibis.row_number().over(order), seconds=events.at.epoch_seconds())
-    per_customer = events.group_by("customer_id").agg(
-        first_s=events.seconds.min(),
-        last_s=events.seconds.max(),
-        occasions=events.count(),
-        repeat_revenue=events.revenue.sum(where=events.occasion > 0),
-    )
+    if merge_same_day:
+        # One occasion per customer-day, so the first occasion is unique: its revenue is an arg-min
+        # in the same group-by (no window over the occasions).
+        events = events.mutate(seconds=events.at.epoch_seconds())
+        per_customer = events.group_by("customer_id").agg(
+            first_s=events.seconds.min(),
+            last_s=events.seconds.max(),
+            occasions=events.count(),
+            revenue=events.revenue.sum(),
+            first_revenue=events.revenue.argmin(events.at),
+        )
+        per_customer = per_customer.mutate(repeat_revenue=per_customer.revenue - per_customer.first_revenue)
+    else:
+        # Timestamps can tie: the first order is the first by (time, order_id).
+        order = ibis.window(group_by=events.customer_id, order_by=[events.at, events.tiebreak])
+        events = events.mutate(occasion=ibis.row_number().over(order), seconds=events.at.epoch_seconds())
+        per_customer = events.group_by("customer_id").agg(
+            first_s=events.seconds.min(),
+            last_s=events.seconds.max(),
+            occasions=events.count(),
+            repeat_revenue=events.revenue.sum(where=events.occasion > 0),
+        )
     frequency = (per_customer.occasions - 1).cast("int64")
     end_s = ibis.literal(float(end_obs.timestamp()))
     return per_customer.select(

@@ -38,23 +38,34 @@ def _month_index(ts):
 
 
 def cohort_expr(orders, as_of="2025-12-31"):
-    """One row per (cohort month, months since first order): active customers, orders, revenue."""
+    """One row per (cohort month, months since first order): active customers, orders, revenue.
+
+    Orders are first reduced to one row per (customer, calendar month), so the first month is a
+    plain group-by (no window over the order log) and active customers are a row count (no
+    distinct count).
+    """
     import ibis
 
-    from cmokit.segments.rfm import money, orders_until
+    from cmokit.segments.rfm import orders_until
 
     o = orders_until(orders, as_of)
-    first = o.ordered_at.min().over(ibis.window(group_by=o.customer_id))
-    o = o.mutate(first_at=first)
-    o = o.mutate(
-        cohort_month=o.first_at.truncate("M").cast("date"),
-        months_since_first=_month_index(o.ordered_at) - _month_index(o.first_at),
-    )
-    return o.group_by(["cohort_month", "months_since_first"]).aggregate(
-        active_customers=o.customer_id.nunique().cast("int64"),
+    o = o.mutate(month_index=_month_index(o.ordered_at))
+    per = o.group_by(["customer_id", "month_index"]).aggregate(
         orders=o.count().cast("int64"),
-        revenue=money(o.revenue),
+        revenue=o.revenue.cast("decimal(18, 2)").sum(),  # exact, as money() sums
     )
+    first = per.group_by("customer_id").aggregate(first_index=per.month_index.min())
+    j = per.join(first, "customer_id")
+    j = j.mutate(months_since_first=j.month_index - j.first_index)
+    agg = j.group_by(["first_index", "months_since_first"]).aggregate(
+        active_customers=j.count().cast("int64"),
+        orders=j.orders.sum().cast("int64"),
+        revenue=j.revenue.sum().cast("float64"),
+    )
+    year = ((agg.first_index - 1) // 12).cast("int32")
+    month = ((agg.first_index - 1) % 12 + 1).cast("int32")
+    return agg.select(cohort_month=ibis.date(year, month, 1), months_since_first=agg.months_since_first,
+                      active_customers=agg.active_customers, orders=agg.orders, revenue=agg.revenue)
 
 
 def cohorts(source, as_of="2025-12-31"):
