@@ -41,9 +41,9 @@ def test_planted_adstock_and_saturation_inside_the_sampled_region(simulated_mode
 
 
 @pytest.mark.xfail(strict=True, reason="intervals under-cover on this simulation: paid_social's planted "
-                   "ROI 1.73 lies below [2.07, 4.51] and display's 1.41 above [0.14, 0.67]; even at the planted "
-                   "hyperparameters the coefficients give 1.93 and 1.08, and the re-centred residual bootstrap "
-                   "keeps the over-fitted point's bias (search SSE 9% below the planted one's)")
+                   "ROI 1.73 lies below [2.10, 5.03] and display's 1.41 above [0.22, 0.66] (hyperparameter "
+                   "priors on); even at the planted hyperparameters the coefficients give 1.93 and 1.08, and "
+                   "the re-centred residual bootstrap keeps the point's bias")
 def test_every_planted_roi_inside_its_interval(simulated, simulated_model):
     _, truth = simulated
     s = _roi(simulated_model)

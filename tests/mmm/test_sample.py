@@ -73,12 +73,6 @@ def test_ranking_top_two_and_inert_channel_last(large_sample, calibrated):
     assert est.index[-1] == "display" and roi["display"] == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="affiliate spend is a slow random walk (and r=0.3 with paid "
-                   "social): the in-sample search over 15 hyperparameters puts affiliate at the edge of the "
-                   "box (decay ~0.9 vs a planted 0.1, half saturation ~2.8 of a 3.0 cap) with an ROI of ~0.3 "
-                   "[0.1, 0.9] against a planted 1.2, so video and affiliate swap places; the coefficients "
-                   "solved at the planted hyperparameters give ~1.0 at an 11% higher SSE (a flat, over-fitted "
-                   "search objective, not a wrong ROI formula); a Hill shape cap of 2 does not change it")
 def test_affiliate_and_full_ranking(large_sample, calibrated):
     _, roi = large_sample
     s = calibrated.summary_.set_index("channel")
@@ -87,9 +81,11 @@ def test_affiliate_and_full_ranking(large_sample, calibrated):
     assert list(est.index) == sorted(roi, key=roi.get, reverse=True)
 
 
-def test_without_lift_test_search_is_confounded_with_season(large_sample):
+def test_without_lift_test_search_is_confounded_with_season(large_sample, calibrated):
+    # search spend follows the season, so without the lift test its ROI is far less certain
     panel, roi = large_sample
     naive = MediaMixModel(n_bootstrap=20, random_state=0).fit(panel).summary_.set_index("channel")
     season = np.cos(2 * np.pi * panel["period"].dt.day_of_year / 365.25)
     assert np.corrcoef(panel["paid_search"], season)[0, 1] > 0.5
-    assert naive.loc["paid_search", "roi"] < 0.5 * roi["paid_search"]
+    width = lambda s: s.loc["paid_search", "roi_upper"] - s.loc["paid_search", "roi_lower"]  # noqa: E731
+    assert width(naive) > 1.5 * width(calibrated.summary_.set_index("channel"))

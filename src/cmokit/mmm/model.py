@@ -13,15 +13,16 @@ usual spend), controls ``z`` (standardised) and ``beta_c >= 0``.
 Fitting, as in Robyn (Meta's open-source MMM):
 
 1. Transform hyperparameters (decay, half saturation, shape, ...) are searched by SciPy's
-   seeded ``differential_evolution`` on the in-sample sum of squares.
+   seeded ``differential_evolution`` on the negative log posterior ``n/2 log SSE - log
+   prior(theta)`` (profile likelihood times the weak priors in ``HYPERPARAMETER_PRIORS``).
 2. For each candidate the linear coefficients solve a ridge-penalised least squares with
    non-negative media effects (the free baseline coefficients are split into ± parts so
    one call of ``scipy.optimize.nnls`` solves it exactly).
-3. Uncertainty: hyperparameters are drawn by random-walk Metropolis from the profile
-   likelihood ``SSE(theta) ** (-n/2)`` (linear coefficients profiled out, flat prior on the
-   search box); each bootstrap replicate takes one draw, resamples residuals in moving
-   blocks (Künsch 1989) and refits the coefficients (lift measurements are redrawn from
-   their standard errors). Percentiles of the replicates give
+3. Uncertainty: hyperparameters are drawn by random-walk Metropolis from the same
+   posterior ``SSE(theta) ** (-n/2) * prior(theta)`` (linear coefficients profiled out,
+   truncated to the search box); each bootstrap replicate takes one draw, resamples
+   residuals in moving blocks (Künsch 1989) and refits the coefficients (lift measurements
+   are redrawn from their standard errors). Percentiles of the replicates give
    ``*_lower`` / ``*_upper``.
 4. Time-series cross-validation (expanding window, hyperparameters fixed at the best set)
    gives out-of-sample MAPE and NRMSE.
@@ -78,6 +79,17 @@ DEFAULT_BOUNDS = {
     "half_saturation": (0.2, 3.0),
     "shape": (0.5, 3.0),
     "lam": (0.1, 5.0),
+}
+#: Weak prior per hyperparameter, added to the search objective as ``-log density``:
+#: ``("beta", a, b)`` on the value, ``("lognormal", median, sd_of_log)``; absent = flat on
+#: the search box. Decay ~ Beta(1, 3) (pymc-marketing's default for geometric adstock; mean
+#: 1/4: short carry-over unless the data insist); Hill half saturation around the usual spend
+#: (median 1, 90% within 0.44-2.3) and Hill shape around 1.5 (90% within 0.5-4.7). Without it the search
+#: over-fits flat directions to the box edges (DECISIONS.md, marketing-mix model).
+HYPERPARAMETER_PRIORS = {
+    "decay": ("beta", 1.0, 3.0),
+    "half_saturation": ("lognormal", 1.0, 0.5),
+    "shape": ("lognormal", 1.5, 0.7),
 }
 
 
@@ -242,6 +254,22 @@ class MediaMixModel(ParamsMixin):
             return hill(x, p["half_saturation"], p["shape"])
         return logistic_saturation(x, p["lam"])
 
+    def _log_prior(self, theta) -> float:
+        """Log density (up to a constant) of ``HYPERPARAMETER_PRIORS`` at ``theta``."""
+        out = 0.0
+        for p in self._unpack(theta):
+            for name, value in p.items():
+                spec = HYPERPARAMETER_PRIORS.get(name)
+                if spec is None:
+                    continue
+                if spec[0] == "beta":
+                    v = min(max(value, 1e-9), 1 - 1e-9)
+                    out += (spec[1] - 1) * np.log(v) + (spec[2] - 1) * np.log1p(-v)
+                else:
+                    z = (np.log(max(value, 1e-12)) - np.log(spec[1])) / spec[2]
+                    out += -0.5 * z * z - np.log(max(value, 1e-12))
+        return float(out)
+
     def _unpack(self, theta) -> list[dict]:
         k = len(self.param_names)
         return [dict(zip(self.param_names, theta[i * k:(i + 1) * k])) for i in range(len(theta) // k)]
@@ -379,8 +407,10 @@ class MediaMixModel(ParamsMixin):
             self._sigma = max(np.sqrt(sse0 / n), 1e-6)
 
         def objective_plain(theta):
+            # negative log posterior: profile likelihood (n/2 log SSE) minus the log prior
             coef, sse, media = self._fit_coef(theta, base, spend, y)
-            return sse + self._penalty(coef, media, base.shape[1])
+            misfit = sse + self._penalty(coef, media, base.shape[1])
+            return 0.5 * n * np.log(max(misfit, 1e-300)) - self._log_prior(theta)
 
         result = differential_evolution(
             objective_plain, bounds, seed=self.random_state, maxiter=self.maxiter,
@@ -402,9 +432,10 @@ class MediaMixModel(ParamsMixin):
     def _sample_hyperparameters(self, objective, start, bounds, n: int) -> np.ndarray:
         """Random-walk Metropolis draws of the transform hyperparameters.
 
-        Target: the profile likelihood ``SSE(theta) ** (-n / 2)`` (Gaussian errors, linear
-        coefficients profiled out, flat prior inside the search bounds). Steps adapt during
-        burn-in towards a 25% acceptance rate; walls reflect. Seeded by ``random_state``.
+        Target: ``exp(-objective)``, the search's posterior ``SSE(theta) ** (-n / 2) *
+        prior(theta)`` (Gaussian errors, linear coefficients profiled out, truncated to the
+        search bounds). Steps adapt during burn-in towards a 25% acceptance rate; walls
+        reflect. Seeded by ``random_state``.
         """
         rng = np.random.default_rng(self.random_state + 1)
         lo = np.array([b[0] for b in bounds])
@@ -414,14 +445,14 @@ class MediaMixModel(ParamsMixin):
         burn, thin = 1000, 10
         step = 0.05
         x = np.array(start, float)
-        logp = -0.5 * n * np.log(max(objective(x), 1e-300))
+        logp = -objective(x)
         draws, accepted = [], 0
         for i in range(burn + n_draws * thin):
             prop = x + step * width * rng.standard_normal(len(x))
             prop = np.where(prop < lo, 2 * lo - prop, prop)
             prop = np.where(prop > hi, 2 * hi - prop, prop)
             prop = np.clip(prop, lo, hi)
-            lp = -0.5 * n * np.log(max(objective(prop), 1e-300))
+            lp = -objective(prop)
             if np.log(rng.random()) < lp - logp:
                 x, logp = prop, lp
                 accepted += 1
@@ -729,4 +760,4 @@ def fit_media_mix(panel, **settings) -> MediaMixModel:
     return MediaMixModel(**settings).fit(panel)
 
 
-__all__ = ["ADSTOCKS", "DEFAULT_BOUNDS", "LiftTest", "MediaMixModel", "SATURATIONS", "centred_interval", "fit_media_mix"]
+__all__ = ["ADSTOCKS", "DEFAULT_BOUNDS", "HYPERPARAMETER_PRIORS", "LiftTest", "MediaMixModel", "SATURATIONS", "centred_interval", "fit_media_mix"]
