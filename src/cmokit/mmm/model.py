@@ -319,15 +319,28 @@ class MediaMixModel(ParamsMixin):
         a = np.hstack([base, -base, media])
         penalty = np.sqrt(self.alpha) * np.ones(2 * p + c)
         penalty[[0, p]] = 0.0  # intercept unpenalised
+        # A channel whose spend barely varies is not identified apart from the baseline level: shrink
+        # its effect towards zero (as strongly as n observations) unless a lift test says otherwise.
+        penalty[2 * p:][~self._identified()] = np.sqrt(n)
         rows = [a, np.diag(penalty)]
         rhs = [y, np.zeros(2 * p + c)]
         if calib_rows is not None:
             rows.append(calib_rows[0])
             rhs.append(calib_rows[1])
-        sol, _ = nnls(np.vstack(rows), np.concatenate(rhs), maxiter=50 * (2 * p + c))
+        # The intercept is non-negative (no "-intercept" column), as Robyn's default: a channel whose
+        # spend barely varies must not take over the baseline level with a negative intercept.
+        keep = np.ones(2 * p + c, dtype=bool)
+        keep[p] = False
+        sol = np.zeros(2 * p + c)
+        sol[keep], _ = nnls(np.vstack(rows)[:, keep], np.concatenate(rhs), maxiter=50 * (2 * p + c))
         coef = np.concatenate([sol[:p] - sol[p:2 * p], sol[2 * p:]])
         resid = y - np.hstack([base, media]) @ coef
         return coef, float(resid @ resid)
+
+    def _identified(self) -> np.ndarray:
+        """Per channel: does spend vary enough (coefficient of variation >= MIN_SPEND_CV)?"""
+        cv = self.spend_history_.std(axis=0) / np.where(self.spend_mean_ > 0, self.spend_mean_, 1.0)
+        return cv >= MIN_SPEND_CV
 
     def _calibration_rows(self, media: np.ndarray, p: int, sigma: float):
         if not self._lifts:
@@ -591,9 +604,8 @@ class MediaMixModel(ParamsMixin):
             table[f"{name}_lower"], table[f"{name}_upper"] = centred_interval(point, stack, self.interval, 0.0)
         table["share_of_spend"] = self.spend_total_ / self.spend_total_.sum()
         # a channel whose spend barely moves cannot be told apart from the baseline level
-        cv = self.spend_history_.std(axis=0) / np.where(self.spend_mean_ > 0, self.spend_mean_, 1.0)
-        table["spend_cv"] = cv
-        table["identified"] = cv >= MIN_SPEND_CV
+        table["spend_cv"] = self.spend_history_.std(axis=0) / np.where(self.spend_mean_ > 0, self.spend_mean_, 1.0)
+        table["identified"] = self._identified()
         table["share_of_effect"] = contrib / contrib.sum() if contrib.sum() > 0 else 0.0
         hyper = pd.DataFrame(self._unpack(self.theta_))
         self.hyperparameters_ = pd.concat([table[["channel"]], hyper], axis=1)
