@@ -16,8 +16,9 @@ def template():
             colorway=PALETTE,
             paper_bgcolor="white",
             plot_bgcolor="white",
-            xaxis=dict(showgrid=True, gridcolor="#eee", zeroline=False),
-            yaxis=dict(showgrid=True, gridcolor="#eee", zeroline=False),
+            # automargin: long category labels (metric names, segments) widen the margin, never clip
+            xaxis=dict(showgrid=True, gridcolor="#eee", zeroline=False, automargin=True),
+            yaxis=dict(showgrid=True, gridcolor="#eee", zeroline=False, automargin=True),
             margin=dict(l=60, r=30, t=60, b=50),
             legend=dict(orientation="h", y=-0.2),
         )
