@@ -337,10 +337,13 @@ class MediaMixModel(ParamsMixin):
         resid = y - np.hstack([base, media]) @ coef
         return coef, float(resid @ resid)
 
+    def _spend_cv(self) -> np.ndarray:
+        """Coefficient of variation of each channel's spend over the fitted periods."""
+        return self.spend_history_.std(axis=0) / np.where(self.spend_mean_ > 0, self.spend_mean_, 1.0)
+
     def _identified(self) -> np.ndarray:
         """Per channel: does spend vary enough (coefficient of variation >= MIN_SPEND_CV)?"""
-        cv = self.spend_history_.std(axis=0) / np.where(self.spend_mean_ > 0, self.spend_mean_, 1.0)
-        return cv >= MIN_SPEND_CV
+        return self._spend_cv() >= MIN_SPEND_CV
 
     def _calibration_rows(self, media: np.ndarray, p: int, sigma: float):
         if not self._lifts:
@@ -604,7 +607,7 @@ class MediaMixModel(ParamsMixin):
             table[f"{name}_lower"], table[f"{name}_upper"] = centred_interval(point, stack, self.interval, 0.0)
         table["share_of_spend"] = self.spend_total_ / self.spend_total_.sum()
         # a channel whose spend barely moves cannot be told apart from the baseline level
-        table["spend_cv"] = self.spend_history_.std(axis=0) / np.where(self.spend_mean_ > 0, self.spend_mean_, 1.0)
+        table["spend_cv"] = self._spend_cv()
         table["identified"] = self._identified()
         table["share_of_effect"] = contrib / contrib.sum() if contrib.sum() > 0 else 0.0
         hyper = pd.DataFrame(self._unpack(self.theta_))
