@@ -44,9 +44,9 @@ def _casts(con, spec: TableSpec) -> dict[str, str]:
     return {c.name: c.type for c in spec.columns if c.name in stored and not _same_type(stored[c.name], c.type)}
 
 
-def _relation(con, spec: TableSpec) -> str:
+def _relation(con, spec: TableSpec, casts: dict[str, str] | None = None) -> str:
     """``spec``'s table as SQL with every contract column of its contract type (TRY_CAST where needed)."""
-    casts = _casts(con, spec)
+    casts = _casts(con, spec) if casts is None else casts
     if not casts:
         return _q(spec.name)
     cast = ", ".join(f"TRY_CAST({_q(n)} AS {t}) AS {_q(n)}" for n, t in casts.items())
@@ -91,7 +91,7 @@ def _table_checks(con, spec: TableSpec, present: set[str], now: dt.datetime) -> 
     wrong = [n for n, k in zip(bad, counts) if k]
     add("column_types", ", ".join(wrong) or None, "error", " OR ".join(bad[n] for n in wrong) or "FALSE",
         f"{t} values have the contract types")
-    rel = _relation(con, spec)  # every later check sees contract types (uncastable values as NULL)
+    rel = _relation(con, spec, casts)  # every later check sees contract types (uncastable values as NULL)
     key = ", ".join(_q(k) for k in spec.key)
     key_null = " OR ".join(f"{_q(k)} IS NULL" for k in spec.key)
     add("key_not_null", ", ".join(spec.key), "error", key_null, f"{t} key ({', '.join(spec.key)}) is never null")
