@@ -7,6 +7,7 @@ import pytest
 
 import cmokit
 from cmokit.engine import quantile_scores
+from cmokit.errors import ConfigError
 
 AS_OF = "2025-12-31"
 
@@ -46,5 +47,5 @@ def test_approximate_cut_points_stay_close_to_exact_ones(scored):
 
 
 def test_unknown_scoring_method_is_refused(warehouse):
-    with pytest.raises(ValueError, match="scoring method"):
+    with pytest.raises(ConfigError, match="scoring method"):
         quantile_scores(warehouse.orders, {"s": ("revenue", False)}, 5, "order_id", method="ntile")

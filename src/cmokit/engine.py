@@ -61,7 +61,9 @@ def quantile_scores(table, columns: dict, buckets: int, tiebreak: str, *, method
     import ibis
 
     if method not in SCORING_METHODS:
-        raise ValueError(f"scoring method {method!r}: expected one of {', '.join(SCORING_METHODS)}")
+        from cmokit.errors import ConfigError
+
+        raise ConfigError(f"scoring method {method!r}: expected one of {', '.join(SCORING_METHODS)}")
     if method == "auto":
         method = "quantile" if engine_of(table) == "pyspark" else "rank"
     if method == "rank":
