@@ -59,12 +59,39 @@ def test_export_refuses_to_overwrite_unless_asked(warehouse_path, exported):
     assert export_parquet(warehouse_path, exported, tables=["campaigns"], overwrite=True) == {"campaigns": 97}
 
 
-def test_reopening_an_open_warehouse_with_other_settings_is_a_clear_error(warehouse_path):
+def test_reopening_an_open_warehouse_with_other_settings_works(warehouse_path):
+    # Each connect is its own DuckDB instance attaching the file read-only, so a second
+    # connection with other settings no longer collides with the first (it used to be refused).
     import cmokit
 
     wh = cmokit.connect(warehouse_path)
     try:
-        with pytest.raises(ConfigError, match="already open in this process"):
-            cmokit.connect(warehouse_path, memory_limit="1GB")
+        other = cmokit.connect(warehouse_path, memory_limit="1GB")
+        assert other.sql("SELECT current_setting('memory_limit') AS m").m[0].replace(" ", "") in ("1GB", "953.6MiB")
+        assert other.execute(other.orders.count()) == wh.execute(wh.orders.count())
+        other.close()
     finally:
         wh.close()
+
+
+def test_connect_after_a_rebuild_reads_the_new_data(tmp_path):
+    # A process (a Jupyter kernel) that still holds a connection must see a rebuilt file.
+    import duckdb
+
+    import cmokit
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE orders AS SELECT 'o1' AS order_id")
+    con.close()
+    first = cmokit.connect(path)
+    assert first.execute(first.orders.count()) == 1
+    new = tmp_path / "w.new.duckdb"
+    con = duckdb.connect(str(new))
+    con.execute("CREATE TABLE orders AS SELECT * FROM (VALUES ('o1'), ('o2')) t(order_id)")
+    con.close()
+    new.replace(path)
+    second = cmokit.connect(path)
+    assert second.execute(second.orders.count()) == 2
+    first.close()
+    second.close()

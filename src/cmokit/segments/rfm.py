@@ -31,7 +31,7 @@ Database Marketing*, 1994, for the quintile scores) on the R × FM plane.
 
 from __future__ import annotations
 
-import datetime as _dt
+from cmokit.engine import as_of_date, money, orders_until  # noqa: F401  (re-exported for old imports)
 
 #: The segment rules: one row per segment, a rectangle on the R × FM score grid
 #: (inclusive bounds). The rectangles tile the 5 × 5 grid exactly once.
@@ -78,26 +78,6 @@ def segment_of(r_score: int, fm_score: int) -> str:
         if r_lo <= r_score <= r_hi and fm_lo <= fm_score <= fm_hi:
             return name
     raise ValueError(f"scores out of range: r={r_score}, fm={fm_score}")
-
-
-def as_of_date(as_of) -> _dt.date:
-    """``as_of`` (string / date / timestamp) as a UTC calendar date."""
-    import pandas as pd
-
-    return pd.Timestamp(as_of).date()
-
-
-def orders_until(orders, as_of):
-    """Orders placed on or before the UTC day ``as_of`` (an Ibis filter, bound literal)."""
-    import ibis
-
-    end = _dt.datetime.combine(as_of_date(as_of) + _dt.timedelta(days=1), _dt.time())
-    return orders.filter(orders.ordered_at < ibis.literal(end, type="timestamp"))
-
-
-def money(column):
-    """Exact decimal sum of a revenue column, returned as float (same on every input kind)."""
-    return column.cast("decimal(18, 2)").sum().cast("float64")
 
 
 def rfm_expr(orders, as_of="2025-12-31", *, buckets: int = 5, scoring: str = "auto"):

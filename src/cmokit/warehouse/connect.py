@@ -42,15 +42,7 @@ def _ibis():
     return ibis
 
 
-def _frame_kind(obj) -> str | None:
-    mod = type(obj).__module__.split(".")[0]
-    if mod == "pandas":
-        return "pandas"
-    if mod == "polars":
-        return "polars"
-    if mod == "pyarrow":
-        return "arrow"
-    return None
+from cmokit._frames import kind_of as _frame_kind  # noqa: E402  (old name, kept for callers)
 
 
 class Warehouse:
@@ -71,6 +63,7 @@ class Warehouse:
         self._tables = dict(tables or {})
         self._con = duckdb_connection
         self._owns_backend = owns_backend
+        self._unchecked: dict[str, list] = {}  # contract tables from frames, validated on first use by a routine
 
     # -- tables -------------------------------------------------------------
     @property
@@ -127,7 +120,7 @@ class Warehouse:
             if "read-only" in str(exc).lower():
                 raise ReadOnlyError(
                     f"the marketing warehouse {self.path} is read-only for analysis; "
-                    "write results to your own file (e.g. cmokit.clv.score_to_parquet) "
+                    "write results to your own file (e.g. result.to_parquet(...)) "
                     "or rebuild the warehouse with `cmokit warehouse build`."
                 ) from exc
             raise
@@ -238,31 +231,36 @@ def connect(source=None, *, output: str = "pandas", memory_limit: str | None = N
             config["temp_directory"] = str(temp_directory)
         if threads:
             config["threads"] = int(threads)
+        # A fresh in-memory connection that ATTACHes the file read-only: DuckDB caches
+        # database instances per path within a process, so a plain connect(path) after a
+        # rebuild (e.g. in a Jupyter kernel) would return the pre-build snapshot.
+        # The path is the operator's setting, quoted as a string literal (ATTACH takes no
+        # bound parameters); no data value reaches SQL this way.
+        con = duckdb.connect(":memory:", config=config)
         try:
-            con = duckdb.connect(str(path), read_only=True, config=config)
-        except duckdb.ConnectionException as exc:
-            if "different configuration" not in str(exc):
-                raise
-            raise ConfigError(
-                f"warehouse file {path} is already open in this process with other settings "
-                f"({', '.join(f'{k}={v}' for k, v in config.items()) or 'defaults'} asked now); "
-                "close the other connection (wh.close()) or pass the same memory_limit / temp_directory / threads"
-            ) from exc
+            con.execute("ATTACH '" + str(path.resolve()).replace("'", "''") + "' AS warehouse (READ_ONLY)")
+            con.execute("USE warehouse")
+        except duckdb.Error as exc:
+            con.close()
+            raise ConfigError(f"cannot open warehouse file {path}: {exc}") from exc
         backend = ibis.duckdb.from_connection(con)
         return Warehouse(backend, output=output, path=str(path), duckdb_connection=con)
     if isinstance(source, dict):
         import duckdb
 
+        from cmokit.warehouse.conform import load_frames
+
         con = duckdb.connect(":memory:")
-        for name, frame in source.items():
-            kind = _frame_kind(frame)
-            if kind is None:
-                raise ConfigError(f"table {name!r}: expected a pandas, polars or Arrow frame, got {type(frame).__name__}")
-            con.register(f"__src_{name}", frame)
-            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM "__src_{name}"')  # names are identifiers, not values
-            con.unregister(f"__src_{name}")
+        con.execute("SET TimeZone = 'UTC'")
+        try:
+            unchecked = load_frames(con, source)
+        except Exception:
+            con.close()
+            raise
         backend = ibis.duckdb.from_connection(con)
-        return Warehouse(backend, output=output, duckdb_connection=con)
+        wh = Warehouse(backend, output=output, duckdb_connection=con)
+        wh._unchecked = unchecked
+        return wh
     if hasattr(source, "list_tables") and hasattr(source, "table"):
         return Warehouse(source, output=output)
     raise ConfigError(
@@ -326,25 +324,48 @@ class Resolved:
     """A routine's input as Ibis tables plus how to hand results back."""
 
     warehouse: Warehouse
-    kind: str  # "pandas" | "polars"
+    kind: str  # "pandas" | "polars" | "arrow"
 
-    def table(self, name: str):
-        return self.warehouse.table(name)
+    def table(self, name: str, columns=()):
+        """Contract table ``name`` as an Ibis table, after checking that it has ``columns``.
+
+        A table that came from a frame is checked against the contract the first time a
+        routine reads it (keys, required values, accepted values, bounds): a
+        :class:`~cmokit.errors.ContractError` names the table, column and an example row.
+        """
+        wh = self.warehouse
+        if name in wh._unchecked:
+            from cmokit.warehouse.conform import validate
+
+            validate(wh._con, CONTRACT[name], wh._unchecked[name])
+            del wh._unchecked[name]
+        t = wh.table(name)
+        missing = [c for c in columns if c not in t.columns]
+        if missing:
+            from cmokit.errors import ContractError
+
+            raise ContractError(
+                f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                f"(needed here); it has: {', '.join(t.columns) or 'no columns'}",
+                table=name)
+        return t
+
+    def as_of(self, as_of=None, table: str = "orders", column: str = "ordered_at"):
+        """The snapshot day (:func:`cmokit.engine.snapshot_day`) over ``table.column``."""
+        from cmokit.engine import snapshot_day
+
+        return snapshot_day(self.table(table, (column,)), as_of, column, what=table)
 
     def execute(self, expr):
-        return self.warehouse.execute(expr, output=self.kind)
+        """Run ``expr``; a table comes back in the caller's frame kind."""
+        out = self.warehouse.execute(expr, output="polars" if self.kind == "polars" else "pandas")
+        return self.finish(out) if self.kind == "arrow" and hasattr(out, "columns") else out
 
     def finish(self, frame):
-        """Convert a pandas result to the caller's kind."""
-        if self.kind == "polars":
-            import polars as pl
+        """Convert a result frame to the caller's kind."""
+        from cmokit._frames import to_kind
 
-            if isinstance(frame, pl.DataFrame):
-                return frame
-            return pl.from_pandas(frame)
-        if type(frame).__module__.startswith("polars"):
-            return frame.to_pandas()
-        return frame
+        return to_kind(frame, self.kind)
 
 
 def resolve(source, table_name: str = "orders") -> Resolved:
@@ -360,7 +381,7 @@ def resolve(source, table_name: str = "orders") -> Resolved:
     if isinstance(source, dict):
         kinds = {_frame_kind(v) for v in source.values()}
         wh = connect(source)
-        return Resolved(wh, "polars" if kinds == {"polars"} else "pandas")
+        return Resolved(wh, kinds.pop() if len(kinds) == 1 else "pandas")
     wh = connect(source)
     return Resolved(wh, wh.output)
 
