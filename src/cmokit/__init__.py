@@ -1,7 +1,8 @@
 """cmokit: the customer-data analytics kit marketing and IT share.
 
-Nothing runs on import: subpackages load on first attribute access, so
-``import cmokit`` stays fast.
+Nothing runs on import: the analysis subpackages load on first attribute access
+(``cmokit.segments``, ``cmokit.clv`` ...), so ``import cmokit`` stays fast.
+:func:`connect` is :func:`cmokit.warehouse.connect` itself, with its real signature.
 
 >>> import cmokit
 >>> cmokit.__version__
@@ -13,7 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-from cmokit.errors import (  # noqa: F401  (re-exported)
+from cmokit.errors import (
     BuildError,
     CmokitError,
     ConfigError,
@@ -23,32 +24,29 @@ from cmokit.errors import (  # noqa: F401  (re-exported)
     ReadOnlyError,
     ReportError,
 )
+from cmokit.warehouse.connect import connect
 
+#: The package version; pyproject.toml reads it from here (the one place it is written).
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-_SUBPACKAGES = {
+_SUBPACKAGES = (
     "warehouse", "sample", "segments", "clv", "retention", "campaigns",
     "attribution", "mmm", "plots", "reports",
-}
+)
 
-
-def connect(source=None, **kwargs):
-    """Open the marketing warehouse (read-only) or wrap frames; see
-    :func:`cmokit.warehouse.connect`."""
-    from cmokit.warehouse.connect import connect as _connect
-
-    return _connect(source, **kwargs)
+__all__ = [
+    "BuildError", "CmokitError", "ConfigError", "ContractError", "ConvergenceError", "NotFittedError",
+    "ReadOnlyError", "ReportError", "connect",
+]
 
 
 def __getattr__(name: str):
     if name in _SUBPACKAGES:
-        module = importlib.import_module(f"cmokit.{name}")
-        globals()[name] = module
-        return module
+        return importlib.import_module(f"cmokit.{name}")
     raise AttributeError(f"module 'cmokit' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | _SUBPACKAGES)
+    return sorted(set(globals()) | set(_SUBPACKAGES))

@@ -1,36 +1,50 @@
 """cmokit.campaigns: campaign KPIs defined once, targets and pacing, experiment read-outs,
 pilot power and uplift targeting.
 
-Submodules load on first use (scipy / scikit-learn stay unloaded until needed).
+Light on import: scipy and scikit-learn load inside the functions that need them.
 """
 
-from __future__ import annotations
+from cmokit.campaigns.experiments import (
+    customer_outcomes,
+    experiment_readout,
+    experiment_stats,
+    incremental_roi,
+    readout_from_stats,
+    sample_ratio_mismatch,
+)
+from cmokit.campaigns.kpis import KPI_DEFINITIONS, budget_pacing, campaign_kpis, kpi_expr
+from cmokit.campaigns.power import (
+    mde_means,
+    mde_proportions,
+    plan_pilot,
+    power_means,
+    power_proportions,
+    sample_size_means,
+    sample_size_proportions,
+)
+from cmokit.campaigns.targets import kpi_status, load_targets
+from cmokit.campaigns.uplift import (
+    ClassTransformation,
+    TLearner,
+    XLearner,
+    auuc,
+    cross_fit_predict,
+    customer_features,
+    qini_coefficient,
+    qini_curve,
+    targeting_list,
+    targeting_value,
+    uplift_by_decile,
+    uplift_by_share,
+    uplift_features,
+    uplift_scores,
+)
 
-import importlib
-
-_EXPORTS = {
-    "KPI_DEFINITIONS": "kpis", "campaign_kpis": "kpis", "kpi_expr": "kpis", "budget_pacing": "kpis",
-    "load_targets": "targets", "kpi_status": "targets",
-    "experiment_readout": "experiments", "experiment_stats": "experiments", "readout_from_stats": "experiments",
-    "sample_ratio_mismatch": "experiments", "incremental_roi": "experiments", "customer_outcomes": "experiments",
-    "sample_size_proportions": "power", "sample_size_means": "power", "power_proportions": "power",
-    "power_means": "power", "mde_proportions": "power", "mde_means": "power", "plan_pilot": "power",
-    "TLearner": "uplift", "XLearner": "uplift", "ClassTransformation": "uplift", "uplift_features": "uplift", "qini_curve": "uplift",
-"qini_coefficient": "uplift", "auuc": "uplift", "uplift_scores": "uplift", "uplift_by_decile": "uplift",
-    "targeting_list": "uplift", "targeting_value": "uplift", "cross_fit_predict": "uplift", "uplift_by_share": "uplift",
-    "customer_features": "uplift",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"cmokit.campaigns.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'cmokit.campaigns' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__ = [
+    "ClassTransformation", "KPI_DEFINITIONS", "TLearner", "XLearner", "auuc", "budget_pacing", "campaign_kpis",
+    "cross_fit_predict", "customer_features", "customer_outcomes", "experiment_readout", "experiment_stats",
+    "incremental_roi", "kpi_expr", "kpi_status", "load_targets", "mde_means", "mde_proportions", "plan_pilot",
+    "power_means", "power_proportions", "qini_coefficient", "qini_curve", "readout_from_stats",
+    "sample_ratio_mismatch", "sample_size_means", "sample_size_proportions", "targeting_list", "targeting_value",
+    "uplift_by_decile", "uplift_by_share", "uplift_features", "uplift_scores",
+]

@@ -1,47 +1,29 @@
 """Customer lifetime value: purchase summaries, BG/NBD, Pareto/NBD, Gamma-Gamma, sBG, CLV.
 
-Light on import: each name loads its module (and scipy) on first use.
+Light on import: scipy loads inside the functions that fit or score a model.
 
 >>> from cmokit import clv
 >>> sorted(clv.__all__)[:3]
 ['BetaGeo', 'GammaGamma', 'ParetoNBD']
 """
 
-from __future__ import annotations
+from cmokit.clv.bgnbd import BetaGeo, fit_bgnbd
+from cmokit.clv.gamma_gamma import GammaGamma, fit_gamma_gamma
+from cmokit.clv.pareto_nbd import ParetoNBD, fit_pareto_nbd
+from cmokit.clv.sbg import ShiftedBetaGeometric, fit_cohorts
+from cmokit.clv.summary import calibration_end, calibration_holdout, purchase_summary, summary_expr
+from cmokit.clv.value import (
+    alive_matrix,
+    clv_by,
+    cumulative_transactions,
+    customer_lifetime_value,
+    holdout_by_frequency,
+    score_customers,
+)
 
-import importlib
-
-_NAMES = {
-    "purchase_summary": "summary",
-    "calibration_holdout": "summary",
-    "summary_expr": "summary",
-    "calibration_end": "summary",
-    "BetaGeo": "bgnbd",
-    "fit_bgnbd": "bgnbd",
-    "ParetoNBD": "pareto_nbd",
-    "fit_pareto_nbd": "pareto_nbd",
-    "GammaGamma": "gamma_gamma",
-    "fit_gamma_gamma": "gamma_gamma",
-    "ShiftedBetaGeometric": "sbg",
-    "fit_cohorts": "sbg",
-    "customer_lifetime_value": "value",
-    "score_customers": "value",
-    "holdout_by_frequency": "value",
-    "cumulative_transactions": "value",
-    "alive_matrix": "value",
-    "clv_by": "value",
-}
-
-__all__ = sorted(_NAMES)
-
-
-def __getattr__(name: str):
-    if name in _NAMES:
-        value = getattr(importlib.import_module(f"cmokit.clv.{_NAMES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'cmokit.clv' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_NAMES))
+__all__ = [
+    "BetaGeo", "GammaGamma", "ParetoNBD", "ShiftedBetaGeometric", "alive_matrix", "calibration_end",
+    "calibration_holdout", "clv_by", "cumulative_transactions", "customer_lifetime_value", "fit_bgnbd",
+    "fit_cohorts", "fit_gamma_gamma", "fit_pareto_nbd", "holdout_by_frequency", "purchase_summary",
+    "score_customers", "summary_expr",
+]

@@ -3,37 +3,30 @@
 ``media_panel`` builds revenue and spend per channel per week in the engine;
 ``MediaMixModel`` fits baseline + adstocked, saturated media with non-negative effects;
 ``optimize_budget`` reallocates a budget under per-channel bounds keyed by name;
-``forward_plan`` predicts revenue for a spend schedule. Submodules load on first use.
+``forward_plan`` predicts revenue for a spend schedule. scipy loads inside the
+functions that fit or optimise.
 
 >>> import cmokit
 >>> sorted(cmokit.mmm.__all__)[:3]
 ['BudgetPlan', 'GeometricAdstock', 'HillSaturation']
 """
 
-from __future__ import annotations
+from cmokit.mmm.budget import BudgetPlan, current_allocation, forward_plan, optimize_budget, plan_schedule
+from cmokit.mmm.model import LiftTest, MediaMixModel, fit_media_mix
+from cmokit.mmm.panel import media_panel
+from cmokit.mmm.transforms import (
+    GeometricAdstock,
+    HillSaturation,
+    LogisticSaturation,
+    WeibullAdstock,
+    geometric_adstock,
+    hill,
+    logistic_saturation,
+    weibull_adstock,
+)
 
-import importlib
-
-_EXPORTS = {
-    "media_panel": "panel",
-    "MediaMixModel": "model", "LiftTest": "model", "fit_media_mix": "model",
-    "optimize_budget": "budget", "forward_plan": "budget", "BudgetPlan": "budget",
-    "current_allocation": "budget", "plan_schedule": "budget",
-    "geometric_adstock": "transforms", "weibull_adstock": "transforms", "hill": "transforms",
-    "logistic_saturation": "transforms", "GeometricAdstock": "transforms",
-    "WeibullAdstock": "transforms", "HillSaturation": "transforms", "LogisticSaturation": "transforms",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"cmokit.mmm.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'cmokit.mmm' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__ = [
+    "BudgetPlan", "GeometricAdstock", "HillSaturation", "LiftTest", "LogisticSaturation", "MediaMixModel",
+    "WeibullAdstock", "current_allocation", "fit_media_mix", "forward_plan", "geometric_adstock", "hill",
+    "logistic_saturation", "media_panel", "optimize_budget", "plan_schedule", "weibull_adstock",
+]

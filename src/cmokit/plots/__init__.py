@@ -1,17 +1,11 @@
 """Plotly figures: one module per domain, a result in, a Figure out.
 
-Every figure uses the shared cmokit template (:func:`cmokit.plots.theme.apply`).
-Submodules load on first use so importing cmokit stays fast.
+The public names are the domain modules (``cmokit.plots.segments.segment_sizes``,
+``cmokit.plots.mmm.roi`` ...), each with its own ``__all__``. Every figure uses the
+shared cmokit template (:func:`cmokit.plots.theme.apply`). plotly loads inside the
+functions that draw, so importing cmokit stays fast.
 """
 
-from __future__ import annotations
+from cmokit.plots import attribution, campaigns, clv, experiments, health, mmm, retention, segments, theme
 
-import importlib
-
-_MODULES = {"theme", "health", "segments", "retention", "clv", "campaigns", "experiments", "attribution", "mmm"}
-
-
-def __getattr__(name: str):
-    if name in _MODULES:
-        return importlib.import_module(f"cmokit.plots.{name}")
-    raise AttributeError(f"module 'cmokit.plots' has no attribute {name!r}")
+__all__ = ["attribution", "campaigns", "clv", "experiments", "health", "mmm", "retention", "segments", "theme"]

@@ -1,5 +1,17 @@
-"""IT side: the data contract, the governed build, read-only connections and checks."""
+"""IT side: the data contract, the governed build, read-only connections and checks.
 
+Every public name is imported here eagerly, so ``cmokit.warehouse.build`` is the
+function even after its submodule :mod:`cmokit.warehouse.build` has loaded (a lazy
+wrapper was replaced by the submodule on first use). The submodules stay light:
+nothing heavy loads until a function runs.
+
+>>> from cmokit import warehouse
+>>> callable(warehouse.build) and callable(warehouse.check)
+True
+"""
+
+from cmokit.warehouse.build import build
+from cmokit.warehouse.checks import check
 from cmokit.warehouse.connect import Resolved, Warehouse, connect, resolve, snapshot
 from cmokit.warehouse.contract import CHANNELS, CONTRACT, PAID_CHANNELS, glossary, label
 
@@ -7,17 +19,3 @@ __all__ = [
     "CHANNELS", "CONTRACT", "PAID_CHANNELS", "Resolved", "Warehouse", "build", "check",
     "connect", "glossary", "label", "resolve", "snapshot",
 ]
-
-
-def build(*args, **kwargs):
-    """Build the marketing warehouse; see :func:`cmokit.warehouse.build.build`."""
-    from cmokit.warehouse.build import build as _build
-
-    return _build(*args, **kwargs)
-
-
-def check(*args, **kwargs):
-    """Run the contract checks; see :func:`cmokit.warehouse.checks.check`."""
-    from cmokit.warehouse.checks import check as _check
-
-    return _check(*args, **kwargs)
