@@ -7,7 +7,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from cmokit.clv import calibration_holdout, purchase_summary
+from cmokit.clv import purchase_summary
 
 
 def test_cdnow_summary_equals_published_summary(cdnow_summary, cdnow_published_summary):

@@ -322,8 +322,6 @@ def clv_by(values, source, by: str = "acquisition_channel", *, as_of=None):
     Returns a pandas frame: ``by``, customers, clv_mean, clv_total, clv_share,
     sorted by clv_total descending.
     """
-    import pandas as pd
-
     from cmokit.warehouse.connect import connect
     from cmokit.warehouse.contract import CONTRACT
 

@@ -568,7 +568,7 @@ class MediaMixModel(ParamsMixin):
         if folds <= 0 or n < 4 * (folds + 1):
             return {"cv_mape": float("nan"), "cv_nrmse": float("nan")}
         test = n // (folds + 2)
-        ape, sq, ys = [], [], []
+        ape, sq = [], []
         media = self._media_features(spend, self.theta_, self.spend_mean_)
         for f in range(folds):
             stop = n - (folds - f) * test
@@ -577,8 +577,6 @@ class MediaMixModel(ParamsMixin):
             pred = np.hstack([base[te], media[te]]) @ coef
             ape.append(np.abs(pred - y[te]) / np.where(y[te] != 0, np.abs(y[te]), np.nan))
             sq.append((pred - y[te]) ** 2)
-            ys.append(y[te])
-        ys_all = np.concatenate(ys)
         return {"cv_mape": float(np.nanmean(np.concatenate(ape))),
                 "cv_nrmse": float(np.sqrt(np.mean(np.concatenate(sq))) / (np.ptp(y) or 1.0))}
 

@@ -33,10 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -542,7 +540,6 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
     r_t = np.minimum(r_t, END_US)
     o_owner = np.concatenate([c_owner, r_owner])
     o_t = np.concatenate([anchor[c_owner], r_t])
-    first = np.concatenate([np.ones(c_owner.size, bool), np.zeros(r_owner.size, bool)])
     o_val = np.round(rng.gamma(gg["p"], 1.0 / nu[o_owner]), 2)
 
     # touches before some repeat orders: an e-mail open (consenting) or a direct visit
@@ -644,8 +641,8 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
     acq = np.where(conv, driver, None)
     sinks["crm_customers"].write(_frame({
         "crm_id": crm,
-        "email": [f"{f.lower()}.{_ascii(l)}{i % 1000}@{d}" for f, l, i, d in zip(fn, ln, digits, dom)],
-        "full_name": [f"{f} {l}" for f, l in zip(fn, ln)],
+        "email": [f"{first.lower()}.{_ascii(last)}{i % 1000}@{d}" for first, last, i, d in zip(fn, ln, digits, dom)],
+        "full_name": [f"{first} {last}" for first, last in zip(fn, ln)],
         "phone": [f"{PHONE_PREFIX.get(c or 'DE')} {str(x)[:3]} {str(x)[3:]}" for c, x in zip(cc, digits)],
         "signup_ts": _ts(first_seen),
         "country": cc,

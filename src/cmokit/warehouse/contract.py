@@ -16,7 +16,7 @@ against it, and docs, validation messages and plot labels read from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: Marketing channels accepted in campaigns, spend and touchpoints.
 CHANNELS: tuple[str, ...] = (
