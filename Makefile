@@ -7,7 +7,7 @@ WAREHOUSE := build/warehouse.duckdb
 JOBS      ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help env demo warehouse test lab bench bench-envs lock chromium clean
+.PHONY: help env demo warehouse test lint docs lab bench bench-envs lock chromium clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,8 +31,14 @@ demo: warehouse ## environment, sample warehouse and every report; prints where 
 	$(BIN)/cmokit report run-all --manifest reports.yml --warehouse $(WAREHOUSE) --out reports --jobs $(JOBS)
 	@echo "Reports index: $(abspath reports/index.html)"
 
-test: env chromium ## environment and the whole test suite
+test: env chromium lint docs ## environment, lint, documentation build and the whole test suite
 	$(BIN)/python -m pytest -n $(JOBS) -q
+
+lint: env ## ruff (rules in pyproject.toml): unused imports and variables, undefined names, ...
+	$(BIN)/ruff check .
+
+docs: env ## offline HTML documentation into build/docs/ (API from docstrings, design, contract, metrics)
+	$(BIN)/python docs/build.py
 
 lab: warehouse ## JupyterLab on notebooks/ with the project's kernel and the sample warehouse
 	CMOKIT_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/jupyter lab notebooks
@@ -58,7 +64,7 @@ $(BENCH_ENVS)/channelattribution/.installed:
 	@touch $@
 
 lock: ## re-resolve requirements.lock from pyproject.toml (then commit it)
-	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev --extra test --extra docs --python-version 3.11 -o requirements.lock
 
 chromium: ## install Debian's headless Chromium for the browser tests when missing
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -1,8 +1,21 @@
 """cmokit: the customer-data analytics kit marketing and IT share.
 
-Nothing runs on import: the analysis subpackages load on first attribute access
-(``cmokit.segments``, ``cmokit.clv`` ...), so ``import cmokit`` stays fast.
-:func:`connect` is :func:`cmokit.warehouse.connect` itself, with its real signature.
+- ``cmokit.warehouse``: the data contract, the governed build, read-only connections, checks (IT side)
+- ``cmokit.sample``: deterministic raw exports with planted truth
+- ``cmokit.segments``: RFM, behavioural clusters, segment migration, consent-safe target lists
+- ``cmokit.clv``: purchase summaries, BG/NBD, Pareto/NBD, Gamma-Gamma, sBG, lifetime value
+- ``cmokit.retention``: acquisition cohorts, churn propensity, survival curves
+- ``cmokit.campaigns``: campaign KPIs, targets and pacing, experiment read-outs, power, uplift
+- ``cmokit.attribution``: journeys, rule-based, Markov and Shapley attribution
+- ``cmokit.mmm``: marketing-mix model and budget optimiser
+- ``cmokit.plots``: plotly figures, one module per domain
+- ``cmokit.reports``: parameterised notebooks run into self-contained HTML
+
+Nothing runs on import: the subpackages load on first attribute access
+(``cmokit.segments``, ``cmokit.clv`` ...), so ``import cmokit`` stays fast. Each
+subpackage imports its public names eagerly and lists them in ``__all__``.
+:func:`connect` is :func:`cmokit.warehouse.connect` itself, with its real signature, and
+:class:`Warehouse` the read-only view it returns.
 
 >>> import cmokit
 >>> cmokit.__version__
@@ -24,7 +37,7 @@ from cmokit.errors import (
     ReadOnlyError,
     ReportError,
 )
-from cmokit.warehouse.connect import connect
+from cmokit.warehouse.connect import Warehouse, connect
 
 #: The package version; pyproject.toml reads it from here (the one place it is written).
 __version__ = "0.1.0"
@@ -38,7 +51,7 @@ _SUBPACKAGES = (
 
 __all__ = [
     "BuildError", "CmokitError", "ConfigError", "ContractError", "ConvergenceError", "NotFittedError",
-    "ReadOnlyError", "ReportError", "connect",
+    "ReadOnlyError", "ReportError", "Warehouse", "connect",
 ]
 
 
