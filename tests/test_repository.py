@@ -5,22 +5,17 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import yaml
 
 import cmokit
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _pyproject():
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+from tests.test_packaging import ROOT, _pyproject
+from tests.test_packaging import _name as _requirement_name
 
 
 def _name(req: str) -> str:
-    return re.split(r"[<>=!~\[ ;]", req, maxsplit=1)[0].lower().replace("_", "-")
+    return _requirement_name(req).replace("_", "-")
 
 
 def test_readme_and_docs_do_not_point_outside_the_repository():
