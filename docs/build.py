@@ -239,8 +239,21 @@ def render_markdown(source: str, text: str, out: Path) -> tuple[str, list[str]]:
     return to_html(text), problems
 
 
+def _public_submodules(self) -> list:
+    """A package's sidebar lists every public submodule; pdoc lists only those named in ``__all__``
+    (which, in cmokit, names functions and classes)."""
+    import pdoc.doc
+
+    if not self.is_package:
+        return []
+    names = sorted(i.name for i in pkgutil.iter_modules(self.obj.__path__, f"{self.modulename}.")
+                   if not i.name.rpartition(".")[2].startswith("_"))
+    return [pdoc.doc.Module.from_name(name) for name in names]
+
+
 def build(out: Path) -> list[str]:
     import pdoc
+    import pdoc.doc
     import pdoc.render
 
     import cmokit
@@ -255,7 +268,9 @@ def build(out: Path) -> list[str]:
 
     if out.exists():
         shutil.rmtree(out)
-    pdoc.render.configure(docformat="numpy", footer_text=f"cmokit {cmokit.__version__}", show_source=False)
+    pdoc.doc.Module.submodules = property(_public_submodules)
+    pdoc.render.configure(docformat="numpy", footer_text=f"cmokit {cmokit.__version__}", show_source=False,
+                          template_directory=DOCS / "templates")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # every public module, not only the subpackages named in cmokit.__all__

@@ -1,9 +1,8 @@
 """IT side: the data contract, the governed build, read-only connections and checks.
 
-Every public name is imported here eagerly, so ``cmokit.warehouse.build`` is the
-function even after its submodule :mod:`cmokit.warehouse.build` has loaded (a lazy
-wrapper was replaced by the submodule on first use). The submodules stay light:
-nothing heavy loads until a function runs.
+Every public name is imported here, so ``cmokit.warehouse.build`` is the build
+function, also after its submodule :mod:`cmokit.warehouse.build` has loaded. The
+submodules stay light: nothing heavy loads until a function runs.
 
 >>> from cmokit import warehouse
 >>> callable(warehouse.build) and callable(warehouse.check)
