@@ -109,7 +109,7 @@ def _modules() -> tuple[list, list[str]]:
         try:
             mods.append(importlib.import_module(info.name))
         except Exception:  # noqa: BLE001 - every import error is reported, then the build fails
-            problems.append(f"{info.name}: does not import\n{traceback.format_exc(limit=3)}")
+            problems.append(f"{info.name}: does not import\n{traceback.format_exc(limit=-2)}")
     return mods, problems
 
 
