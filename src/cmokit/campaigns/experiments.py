@@ -430,7 +430,8 @@ def incremental_roi(source, readout=None, *, margin: float = 1.0, alpha: float =
 
     res = resolve(source, "experiments")
     tables = read_tables(res, {"experiments": ("experiment_id", "campaign_id", "starts_on", "ends_on"),
-                               "marketing_spend": ("spend_date", "campaign_id", "spend")}, nonempty=("experiments",))
+                               "marketing_spend": ("spend_date", "campaign_id", "spend")},
+                         nonempty=("experiments", "marketing_spend"))
     wh = res.warehouse
     day = snapshot(res, as_of)
     if readout is None:

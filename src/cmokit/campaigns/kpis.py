@@ -226,7 +226,7 @@ def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, st
     read_tables(res, {"orders": ("order_id", "customer_id", "ordered_at", "revenue", "campaign_id"),
                       "campaigns": ("campaign_id", "channel"),
                       "marketing_spend": ("spend_date", "campaign_id", "channel", "spend", "impressions", "clicks")},
-                nonempty=("orders",))
+                nonempty=("orders", "campaigns", "marketing_spend"))
     expr = kpi_expr(res.warehouse, by=by, period=period, start=start, end=end, as_of=snapshot(res, as_of),
                     margin=margin, clv=clv, clv_column=clv_column)
     return res.execute(expr)

@@ -192,11 +192,8 @@ def plan_pilot(source=None, *, as_of=None, window_days: int = 28, relative_mdes=
 
     from cmokit._frames import kind_of, require_columns, to_kind
 
-    if baseline is None:
-        b = baseline_metrics(source, as_of=as_of, window_days=window_days)
-        kind = kind_of(source) or getattr(source, "output", None)
-    else:
-        b, kind = baseline, kind_of(baseline)
+    b = baseline if baseline is not None else baseline_metrics(source, as_of=as_of, window_days=window_days)
+    kind = kind_of(b)  # baseline_metrics answers in the source's kind
     b = require_columns(b, ("conversion_rate", "revenue_mean", "revenue_std", "orders_mean", "orders_std"),
                         "baseline", numeric=("conversion_rate", "revenue_mean", "revenue_std"))
     if b.empty:

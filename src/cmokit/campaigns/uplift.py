@@ -139,6 +139,7 @@ def uplift_features(source, experiment_id: str, *, variant: str | None = None, l
     from cmokit.engine import as_of_date
 
     res = _read(source, experiment_id, {**NEEDS, **FEATURE_NEEDS})
+    read_tables(res, FEATURE_NEEDS, nonempty=("customers",))
     wh = res.warehouse
     e = wh.table("experiments")
     start = wh.execute(e.filter(e.experiment_id == experiment_id).starts_on.max(), output="pandas")
@@ -566,7 +567,7 @@ def targeting_list(scores, k: int | None = None, *, uplift=None, min_uplift: flo
     negative predicted uplift are left out too (``min_uplift=None`` keeps them). Returns
     customer_id, rank, predicted_uplift, cumulative_incremental_revenue (the kind of ``scores``).
     """
-    frame = _scores_frame(scores, uplift)
+    frame = _scores_frame(to_pandas(scores), uplift)
     frame = frame[frame["_consent"]]
     if min_uplift is not None:
         frame = frame[frame["predicted_uplift"] > min_uplift]
@@ -605,7 +606,7 @@ def targeting_value(scores, k: int, *, uplift=None, cost_per_contact: float = 0.
     """
     import pandas as pd
 
-    frame = _scores_frame(scores, uplift)
+    frame = _scores_frame(to_pandas(scores), uplift)
     allowed = frame[frame["_consent"]]
     top = targeting_list(frame, k, min_uplift=None)
     n_allowed = len(allowed)
