@@ -158,7 +158,7 @@ def uplift_features(source, experiment_id: str, *, variant: str | None = None, l
 def _matrix(X):
     if kind_of(X) is not None:
         X = to_pandas(X)
-        cols = [c for c in FEATURES if c in X.columns] or list(X.columns)
+        cols = [c for c in FEATURES if c in X.columns] or [c for c in X.columns if c != "customer_id"]
         X = X[cols].to_numpy()
     return np.asarray(X, dtype=float)
 
