@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 
-from cmokit._frames import like, require_columns, to_pandas
+from cmokit._frames import kind_of, like, require_columns, to_kind, to_pandas
 from cmokit._inputs import read_tables, snapshot
 from cmokit.errors import ConfigError, ContractError
 from cmokit.warehouse.connect import resolve
@@ -153,8 +153,6 @@ def experiment_stats(source, experiment_id=None, *, pre_period_days: int = 180, 
     latest order day), or a frame of per-customer outcomes with the columns
     :data:`OUTCOME_COLUMNS` (for example simulated experiments; ``as_of`` does not apply).
     """
-    from cmokit._frames import kind_of
-
     if kind_of(source) is not None:
         frame = require_columns(source, OUTCOME_COLUMNS, "experiment outcomes",
                                 numeric=OUTCOME_COLUMNS[3:], not_null=OUTCOME_COLUMNS)
@@ -372,8 +370,6 @@ def _with_conversions(stats):
 
 def _finish(source, frame):
     """``frame`` in the caller's kind: a frame's kind, a warehouse's ``output``, else pandas."""
-    from cmokit._frames import kind_of, to_kind
-
     if kind_of(source) is not None:
         return like(frame, source)
     if isinstance(source, dict):
@@ -393,7 +389,7 @@ def sample_ratio_mismatch(source, experiment_id=None, *, allocation: dict | None
     import pandas as pd
     from scipy.stats import chisquare
 
-    if hasattr(source, "columns") and {"experiment_id", "variant", "n"} <= set(source.columns):
+    if kind_of(source) is not None and {"experiment_id", "variant", "n"} <= set(to_pandas(source).columns):
         counts = require_columns(source, ("experiment_id", "variant", "n"), "arm sizes", numeric=("n",))
     else:
         res = _read(source, experiment_id, {"experiments": NEEDS["experiments"],
