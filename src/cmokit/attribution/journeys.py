@@ -49,7 +49,7 @@ NEEDS = {"touchpoints": ("touchpoint_id", "customer_id", "touched_at", "channel"
          "orders": ("order_id", "customer_id", "ordered_at", "revenue")}
 
 
-@renamed_args(end="as_of")
+@renamed_args(end="as_of", warehouse="source")
 def journey_touches(source, *, start: str | None = None, as_of=None,
                     lookback_days: int = 30, session_gap_minutes: float = 30.0,
                     first_orders_only: bool = False):
