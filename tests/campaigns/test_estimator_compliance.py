@@ -10,9 +10,9 @@ import sys
 
 import numpy as np
 import pandas as pd
-import polars as pl
 import pytest
 
+from cmokit._frames import kind_of, to_kind, to_pandas
 from cmokit.attribution import MarkovAttribution, ShapleyAttribution
 from cmokit.campaigns import ClassTransformation, TLearner, XLearner
 from cmokit.errors import NotFittedError
@@ -118,15 +118,14 @@ def test_same_seed_same_result(model):
 
 
 @pytest.mark.parametrize("cls", UPLIFT)
-@pytest.mark.parametrize("kind", ["pandas", "polars"])
+@pytest.mark.parametrize("kind", ["pandas", "polars", "arrow"])
 def test_uplift_predict_is_keyed_by_customer_id(cls, kind):
     X, t, y = _experiment()
     model = cls().fit(X, t, y)  # customer_id is not a feature
     plain = model.predict(X[["x0", "x1"]].to_numpy())
-    frame = X if kind == "pandas" else pl.from_pandas(X)
-    keyed = model.predict(frame)
-    keyed_pd = keyed if kind == "pandas" else keyed.to_pandas()
-    assert type(keyed).__module__.split(".")[0] == kind
+    keyed = model.predict(to_kind(X, kind))
+    keyed_pd = to_pandas(keyed)
+    assert kind_of(keyed) == kind
     assert list(keyed_pd.columns) == ["customer_id", "predicted_uplift"]
     assert keyed_pd["customer_id"].tolist() == X["customer_id"].tolist()
     np.testing.assert_allclose(keyed_pd["predicted_uplift"].to_numpy(), plain)

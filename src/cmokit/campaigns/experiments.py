@@ -64,12 +64,12 @@ def _ids(experiment_id):
     return None if experiment_id is None else ([experiment_id] if isinstance(experiment_id, str) else list(experiment_id))
 
 
-def _read(source, experiment_id=None, needs=NEEDS):
+def _read(source, experiment_id=None, needs=NEEDS, also_nonempty=()):
     """Resolve ``source``, check the tables the read-out needs (a duplicated assignment, a
     missing column, an empty table are :class:`ContractError`) and that every requested
     experiment exists."""
     res = resolve(source, "experiment_assignments")
-    tables = read_tables(res, needs, nonempty=("experiments", "experiment_assignments"))
+    tables = read_tables(res, needs, nonempty=("experiments", "experiment_assignments", *also_nonempty))
     ids = _ids(experiment_id)
     if ids is not None:
         e = tables["experiments"]

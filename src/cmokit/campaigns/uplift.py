@@ -138,8 +138,7 @@ def uplift_features(source, experiment_id: str, *, variant: str | None = None, l
     from cmokit.campaigns.experiments import CONTROL, NEEDS, _read, outcomes_expr
     from cmokit.engine import as_of_date
 
-    res = _read(source, experiment_id, {**NEEDS, **FEATURE_NEEDS})
-    read_tables(res, FEATURE_NEEDS, nonempty=("customers",))
+    res = _read(source, experiment_id, {**NEEDS, **FEATURE_NEEDS}, also_nonempty=("customers",))
     wh = res.warehouse
     e = wh.table("experiments")
     start = wh.execute(e.filter(e.experiment_id == experiment_id).starts_on.max(), output="pandas")
@@ -165,7 +164,7 @@ def _matrix(X):
 
 def _keyed(X, uplift):
     """``uplift`` as a frame keyed by ``customer_id`` when ``X`` is a frame with one (same kind)."""
-    if kind_of(X) is None or "customer_id" not in X.columns:
+    if kind_of(X) is None or "customer_id" not in to_pandas(X).columns:
         return uplift
     import pandas as pd
 
