@@ -1,4 +1,4 @@
-"""cmokit.campaigns: campaign KPIs defined once, targets and pacing, experiment read-outs,
+"""cmokit.campaigns: campaign KPIs defined once, KPI goals and pacing, experiment read-outs,
 pilot power and uplift targeting.
 
 Light on import: scipy and scikit-learn load inside the functions that need them.
@@ -12,6 +12,7 @@ from cmokit.campaigns.experiments import (
     readout_from_stats,
     sample_ratio_mismatch,
 )
+from cmokit.campaigns.goals import kpi_status, load_goals, load_targets
 from cmokit.campaigns.kpis import KPI_DEFINITIONS, budget_pacing, campaign_kpis, kpi_expr
 from cmokit.campaigns.power import (
     mde_means,
@@ -22,7 +23,6 @@ from cmokit.campaigns.power import (
     sample_size_means,
     sample_size_proportions,
 )
-from cmokit.campaigns.targets import kpi_status, load_targets
 from cmokit.campaigns.uplift import (
     ClassTransformation,
     TLearner,
@@ -43,8 +43,8 @@ from cmokit.campaigns.uplift import (
 __all__ = [
     "ClassTransformation", "KPI_DEFINITIONS", "TLearner", "XLearner", "auuc", "budget_pacing", "campaign_kpis",
     "cross_fit_predict", "customer_features", "customer_outcomes", "experiment_readout", "experiment_stats",
-    "incremental_roi", "kpi_expr", "kpi_status", "load_targets", "mde_means", "mde_proportions", "plan_pilot",
-    "power_means", "power_proportions", "qini_coefficient", "qini_curve", "readout_from_stats",
+    "incremental_roi", "kpi_expr", "kpi_status", "load_goals", "load_targets", "mde_means", "mde_proportions",
+    "plan_pilot", "power_means", "power_proportions", "qini_coefficient", "qini_curve", "readout_from_stats",
     "sample_ratio_mismatch", "sample_size_means", "sample_size_proportions", "targeting_list", "targeting_value",
     "uplift_by_decile", "uplift_by_share", "uplift_features", "uplift_scores",
 ]
