@@ -175,7 +175,7 @@ def _cases():
                  lambda r: r["frequency_holdout"].sum(), 1),  # b on Mar 31 (d, e start after Feb 28)
         AsOfCase("clv.cumulative_transactions",
                  lambda s, d: clv.cumulative_transactions(s, _NoPurchases(), "2025-02-28", d),
-                 lambda r: r["actual"].iloc[-1], 2),  # a's Feb 20 repeat and b's Mar 31 repeat
+                 lambda r: float(r["actual"].iloc[-1]) if len(r) else 0.0, 2),  # a's Feb 20 repeat and b's Mar 31 repeat
         AsOfCase("clv.clv_by(segment)", lambda s, d: clv.clv_by(_clv_values(), s, "segment", as_of=d),
                  lambda r: r.loc[r["segment"] != "unknown", "customers"].sum(), 5),
         AsOfCase("features.customer_features", lambda s, d: features.customer_features(s, d),

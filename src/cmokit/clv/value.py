@@ -285,6 +285,9 @@ def cumulative_transactions(source, transactions_model, calibration_end, holdout
     firsts = starts.group_by(day=starts.at.truncate("D")).agg(customers=starts.count())
     daily_df = resolved.warehouse.execute(daily.order_by("day"), output="pandas")
     firsts_df = resolved.warehouse.execute(firsts.order_by("day"), output="pandas")
+    if firsts_df.empty:  # no customer by calibration_end: an empty table, not an error
+        return resolved.finish(pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "actual": pd.Series(dtype=float),
+                                             "expected": pd.Series(dtype=float), "period": pd.Series(dtype=str)}))
     days = pd.date_range(pd.Timestamp(firsts_df["day"].min()).normalize(), hold_end_orders - pd.Timedelta(days=1),
                          freq="D")
     actual = daily_df.set_index(pd.to_datetime(daily_df["day"]).dt.normalize())["repeats"].reindex(days, fill_value=0)

@@ -342,8 +342,13 @@ class ChurnModel(ParamsMixin):
 
     def predict_proba(self, X):
         """Churn probability per row of the feature frame ``X`` (a numpy array)."""
+        import numpy as np
+
         self._check_fitted()
-        return self.estimator_.predict_proba(_design(X))[:, 1]
+        design = _design(X)
+        if len(design) == 0:
+            return np.empty(0, dtype="float64")
+        return self.estimator_.predict_proba(design)[:, 1]
 
     def predict(self, X, as_of=None):
         """Churn probability per customer, highest risk first: ``customer_id, churn_probability``.
