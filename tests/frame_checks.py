@@ -55,3 +55,20 @@ def cases_of(package: str):
     from tests.test_as_of_rule import CASES
 
     return [c for c in CASES if c.name.startswith(package + ".")]
+
+
+def package_tests(package: str):
+    """The two parametrized input tests for ``package``'s routines (assign them to ``test_*`` names)."""
+    cases = cases_of(package)
+    ids = [c.name for c in cases]
+
+    @pytest.mark.parametrize("kind", list(BAD_ORDERS))
+    @pytest.mark.parametrize("case", cases, ids=ids)
+    def bad_orders_are_a_contract_error(case, kind):
+        check_refused(case, kind)
+
+    @pytest.mark.parametrize("case", cases, ids=ids)
+    def empty_orders_with_an_explicit_as_of_give_an_empty_result(case):
+        check_empty_with_as_of(case)
+
+    return bad_orders_are_a_contract_error, empty_orders_with_an_explicit_as_of_give_an_empty_result

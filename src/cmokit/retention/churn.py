@@ -73,7 +73,10 @@ def churn_features_expr(orders, as_of=None):
 
 
 def churn_labels_expr(orders, as_of, window_days: int):
-    """``churned`` per customer with an order by ``as_of``: no order in the next ``window_days``."""
+    """``churned`` per customer with an order by ``as_of``: no order in the next ``window_days``.
+
+    ``as_of`` is a resolved snapshot day, inclusive (UTC): orders up to the end of that day count.
+    """
     from cmokit.engine import orders_until
 
     day = _day(as_of)

@@ -40,6 +40,8 @@ def _month_index(ts):
 def cohort_expr(orders, as_of=None):
     """One row per (cohort month, months since first order): active customers, orders, revenue.
 
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
+
     Orders are first reduced to one row per (customer, calendar month), so the first month is a
     plain group-by (no window over the order log) and active customers are a row count (no
     distinct count).

@@ -28,7 +28,10 @@ GROUPS = ("cohort_year", "cohort_quarter", "segment", "all")
 
 
 def lifetimes_expr(orders, as_of=None, window_days: int = 180):
-    """Per customer: cohort, segment, ``duration_days`` and ``churned`` as of ``as_of``."""
+    """Per customer: cohort, segment, ``duration_days`` and ``churned`` as of ``as_of``.
+
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
+    """
     import ibis
 
     from cmokit.engine import days_between, orders_until, snapshot_day

@@ -28,7 +28,10 @@ NEW = "Not yet a customer"
 
 
 def migration_expr(orders, from_date, to_date, *, scoring: str = "auto"):
-    """Counts of customers per (segment at ``from_date``, segment at ``to_date``)."""
+    """Counts of customers per (segment at ``from_date``, segment at ``to_date``).
+
+    Both are snapshot days, inclusive (UTC): orders up to the end of each day count.
+    """
     import ibis
 
     from cmokit.segments.rfm import rfm_expr

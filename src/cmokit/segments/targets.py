@@ -62,7 +62,10 @@ def _write(frame, path) -> str:
 
 
 def segment_targets(r, segments, as_of):
-    """(consenting rows, excluded count) for RFM segments, joined to consent in the engine."""
+    """(consenting rows, excluded count) for RFM segments, joined to consent in the engine.
+
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in the data.
+    """
     from cmokit.segments.rfm import ORDER_COLUMNS, SEGMENTS, rfm_expr
 
     scored = rfm_expr(r.table("orders", columns=ORDER_COLUMNS), r.as_of(as_of))
