@@ -57,3 +57,14 @@ def test_fit_needs_labels_of_both_kinds():
         ChurnModel().fit(X, [1, 1, 1, 1])
     with pytest.raises(ConfigError, match="labels y"):
         ChurnModel().fit(X)
+
+
+def test_training_set_comes_back_in_the_kind_of_the_source():
+    import polars as pl
+
+    from tests.test_as_of_rule import orders_frame
+
+    X, y = churn_training_set(pl.from_pandas(orders_frame()), as_of="2025-03-31", window_days=30)
+    assert isinstance(X, pl.DataFrame) and isinstance(y, pl.Series)
+    assert dict(zip(X["customer_id"].to_list(), y.to_list())) == {"a": 1, "b": 0, "c": 1, "d": 1}
+    assert ChurnModel().fit(X, y).predict(X).height == 4

@@ -138,8 +138,9 @@ def churn_training_set(source, as_of=None, *, window_days: int = 180):
     days), so every label is observed by ``as_of``. ``as_of`` is the snapshot
     day, inclusive (UTC); ``None`` = the latest order day in the data.
 
-    Returns ``(X, y)``: ``X`` is a pandas frame ``customer_id`` + :data:`FEATURES`
-    sorted by ``customer_id``; ``y`` the aligned 0/1 Series ``churned``.
+    Returns ``(X, y)``: ``X`` is a frame ``customer_id`` + :data:`FEATURES`
+    sorted by ``customer_id``; ``y`` the aligned 0/1 Series ``churned`` (pandas for
+    a warehouse, the input's kind for a frame). Orders are validated on entry.
 
     >>> import pandas as pd
     >>> orders = pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["a", "a", "b"],
@@ -155,7 +156,11 @@ def churn_training_set(source, as_of=None, *, window_days: int = 180):
     r = resolve(source, "orders")
     r.table("orders", columns=ORDER_COLUMNS)
     end = r.as_of(as_of)
-    return _training_set(r, end - _dt.timedelta(days=int(window_days)), window_days)
+    X, y = _training_set(r, end - _dt.timedelta(days=int(window_days)), window_days)
+    if r.kind == "pandas":
+        return X, y
+    data = r.finish(X.assign(churned=y))
+    return (data.drop("churned"), data["churned"]) if r.kind == "polars" else (r.finish(X), y)
 
 
 def _design(frame):

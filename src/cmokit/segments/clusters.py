@@ -117,11 +117,15 @@ class BehaviourClusters(ParamsMixin):
     def _transform(self, frame):
         import numpy as np
 
+        from cmokit._frames import require_columns
+
         missing = [c for c in self.features if c not in frame.columns]
         if missing:
             raise ConfigError(f"cluster features missing from the input: {missing}; "
                               "build them with cmokit.segments.cluster_features(source, as_of)")
-        x = frame[list(self.features)].astype("float64").to_numpy()
+        features = list(self.features)
+        require_columns(frame, features, "cluster features", numeric=features, not_null=features)
+        x = frame[features].astype("float64").to_numpy()
         return np.log1p(np.clip(x, 0, None))
 
     def _model(self, k: int):
