@@ -21,6 +21,7 @@ _EXPORTS = {
     "customer_features": "uplift",
     "sequential_readout": "sequential", "sequential_from_stats": "sequential", "always_valid_interval": "sequential",
     "mixture_variance": "sequential",
+    "BestOffer": "offers", "policy_value": "offers", "offer_targets": "offers",
 }
 
 __all__ = sorted(_EXPORTS)
