@@ -78,12 +78,24 @@ def test_lift_tests_row():
     panel, truth = simulate_geo_panel(regions=12, days=120, treated=("R01", "R02"), test_days=21, lift=0.15)
     t = geo_readout(panel, ["R01", "R02"], truth["test_start"], spend=50_000)
     row = t.to_lift_test("paid_social")
-    assert list(row.columns) == ["channel", "starts_on", "ends_on", "spend_change", "incremental_revenue",
-                                 "incremental_revenue_lower", "incremental_revenue_upper", "method", "regions"]
+    # the lift_tests contract table (branch mmm, issue 14)
+    assert list(row.columns) == ["test_id", "channel", "starts_on", "ends_on", "kpi", "spend_change",
+                                 "incremental_revenue", "incremental_revenue_lower", "incremental_revenue_upper",
+                                 "interval_level", "method"]
     r = row.iloc[0]
     assert r.channel == "paid_social" and r.spend_change == 50_000
     assert str(r.starts_on) == truth["test_start"] and str(r.ends_on) == truth["test_end"]
     assert r.incremental_revenue_lower <= r.incremental_revenue <= r.incremental_revenue_upper
+    assert r.interval_level == pytest.approx(0.9) and r.method == "matched_markets"
+    with pytest.raises(ConfigError, match="spend change"):
+        geo_readout(panel, ["R01", "R02"], truth["test_start"]).to_lift_test("paid_social")
+
+
+def test_region_panel_needs_a_region_on_customers(warehouse):
+    from cmokit.geo.panel import region_panel
+
+    with pytest.raises(ContractError, match="customers has no region column"):
+        region_panel(warehouse)
 
 
 def test_bad_panels_are_named():

@@ -38,8 +38,6 @@ import numpy as np
 
 from cmokit.errors import ConfigError, ContractError, NotFittedError
 
-METHOD = "geo: augmented synthetic control, in-time placebo interval"
-
 SUMMARY_COLUMNS = ("treated_regions", "control_regions", "test_start", "test_end", "test_days", "pre_days",
                    "placebo_sets", "observed", "counterfactual", "incremental", "incremental_lower",
                    "incremental_upper", "lift", "lift_lower", "lift_upper", "p_value", "pre_fit_error", "spend",
@@ -215,12 +213,15 @@ class GeoTest:
         self.model_ = m
         return self
 
-    def to_lift_test(self, channel: str, *, spend_change: float | None = None):
+    def to_lift_test(self, channel: str, *, spend_change: float | None = None, test_id: str | None = None,
+                     kpi: str = "revenue"):
         """The result as one ``lift_tests`` row for media-mix calibration.
 
-        Columns: channel, starts_on, ends_on, spend_change (extra spend of the test, EUR; default the
-        ``spend`` given to :meth:`fit`), incremental_revenue, incremental_revenue_lower,
-        incremental_revenue_upper, method, regions.
+        Columns as the ``lift_tests`` contract table: test_id (default ``GEO-<channel>-<start>``),
+        channel, starts_on, ends_on, kpi, spend_change (extra spend of the test in EUR; default the
+        ``spend`` given to :meth:`fit`; negative for a holdout), incremental_revenue (+ _lower,
+        _upper), interval_level (``1 - alpha``), method (``matched_markets``: treated regions
+        against a synthetic control of the others).
         """
         import pandas as pd
 
@@ -228,12 +229,14 @@ class GeoTest:
             raise NotFittedError("GeoTest is not fitted yet: call fit(panel, treated, test_start) first")
         s = self.summary_.iloc[0]
         change = s.spend if spend_change is None else float(spend_change)
-        if change is None or not np.isfinite(change):
-            raise ConfigError("a lift_tests row needs the test's spend change: pass spend= to fit or spend_change=")
-        return pd.DataFrame([dict(channel=channel, starts_on=s.test_start, ends_on=s.test_end, spend_change=change,
+        if change is None or not np.isfinite(change) or change == 0:
+            raise ConfigError("a lift_tests row needs the test's (non-zero) spend change: pass spend= to fit or "
+                              "spend_change=")
+        return pd.DataFrame([dict(test_id=test_id or f"GEO-{channel}-{s.test_start}", channel=channel,
+                                  starts_on=s.test_start, ends_on=s.test_end, kpi=kpi, spend_change=change,
                                   incremental_revenue=s.incremental, incremental_revenue_lower=s.incremental_lower,
-                                  incremental_revenue_upper=s.incremental_upper, method=METHOD,
-                                  regions=s.treated_regions)])
+                                  incremental_revenue_upper=s.incremental_upper, interval_level=1 - self.alpha,
+                                  method="matched_markets")])
 
 
 def geo_readout(panel, treated, test_start, test_end=None, *, kpi: str = "revenue", spend: float | None = None,
