@@ -6,6 +6,8 @@ from cmokit.campaigns.offers import policy_value, simulate_offers
 from cmokit.campaigns.sequential import sequential_from_stats
 from cmokit.geo import geo_design, geo_readout, simulate_geo_panel
 from cmokit.plots import geo as pg
+from cmokit.plots import offers as po
+from cmokit.plots import sequential as ps
 
 
 def test_geo_figures():
@@ -25,11 +27,11 @@ def test_running_and_policy_figures():
     st = pd.DataFrame({"experiment_id": "x", "day": [1, 1, 2, 2], "variant": ["control", "b"] * 2,
                        "n": [500, 500, 1000, 1000], "conversions": [50, 70, 100, 150]})
     r = sequential_from_stats(st, metrics=("conversion",), tau2=0.001)
-    fig = pg.running_test(r)
+    fig = ps.running_test(r)
     assert list(fig.data[-1].y) == r["abs_lift"].tolist()
     assert list(fig.data[1].y) == r["always_valid_lower"].tolist()
     data, truth = simulate_offers(n=2000)
     pv = policy_value(data[["x1", "x2"]], data["arm"], data["revenue"], costs=truth.attrs["costs"],
                       margin=truth.attrs["margin"], folds=3)
-    p = pg.policy_values(pv)
+    p = po.policy_values(pv)
     assert list(p.data[0].y) == pv["policy"].tolist()

@@ -20,7 +20,7 @@ _EXPORTS = {
     "targeting_list": "uplift", "targeting_value": "uplift", "cross_fit_predict": "uplift", "uplift_by_share": "uplift",
     "customer_features": "uplift",
     "sequential_readout": "sequential", "sequential_from_stats": "sequential", "always_valid_interval": "sequential",
-    "mixture_variance": "sequential",
+    "mixture_variance": "sequential", "latest_look": "sequential",
     "BestOffer": "offers", "policy_value": "offers", "offer_targets": "offers",
 }
 

@@ -53,6 +53,8 @@ def _arm_settings(arms, costs, margin, control):
     offers = [a for a in arms if a != control]
     if not offers:
         raise ConfigError("there is only the control arm: need at least one offer arm")
+    if isinstance(costs, (int, float)) and not isinstance(costs, bool):
+        costs = {a: float(costs) for a in offers}
     costs = dict(costs or {})
     missing = [a for a in offers if a not in costs or costs[a] is None or not np.isfinite(costs[a])]
     if missing:
@@ -82,8 +84,9 @@ class BestOffer(BaseEstimator):
 
     Parameters
     ----------
-    costs : dict
-        Offer -> cost of making it to one customer (EUR). Every offer arm needs one.
+    costs : dict or float
+        Offer -> cost of making it to one customer (EUR). Every offer arm needs one; one number
+        means the same cost for every offer.
     margin : float or dict
         Share of revenue kept as profit, one for all arms or one per arm (control included).
     estimator : scikit-learn estimator, optional

@@ -290,6 +290,22 @@ def sequential_readout(source, experiment_id: str, *, as_of=None, alpha: float =
     return res.finish(out)
 
 
+def latest_look(readout):
+    """The last look of each variant and metric: where a running test stands today.
+
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"experiment_id": "x", "variant": "b", "metric": "conversion", "day": [1, 2],
+    ...                   "abs_lift": [0.1, 0.2]})
+    >>> latest_look(r)["abs_lift"].tolist()
+    [0.2]
+    """
+    from cmokit._frames import like, to_pandas
+
+    frame = to_pandas(readout)
+    last = frame.groupby(["experiment_id", "variant", "metric"], sort=False)["day"].transform("max")
+    return like(frame[frame["day"] == last].reset_index(drop=True), readout)
+
+
 def resolve_source(source):
     from cmokit.warehouse.connect import resolve
 

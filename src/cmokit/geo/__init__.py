@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "region_panel": "panel", "check_panel": "panel", "simulate_geo_panel": "panel",
+    "region_panel": "panel", "check_panel": "panel", "simulate_geo_panel": "panel", "load_panel": "panel",
     "synthetic_control_weights": "synthetic", "AugmentedSyntheticControl": "synthetic",
     "GeoTest": "readout", "geo_readout": "readout",
     "geo_design": "design",

@@ -64,12 +64,12 @@ def power_curve(errors, lifts, alpha: float):
 
 def geo_design(panel, *, kpi: str = "revenue", treated_candidates=None, n_treated=(1, 2, 3), test_days=(14, 21, 28),
                lifts=None, alpha: float = 0.1, power: float = 0.8, expected_roas: float | None = None,
-               candidates_per_size: int = 3, stride: int = 3, min_windows: int = 5, region: str = "region",
-               day: str = "day"):
+               candidates_per_size: int = 3, stride: int = 3, min_windows: int = 5, before=None,
+               region: str = "region", day: str = "day"):
     """Minimum detectable lift and cost of each candidate geo test design, from historical placebo runs.
 
     ``panel`` is the long region x day panel (:func:`~cmokit.geo.panel.check_panel`), all of it
-    history before the test. ``treated_candidates``: a list of treated-region lists (default:
+    history before the test (or pass ``before``: only days before that date are used). ``treated_candidates``: a list of treated-region lists (default:
     size-stratified sets of each size in ``n_treated``). ``lifts``: the relative lifts tried
     (default 0 to 50 % in steps of 0.5 %). ``expected_roas``: incremental revenue per EUR of extra
     spend you expect (e.g. from the media-mix model) to price the test. ``stride``: days between
@@ -89,6 +89,10 @@ def geo_design(panel, *, kpi: str = "revenue", treated_candidates=None, n_treate
     from cmokit.geo.synthetic import AugmentedSyntheticControl
 
     wide = check_panel(panel, kpi, region=region, day=day)
+    if before:
+        from cmokit.engine import as_of_date
+
+        wide = wide[wide.index < pd.Timestamp(as_of_date(before))]
     lifts = np.round(np.arange(0, 0.5001, 0.005), 4) if lifts is None else np.asarray(lifts, dtype=float)
     cands = candidate_sets(wide, n_treated, candidates_per_size) if treated_candidates is None else [
         [str(r) for r in ([c] if isinstance(c, str) else c)] for c in treated_candidates]

@@ -157,7 +157,7 @@ class GeoTest:
     def fit(self, panel, treated, test_start, test_end=None, *, control=None, spend: float | None = None,
             margin: float = 1.0, region: str = "region", day: str = "day"):
         """Fit on ``panel`` (long: region, day, KPI) for the ``treated`` regions from ``test_start``
-        through ``test_end`` (default: the panel's last day). ``spend`` = the extra media spend of the
+        through ``test_end`` (default, or empty: the panel's last day). ``spend`` = the extra media spend of the
         test (EUR) for incremental ROAS / ROI; ``control`` limits the donor regions."""
         import pandas as pd
 
@@ -169,7 +169,7 @@ class GeoTest:
         treated, control, y1, y0 = _split(wide, treated, control)
         days = wide.index
         start = pd.Timestamp(as_of_date(test_start))
-        end = pd.Timestamp(as_of_date(test_end)) if test_end is not None else days[-1]
+        end = pd.Timestamp(as_of_date(test_end)) if test_end else days[-1]
         if not days[0] < start <= end <= days[-1]:
             raise ConfigError(f"test {start.date()}..{end.date()} must lie inside the panel "
                               f"({days[0].date()}..{days[-1].date()}) with pre-period days before it")

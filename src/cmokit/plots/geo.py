@@ -1,5 +1,4 @@
-"""Geo test and running-test figures: treated vs counterfactual, design MDEs, peeking-safe intervals,
-best-offer policy values.
+"""Geo test figures: treated regions vs their synthetic control, minimum detectable lift by design.
 
 Each takes a cmokit result and returns a plotly Figure with the shared template.
 """
@@ -50,43 +49,3 @@ def design_mde(design, *, title: str = "Minimum detectable lift by design (80 % 
     fig.update_layout(barmode="group")
     return fig.update_xaxes(title_text="Treated regions").update_yaxes(title_text="Minimum detectable lift",
                                                                       tickformat=".0%")
-
-
-def running_test(readout, variant: str | None = None, metric: str = "conversion", *,
-                 title: str | None = None):
-    """Daily lift of a running test with fixed-horizon and always-valid intervals
-    (from :func:`cmokit.campaigns.sequential_readout`)."""
-    import plotly.graph_objects as go
-
-    frame = _pandas(readout)
-    frame = frame[frame["metric"] == metric]
-    if variant is None:
-        variant = sorted(frame["variant"].unique())[0]
-    frame = frame[frame["variant"] == variant]
-    fig = go.Figure()
-    for name, lo, hi, color in (("Always-valid interval", "always_valid_lower", "always_valid_upper", PALETTE[0]),
-                                ("Fixed-horizon interval (one look only)", "fixed_lower", "fixed_upper", PALETTE[1])):
-        fig.add_scatter(x=frame["day"], y=frame[hi], mode="lines", line=dict(width=0, color=color), showlegend=False,
-                        hoverinfo="skip")
-        fig.add_scatter(x=frame["day"], y=frame[lo], mode="lines", line=dict(width=0, color=color), fill="tonexty",
-                        name=name, opacity=0.3)
-    fig.add_scatter(x=frame["day"], y=frame["abs_lift"], mode="lines+markers", name="Lift vs control",
-                    line=dict(color=PALETTE[3]))
-    fig.add_hline(y=0, line_dash="dash", line_color=PALETTE[5])
-    fig = apply(fig, title or f"{variant}: {metric.replace('_', ' ')} lift by day of the test")
-    return fig.update_xaxes(title_text="Day").update_yaxes(title_text="Absolute lift")
-
-
-def policy_values(values, *, title: str = "Incremental profit per customer by policy (out of fold)"):
-    """Policy values with intervals (from :func:`cmokit.campaigns.policy_value`)."""
-    import plotly.graph_objects as go
-
-    frame = _pandas(values)
-    col = "incremental_profit_per_customer"
-    fig = go.Figure()
-    fig.add_scatter(x=frame[col], y=frame["policy"], mode="markers", marker=dict(size=11, color=PALETTE[0]),
-                    error_x=dict(type="data", symmetric=False, array=frame[f"{col}_upper"] - frame[col],
-                                 arrayminus=frame[col] - frame[f"{col}_lower"]), name="Policy value")
-    fig.add_vline(x=0, line_dash="dash", line_color=PALETTE[5])
-    fig = apply(fig, title)
-    return fig.update_xaxes(title_text="Incremental profit per customer (EUR)")
