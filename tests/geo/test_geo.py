@@ -91,11 +91,23 @@ def test_lift_tests_row():
         geo_readout(panel, ["R01", "R02"], truth["test_start"]).to_lift_test("paid_social")
 
 
-def test_region_panel_needs_a_region_on_customers(warehouse):
-    from cmokit.geo.panel import region_panel
+def test_region_panel_from_customer_regions_fills_quiet_days_with_zero(warehouse):
+    from cmokit.geo.panel import load_panel, region_panel
 
-    with pytest.raises(ContractError, match="customers has no region column"):
-        region_panel(warehouse)
+    with pytest.raises(ContractError, match="no ordering customer has a region"):
+        region_panel(warehouse)  # the sample maps no region
+    assert load_panel(source=warehouse).attrs["origin"].startswith("simulated")
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "first_seen_at": pd.Timestamp("2025-01-01"),
+                              "country": "DE", "acquisition_channel": "direct", "marketing_consent": True,
+                              "region": ["north", "south", None]})
+    orders = pd.DataFrame({"order_id": ["1", "2", "3", "4"], "customer_id": ["a", "a", "b", "c"],
+                           "ordered_at": pd.to_datetime(["2025-02-01 10:00", "2025-02-01 12:00", "2025-02-03 09:00",
+                                                         "2025-02-02 09:00"]),
+                           "revenue": [10.0, 5.0, 7.0, 99.0], "campaign_id": None})
+    p = region_panel({"customers": customers, "orders": orders}).set_index(["region", "day"])["revenue"]
+    assert len(p) == 6  # 2 regions x 3 days, customer c (no region) left out
+    assert p[("north", pd.Timestamp("2025-02-01"))] == 15.0 and p[("north", pd.Timestamp("2025-02-03"))] == 0.0
+    assert p[("south", pd.Timestamp("2025-02-03"))] == 7.0 and p.sum() == 22.0
 
 
 def test_bad_panels_are_named():

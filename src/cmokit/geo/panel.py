@@ -126,6 +126,10 @@ def region_panel(source, kpi: str = "revenue", *, as_of=None, start=None):
     agg = j.group_by(["region", d.name("day")]).aggregate(revenue=j.revenue.cast("float64").sum(),
                                                           orders=j.customer_id.count())
     frame = res.warehouse.execute(agg, output="pandas")
+    if frame.empty:
+        raise ContractError("no ordering customer has a region (customers.region is empty up to "
+                            f"{pd.Timestamp(last).date()}): map one in the sources configuration to run geo tests",
+                            table="customers")
     frame["day"] = pd.to_datetime(frame["day"])
     first = pd.Timestamp(as_of_date(start)) if start is not None else frame["day"].min()
     days = pd.date_range(first, pd.Timestamp(last), freq="D")
