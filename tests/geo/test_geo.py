@@ -123,3 +123,26 @@ def test_bad_panels_are_named():
         geo_design(panel.assign(day=panel.day)[panel.day < panel.day.min() + pd.Timedelta(days=60)], test_days=(28,))
     with pytest.raises(ContractError, match="duplicate region-day"):
         check_panel(pd.concat([panel, panel.head(1)]))
+
+
+def test_reproduces_the_geolift_walkthrough_on_its_public_data():
+    """GeoLift's walkthrough (tests/fixtures/geolift_test.md): additive fixed effects, no augmentation,
+    treated = the average of chicago and portland, test days 91-105."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "geolift_test.csv"
+    data = pd.read_csv(path).rename(columns={"location": "region", "date": "day", "Y": "conversions"})
+    t = GeoTest("conversions", ridge=None, scale=False, inference="conformal", permutations="iid").fit(
+        data, ["chicago", "portland"], "2021-04-01", "2021-04-15")
+    s = t.summary_.iloc[0]
+    assert round(s.lift, 3) == 0.054 and round(s.incremental) == 4667
+    assert s.incremental / 15 / 2 == pytest.approx(155.556, abs=1e-3)  # ATT per treated city per day
+    w = t.weights_.set_index("region")["weight"]
+    for city, published in {"cincinnati": 0.2272, "miami": 0.2028, "baton rouge": 0.1335, "minneapolis": 0.09,
+                            "dallas": 0.0739, "nashville": 0.0685}.items():
+        assert w[city] == pytest.approx(published, abs=1e-4)
+    assert s.p_value < 0.02  # published 0.01 (1,000 random permutations)
+    ridge = GeoTest("conversions", scale=False, inference="conformal").fit(data, ["chicago", "portland"], "2021-04-01",
+                                                                          "2021-04-15").summary_.iloc[0]
+    assert round(ridge.lift, 3) == pytest.approx(0.055, abs=0.001)  # published 5.5 %, 4704 with ridge
+    assert ridge.incremental == pytest.approx(4704, rel=0.01)

@@ -77,7 +77,8 @@ def _split(wide, treated, control):
     return treated, control, y1, y0
 
 
-def space_placebo_errors(y0, t0, t1, k: int, *, draws: int = 60, ridge="auto", random_state: int = 0):
+def space_placebo_errors(y0, t0, t1, k: int, *, draws: int = 60, ridge="auto", scale: bool = True,
+                         random_state: int = 0):
     """Relative errors on the test window of pseudo-treated sets: ``k`` control regions summed and
     predicted from the remaining controls (none of which got the treatment), fitted on the
     pre-period (Abadie, Diamond & Hainmueller 2010 placebo studies, with the pseudo-treated set
@@ -103,11 +104,70 @@ def space_placebo_errors(y0, t0, t1, k: int, *, draws: int = 60, ridge="auto", r
     errs = []
     for c in sets:
         rest = [j for j in range(n0) if j not in c]
-        y1p, y0p = y0[:, c].sum(axis=1), y0[:, rest]
-        m = AugmentedSyntheticControl(ridge=ridge).fit(y0p[:t0], y1p[:t0])
+        y1p, y0p = y0[:, c].mean(axis=1), y0[:, rest]
+        m = AugmentedSyntheticControl(ridge=ridge, scale=scale).fit(y0p[:t0], y1p[:t0])
         cf = m.predict(y0p[t0:t0 + t1])
         errs.append((y1p[t0:t0 + t1].sum() - cf.sum()) / cf.sum())
     return np.array(errs)
+
+
+def conformal_pvalue(y1, y0, t0: int, t1: int, lift0: float = 0.0, *, ridge=1.0, scale: bool = True,
+                     permutations: str = "moving_block", draws: int = 1000, random_state: int = 0):
+    """Conformal p-value of "the treated regions' KPI was ``1 + lift0`` times the counterfactual on every
+    test day" (Chernozhukov, Wuthrich & Zhu 2021, "An exact and robust conformal inference method
+    for counterfactual and synthetic controls", Algorithm 1; the inference augsynth and GeoLift use).
+
+    Under the null the test-day values are divided by ``1 + lift0``; the synthetic control is fitted on
+    all ``t0 + t1`` days; the statistic is the mean absolute residual over the test days, compared
+    with its value under every cyclic shift of the residuals (``permutations="moving_block"``, exact
+    for serially dependent stationary errors; p-values are multiples of ``1 / (t0 + t1)``) or under
+    ``draws`` random shuffles (``"iid"``, GeoLift's default).
+    """
+    from cmokit.geo.synthetic import AugmentedSyntheticControl
+
+    n = t0 + t1
+    y = np.asarray(y1[:n], dtype=float).copy()
+    y[t0:] = y[t0:] / (1.0 + lift0)
+    m = AugmentedSyntheticControl(ridge=ridge, scale=scale).fit(y0[:n], y)
+    u = np.abs(y - m.predict(y0[:n]))
+    stat = u[t0:].mean()
+    if permutations == "moving_block":
+        shifted = np.array([np.roll(u, j)[t0:].mean() for j in range(n)])
+    elif permutations == "iid":
+        rng = np.random.default_rng(random_state)
+        shifted = np.array([rng.permutation(u)[t0:].mean() for _ in range(int(draws))])
+    else:
+        raise ConfigError(f"permutations must be 'moving_block' or 'iid', not {permutations!r}")
+    return float((shifted >= stat - 1e-12).mean())
+
+
+def conformal_interval(y1, y0, t0: int, t1: int, lift: float, *, alpha: float, ridge=1.0, span: float = 1.0,
+                       **pvalue_kwargs):
+    """``1 - alpha`` interval of the relative lift by inverting :func:`conformal_pvalue` (bisection on
+    each side of the estimate ``lift``, to 0.1 percentage point, searching at most ``span`` away).
+    NaN bounds when even the estimate is rejected: no constant relative lift is consistent with the
+    test days (a lift that changes over the test, or a poor fit), so read the p-value only."""
+    def accepted(v):
+        return conformal_pvalue(y1, y0, t0, t1, v, ridge=ridge, **pvalue_kwargs) > alpha
+
+    bounds = []
+    for direction in (-1.0, 1.0):
+        inside, outside = lift, lift + direction * span
+        if direction < 0:
+            outside = max(outside, -0.99)
+        if accepted(outside):
+            bounds.append(outside)
+            continue
+        if not accepted(inside):  # even the estimate is rejected: no constant lift fits the test days
+            return float("nan"), float("nan")
+        while abs(outside - inside) > 1e-3:
+            mid = (inside + outside) / 2
+            if accepted(mid):
+                inside = mid
+            else:
+                outside = mid
+        bounds.append(inside)
+    return bounds[0], bounds[1]
 
 
 def placebo_errors(y1, y0, length: int, *, first: int, last: int, ridge="auto"):
@@ -146,9 +206,13 @@ class GeoTest:
     weight), ``placebo_errors_``.
     """
 
-    def __init__(self, kpi: str = "revenue", *, alpha: float = 0.1, ridge="auto", placebo_sets: int = 60,
+    def __init__(self, kpi: str = "revenue", *, alpha: float = 0.1, ridge="auto", scale: bool = True,
+                 inference: str = "placebo", permutations: str = "moving_block", placebo_sets: int = 60,
                  min_placebos: int = 9):
         self.kpi = kpi
+        self.scale = scale
+        self.permutations = permutations
+        self.inference = inference
         self.alpha = alpha
         self.ridge = ridge
         self.placebo_sets = placebo_sets
@@ -180,24 +244,36 @@ class GeoTest:
             raise ConfigError(f"too few pre-period days: a {t1}-day test needs at least {need} days before "
                               f"{start.date()} to fit the synthetic control, the panel has {t0}. Start the "
                               "panel earlier or shorten the test")
-        m = AugmentedSyntheticControl(ridge=self.ridge).fit(y0[:t0], y1[:t0])
-        cf = m.predict(y0[:t0 + t1])
-        obs = y1[:t0 + t1]
+        k = 1.0 if self.scale else float(len(treated))  # additive model: fit the treated regions' average
+        y1 = y1 / k
+        m = AugmentedSyntheticControl(ridge=self.ridge, scale=self.scale).fit(y0[:t0], y1[:t0])
+        cf = k * m.predict(y0[:t0 + t1])
+        obs = k * y1[:t0 + t1]
         post = slice(t0, t0 + t1)
         inc, cf_total = float(obs[post].sum() - cf[post].sum()), float(cf[post].sum())
         lift = inc / cf_total
-        errs = space_placebo_errors(y0, t0, t1, len(treated), draws=self.placebo_sets, ridge=self.ridge)
-        if len(errs) < self.min_placebos:
-            raise ConfigError(f"too few control regions for placebo inference: {len(control)} controls give "
-                              f"{len(errs)} pseudo-treated set(s) of {len(treated)} region(s), need at least "
-                              f"{self.min_placebos}. Add control regions or treat fewer regions")
-        lo_q, hi_q = np.quantile(errs, [self.alpha / 2, 1 - self.alpha / 2])
-        lift_lo, lift_hi = lift - hi_q, lift - lo_q
-        p = (1 + int((np.abs(errs) >= abs(lift)).sum())) / (1 + len(errs))
+        if self.inference == "conformal":
+            ridge_ = m.ridge_
+            kw = dict(ridge=ridge_, scale=self.scale, permutations=self.permutations)
+            p = conformal_pvalue(y1, y0, t0, t1, 0.0, **kw)
+            lift_lo, lift_hi = conformal_interval(y1, y0, t0, t1, lift, alpha=self.alpha, **kw)
+            errs = np.array([])
+        elif self.inference == "placebo":
+            errs = space_placebo_errors(y0, t0, t1, len(treated), draws=self.placebo_sets, ridge=self.ridge,
+                                        scale=self.scale)
+            if len(errs) < self.min_placebos:
+                raise ConfigError(f"too few control regions for placebo inference: {len(control)} controls give "
+                                  f"{len(errs)} pseudo-treated set(s) of {len(treated)} region(s), need at least "
+                                  f"{self.min_placebos}. Add control regions or treat fewer regions")
+            lo_q, hi_q = np.quantile(errs, [self.alpha / 2, 1 - self.alpha / 2])
+            lift_lo, lift_hi = lift - hi_q, lift - lo_q
+            p = (1 + int((np.abs(errs) >= abs(lift)).sum())) / (1 + len(errs))
+        else:
+            raise ConfigError(f"inference must be 'placebo' or 'conformal', not {self.inference!r}")
         sp = float(spend) if spend is not None and spend > 0 else np.nan
         row = dict(treated_regions=", ".join(treated), control_regions=len(control),
                    test_start=start.date(), test_end=days[t0 + t1 - 1].date(), test_days=t1, pre_days=t0,
-                   placebo_sets=len(errs), observed=float(obs[post].sum()), counterfactual=cf_total,
+                   placebo_sets=len(errs) if self.inference == "placebo" else 0, observed=float(obs[post].sum()), counterfactual=cf_total,
                    incremental=inc, incremental_lower=lift_lo * cf_total, incremental_upper=lift_hi * cf_total,
                    lift=lift, lift_lower=lift_lo, lift_upper=lift_hi, p_value=p,
                    pre_fit_error=m.pre_rmspe_ / float(np.mean(y1[:t0])),

@@ -1,10 +1,11 @@
 """Augmented synthetic control: the counterfactual of the treated regions from the others.
 
 Synthetic control (Abadie, Diamond & Hainmueller 2010): non-negative donor weights summing to
-one that reproduce the treated series over the pre-period. Here every series is first scaled
-by its pre-period mean and centred (``z = y / mean_pre(y) - 1``: unit fixed effects as in
-Doudchenko & Imbens 2016 / ``fixedeff`` in augsynth, on the relative scale) so a treated set
-larger than any single donor region can still be matched, and with the ridge augmentation
+one that reproduce the treated series over the pre-period, with unit fixed effects (Doudchenko &
+Imbens 2016; ``fixedeff`` in augsynth): each series centred on its pre-period mean, either
+additively (``y - mean_pre(y)``, GeoLift's default, treated regions averaged) or on the relative
+scale (``z = y / mean_pre(y) - 1``, ``scale=True``) so that a treated set larger than any single
+donor region can still be matched; and with the ridge augmentation
 of Ben-Michael, Feller & Rothstein (2021, "The augmented synthetic control method", eq. 6-7):
 the remaining pre-period imbalance is corrected by a ridge regression of donor outcomes on their
 pre-period paths, giving weights ``w_aug = w_scm + X0 (X0' X0 + lambda I)^-1 (x1 - X0' w_scm)``
@@ -12,7 +13,8 @@ pre-period paths, giving weights ``w_aug = w_scm + X0 (X0' X0 + lambda I)^-1 (x1
 by predicting the last pre-period days from the earlier ones.
 
 The treated regions are summed into one treated series (as GeoLift does for a treated market
-set). Counterfactual of day ``t``: ``mean_pre(y1) * (1 + sum_i w_i z_it)``.
+set). Counterfactual of day ``t``: ``mean_pre(y1) * (1 + sum_i w_i z_it)`` (scaled) or
+``mean_pre(y1) + sum_i w_i (y_it - mean_pre(y_i))`` (additive).
 
 >>> import numpy as np
 >>> X0 = np.array([[1.0, 2, 3], [3, 2, 1], [0, 0, 0]]); x1 = 0.5 * X0[0] + 0.5 * X0[1]
@@ -63,22 +65,30 @@ class AugmentedSyntheticControl:
         (de-meaned) synthetic control.
     holdout_days : int
         Pre-period days held out to choose the penalty.
+    scale : bool
+        True: match series on the relative scale ``y / mean_pre(y) - 1`` (regions of any size);
+        False: additive fixed effects ``y - mean_pre(y)``, as augsynth / GeoLift (``fixedeff``),
+        where the treated series should be the treated regions' average.
 
     Attributes (after :meth:`fit`): ``weights_`` (donor weights, augmented), ``scm_weights_``,
     ``ridge_``, ``pre_mean_treated_``, ``pre_mean_donors_``, ``pre_rmspe_`` (root mean squared
     pre-period fit error).
     """
 
-    def __init__(self, ridge="auto", holdout_days: int = 14):
+    def __init__(self, ridge="auto", holdout_days: int = 14, scale: bool = True):
         self.ridge = ridge
         self.holdout_days = holdout_days
+        self.scale = scale
 
     def _fit(self, donors_pre, treated_pre, ridge):
         mu0, mu1 = donors_pre.mean(axis=0), treated_pre.mean()
-        if (mu0 <= 0).any() or mu1 <= 0:
-            raise ConfigError("every region needs a positive pre-period mean of the KPI to be scaled")
-        X0 = (donors_pre / mu0 - 1.0).T
-        x1 = treated_pre / mu1 - 1.0
+        if self.scale:
+            if (mu0 <= 0).any() or mu1 <= 0:
+                raise ConfigError("every region needs a positive pre-period mean of the KPI to be scaled "
+                                  "(or use scale=False)")
+            X0, x1 = (donors_pre / mu0 - 1.0).T, treated_pre / mu1 - 1.0
+        else:
+            X0, x1 = (donors_pre - mu0).T, treated_pre - mu1
         w = synthetic_control_weights(X0, x1)
         if ridge is None:
             return w, w, mu0, mu1
@@ -114,4 +124,7 @@ class AugmentedSyntheticControl:
         """Counterfactual treated series for donor rows (days x donors)."""
         if not hasattr(self, "weights_"):
             raise NotFittedError("AugmentedSyntheticControl is not fitted yet: call fit(donors_pre, treated_pre)")
-        return self.pre_mean_treated_ * (1.0 + (np.asarray(donors, float) / self.pre_mean_donors_ - 1.0) @ self.weights_)
+        donors = np.asarray(donors, float)
+        if self.scale:
+            return self.pre_mean_treated_ * (1.0 + (donors / self.pre_mean_donors_ - 1.0) @ self.weights_)
+        return self.pre_mean_treated_ + (donors - self.pre_mean_donors_) @ self.weights_
