@@ -7,6 +7,7 @@
 - ``cmokit.retention``: acquisition cohorts, churn propensity, survival curves
 - ``cmokit.campaigns``: campaign KPIs, targets and pacing, experiment read-outs, power, uplift
 - ``cmokit.attribution``: journeys, rule-based, Markov and Shapley attribution
+- ``cmokit.geo``: geo lift tests, design and synthetic-control read-out
 - ``cmokit.mmm``: marketing-mix model and budget optimiser
 - ``cmokit.plots``: plotly figures, one module per domain
 - ``cmokit.reports``: parameterised notebooks run into self-contained HTML
@@ -46,7 +47,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _SUBPACKAGES = (
     "warehouse", "sample", "segments", "clv", "retention", "campaigns",
-    "attribution", "mmm", "plots", "reports",
+    "attribution", "geo", "mmm", "plots", "reports",
 )
 
 __all__ = [

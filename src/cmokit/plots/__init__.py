@@ -6,6 +6,20 @@ shared cmokit template (:func:`cmokit.plots.theme.apply`). plotly loads inside t
 functions that draw, so importing cmokit stays fast.
 """
 
-from cmokit.plots import attribution, campaigns, clv, experiments, health, mmm, retention, segments, theme
+from cmokit.plots import (
+    attribution,
+    campaigns,
+    clv,
+    experiments,
+    geo,
+    health,
+    mmm,
+    offers,
+    retention,
+    segments,
+    sequential,
+    theme,
+)
 
-__all__ = ["attribution", "campaigns", "clv", "experiments", "health", "mmm", "retention", "segments", "theme"]
+__all__ = ["attribution", "campaigns", "clv", "experiments", "geo", "health", "mmm", "offers", "retention",
+           "segments", "sequential", "theme"]

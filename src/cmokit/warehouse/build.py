@@ -236,7 +236,9 @@ class _Build:
         if result.warnings:
             log.warning("%s: %s", path.name, "; ".join(result.warnings))
         columns = {c: "VARCHAR" for c in cols}
-        select = [f"{_q(raw)} AS {_q('r_' + name)}" for name, raw in source.columns.items()]
+        # contract columns in contract order; an optional column the source does not map is NULL
+        select = [f"{_q(source.columns[name])} AS {_q('r_' + name)}" if name in source.columns
+                  else f"NULL AS {_q('r_' + name)}" for name in CONTRACT[table].column_names]
         select += [f"{_q(p)} AS {_q('p_' + p)}" if p in cols else f"NULL AS {_q('p_' + p)}" for p in source.personal]
         try:
             n_ok, rejects = self._scan(path, columns, select, rank)

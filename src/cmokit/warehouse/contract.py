@@ -117,6 +117,7 @@ _TABLES = [
             Column("country", "VARCHAR", "ISO-3166 alpha-2 country code.", nullable=True, label="Country"),
             Column("acquisition_channel", "VARCHAR", "Channel the source system credits with acquiring the customer.", nullable=True, accepted=CHANNELS, label="Acquisition channel"),
             Column("marketing_consent", "BOOLEAN", "Whether the customer agreed to marketing contact; false keeps them out of exported target lists.", label="Marketing consent"),
+            Column("region", "VARCHAR", "Sales region of the customer (the unit of a geo test), when the source maps one.", nullable=True, label="Region"),
         ),
         invariants=(
             Invariant("country_iso2", "country", "country IS NULL OR regexp_full_match(country, '[A-Z]{2}')", "country is a two-letter upper-case ISO code"),
@@ -170,6 +171,7 @@ _TABLES = [
             Column("spend", MONEY, f"Media cost in {CURRENCY}.", minimum=0, label=f"Spend ({CURRENCY})"),
             Column("impressions", "BIGINT", "Ads served.", minimum=0, label="Impressions"),
             Column("clicks", "BIGINT", "Clicks on the ads.", minimum=0, label="Clicks"),
+            Column("region", "VARCHAR", "Region the spend targeted, when the source maps one; NULL for national spend.", nullable=True, label="Region"),
         ),
         foreign_keys=(ForeignKey("campaign_id", "campaigns", "campaign_id"),),
         invariants=(

@@ -1,0 +1,19 @@
+"""cmokit.geo: geo lift tests -- design (which regions, how long, what it can detect, what it costs)
+and read-out (augmented synthetic control with placebo-based inference) on a region x day KPI panel.
+
+Light on import: scipy loads inside the functions that need it.
+
+>>> import cmokit.geo
+>>> "geo_readout" in cmokit.geo.__all__
+True
+"""
+
+from cmokit.geo.design import geo_design
+from cmokit.geo.panel import check_panel, load_panel, region_panel, simulate_geo_panel
+from cmokit.geo.readout import GeoTest, geo_readout
+from cmokit.geo.synthetic import AugmentedSyntheticControl, synthetic_control_weights
+
+__all__ = [
+    "AugmentedSyntheticControl", "GeoTest", "check_panel", "geo_design", "geo_readout", "load_panel",
+    "region_panel", "simulate_geo_panel", "synthetic_control_weights",
+]
