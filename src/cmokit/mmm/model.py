@@ -53,12 +53,12 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from cmokit._params import ParamsMixin
 from cmokit.errors import ConfigError, NotFittedError
+from cmokit.mmm import calibration as calib
+from cmokit.mmm.calibration import LiftTest
 from cmokit.mmm.transforms import (
     apply_lag_weights,
     geometric_adstock,
@@ -91,18 +91,6 @@ HYPERPARAMETER_PRIORS = {
     "half_saturation": ("lognormal", 1.0, 0.5),
     "shape": ("lognormal", 1.5, 0.7),
 }
-
-
-@dataclass(frozen=True)
-class LiftTest:
-    """A lift test's measured incremental ROI for one channel (revenue per unit of spend).
-
-    ``std_error = 0`` makes the calibration a hard constraint.
-    """
-
-    channel: str
-    incremental_roi: float
-    std_error: float = 0.0
 
 
 def _as_pandas(frame):
@@ -345,28 +333,28 @@ class MediaMixModel(ParamsMixin):
         """Per channel: does spend vary enough (coefficient of variation >= MIN_SPEND_CV)?"""
         return self._spend_cv() >= MIN_SPEND_CV
 
-    def _calibration_rows(self, media: np.ndarray, p: int, sigma: float):
-        if not self._lifts:
-            return None
-        c = media.shape[1]
-        rows, rhs = [], []
-        for lift, target in zip(self._lifts, self._lift_values):
-            j = self.channels_.index(lift.channel)
-            # ROI_j = beta_j * sum_t feature_jt * y_scale / spend_j
-            k = media[:, j].sum() * self.y_scale_ / self.spend_total_[j]
-            weight = sigma / lift.std_error if lift.std_error > 0 else 1e4
-            row = np.zeros(2 * p + c)
-            row[2 * p + j] = weight * k
-            rows.append(row)
-            rhs.append(weight * target)
-        return np.vstack(rows), np.asarray(rhs)
+    def _lift_sensitivity(self, theta, media: np.ndarray) -> np.ndarray:
+        """``k`` per lift test (ROI = k * beta in scaled units), see :mod:`cmokit.mmm.calibration`."""
+        out = np.empty(len(self._lifts))
+        for i, (lift, (j, cf_spend, change)) in enumerate(zip(self._lifts, self._lift_setup)):
+            cf = None
+            if cf_spend is not None:
+                cf = self._media_features(cf_spend, theta, self.spend_mean_)[:, j]
+            out[i] = calib.sensitivity(lift, media[:, j], self.spend_total_[j], self.y_scale_, cf, change,
+                                       holdout=lift.method == "geo_holdout" or lift.spend_change is None)
+        return out
 
-    def _fit_coef(self, theta, base, spend, y, sigma=None):
+    def _fit_coef(self, theta, base, spend, y, targets=None, sigma=None):
+        """Coefficients at transform settings ``theta``; lift tests measured at ``targets``."""
         media = self._media_features(spend, theta, self.spend_mean_)
-        calib = None
+        rows = None
         if self._lifts:
-            calib = self._calibration_rows(media, base.shape[1], self._sigma if sigma is None else sigma)
-        coef, sse = self._solve(base, media, y, calib)
+            k = self._lift_sensitivity(theta, media)
+            w = calib.weights(self._lifts, self._sigma if sigma is None else sigma)
+            p, c = base.shape[1], media.shape[1]
+            rows = calib.rows(k, self._lift_index, self._lift_values if targets is None else targets, w,
+                              2 * p + c, 2 * p)
+        coef, sse = self._solve(base, media, y, rows)
         return coef, sse, media
 
     # -- fit ------------------------------------------------------------------
@@ -377,6 +365,7 @@ class MediaMixModel(ParamsMixin):
         from cmokit.warehouse.contract import PAID_CHANNELS
 
         self._check_settings()
+        lifts_from_panel = list(getattr(panel, "attrs", {}).get("lift_tests", ()))
         panel = _as_pandas(panel).reset_index(drop=True)
         if self.target not in panel.columns or "period" not in panel.columns:
             raise ConfigError(f"the panel needs 'period' and {self.target!r} columns; build it with cmokit.mmm.media_panel")
@@ -393,15 +382,19 @@ class MediaMixModel(ParamsMixin):
             raise ConfigError(f"channels without spend in the panel: {dead}; drop them from `channels`")
         self.channels_ = channels
         self.controls_ = controls
-        self._lifts = list(self.calibration or ())
+        lifts = self.calibration if self.calibration is not None else lifts_from_panel
+        self._lifts = list(lifts or ())
         self._lift_values = np.array([lift.incremental_roi for lift in self._lifts], float)
         for lift in self._lifts:
             if lift.channel not in channels:
                 raise ConfigError(f"lift test for {lift.channel!r}, which is not a modelled channel {channels}")
+        self._lift_index = np.array([channels.index(lift.channel) for lift in self._lifts], int)
+        self.calibration_ = list(self._lifts)
 
         n = len(panel)
         self.n_train_ = n
         self.periods_ = pd.DatetimeIndex(pd.to_datetime(panel["period"]))
+        self.period_step_ = self.periods_[1] - self.periods_[0] if n > 1 else pd.Timedelta(days=7)
         self.spend_history_ = spend
         self.spend_mean_ = spend.mean(axis=0)
         self.spend_total_ = spend.sum(axis=0)
@@ -414,6 +407,16 @@ class MediaMixModel(ParamsMixin):
         self._ctrl_train = ctrl
         base = self._base_design(self.periods_, np.arange(n, dtype=float), ctrl)
         self._base_width = base.shape[1]
+        self._lift_setup = []
+        for lift, j in zip(self._lifts, self._lift_index):
+            mask = calib.window_mask(lift, self.periods_)
+            if mask is None:
+                self._lift_setup.append((j, None, None))
+                continue
+            cf_j, change = calib.counterfactual(lift, spend[:, j], mask)
+            cf = spend.copy()
+            cf[:, j] = cf_j
+            self._lift_setup.append((j, cf, change))
 
         bounds = self._search_bounds(len(channels))
         mid = np.array([(lo + hi) / 2 for lo, hi in bounds])
@@ -425,7 +428,7 @@ class MediaMixModel(ParamsMixin):
         def objective_plain(theta):
             # negative log posterior: profile likelihood (n/2 log SSE) minus the log prior
             coef, sse, media = self._fit_coef(theta, base, spend, y)
-            misfit = sse + self._penalty(coef, media, base.shape[1])
+            misfit = sse + self._penalty(coef, media, base.shape[1], theta)
             return 0.5 * n * np.log(max(misfit, 1e-300)) - self._log_prior(theta)
 
         result = differential_evolution(
@@ -480,17 +483,12 @@ class MediaMixModel(ParamsMixin):
         self.search_["acceptance_rate"] = accepted / (burn + n_draws * thin)
         return np.array(draws)
 
-    def _penalty(self, coef, media, p: int) -> float:
+    def _penalty(self, coef, media, p: int, theta) -> float:
         """Calibration misfit counted in the search objective (0 without lift tests)."""
         if not self._lifts:
             return 0.0
-        out = 0.0
-        for lift, target in zip(self._lifts, self._lift_values):
-            j = self.channels_.index(lift.channel)
-            roi = coef[p + j] * media[:, j].sum() * self.y_scale_ / self.spend_total_[j]
-            weight = self._sigma / lift.std_error if lift.std_error > 0 else 1e4
-            out += (weight * (roi - target)) ** 2
-        return out
+        k = self._lift_sensitivity(theta, media)
+        return calib.misfit(coef[p:], k, self._lift_index, self._lift_values, calib.weights(self._lifts, self._sigma))
 
     def _bootstrap(self, base, spend, y):
         rng = np.random.default_rng(self.random_state)
@@ -502,18 +500,16 @@ class MediaMixModel(ParamsMixin):
         thetas, coefs = [], []
         for b in range(int(self.n_bootstrap)):
             theta = region[b % len(region)]
-            self._lift_values = measured
-            coef, _, media = self._fit_coef(theta, base, spend, y)
+            coef, _, media = self._fit_coef(theta, base, spend, y, targets=measured)
             # resample the lift measurements too (parametric, from their standard errors)
-            self._lift_values = measured + errors * rng.standard_normal(len(errors))
+            redrawn = measured + errors * rng.standard_normal(len(errors))
             fitted = np.hstack([base, media]) @ coef
             resid = y - fitted
             starts = rng.integers(0, n, size=int(np.ceil(n / block)))
             idx = (starts[:, None] + np.arange(block)[None, :]).ravel()[:n] % n
-            coef_b, _, _ = self._fit_coef(theta, base, spend, fitted + resid[idx])
+            coef_b, _, _ = self._fit_coef(theta, base, spend, fitted + resid[idx], targets=redrawn)
             thetas.append(theta)
             coefs.append(coef_b)
-        self._lift_values = measured
         self.theta_draws_ = np.array(thetas).reshape(len(thetas), -1)
         self._coef_draws = np.array(coefs).reshape(len(coefs), -1)
 
@@ -552,6 +548,7 @@ class MediaMixModel(ParamsMixin):
         spend_share = self.spend_total_ / self.spend_total_.sum()
         baseline = f_raw - sum(comps[c] for c in self.channels_)
         self.fitted_ = f_raw
+        self.residual_sd_ = float(np.sqrt(np.mean(resid ** 2)))
         self.diagnostics_ = {
             "r2": 1.0 - float(resid @ resid) / ss_tot if ss_tot > 0 else float("nan"),
             "nrmse": float(np.sqrt(np.mean(resid ** 2)) / rng_y),
@@ -609,6 +606,7 @@ class MediaMixModel(ParamsMixin):
         # a channel whose spend barely moves cannot be told apart from the baseline level
         table["spend_cv"] = self._spend_cv()
         table["identified"] = self._identified()
+        table["calibrated"] = [ch in {lift.channel for lift in self._lifts} for ch in self.channels_]
         table["share_of_effect"] = contrib / contrib.sum() if contrib.sum() > 0 else 0.0
         hyper = pd.DataFrame(self._unpack(self.theta_))
         self.hyperparameters_ = pd.concat([table[["channel"]], hyper], axis=1)
@@ -662,7 +660,7 @@ class MediaMixModel(ParamsMixin):
         self._check_fitted()
         cols = ["channel", "spend", "contribution", "contribution_lower", "contribution_upper",
                 "roi", "roi_lower", "roi_upper", "marginal_roi", "marginal_roi_lower", "marginal_roi_upper",
-                "spend_cv", "identified"]
+                "spend_cv", "identified", "calibrated"]
         return self.summary_[cols].copy()
 
     def response(self, channel: str, spend_per_period, draws: bool = False):
