@@ -183,7 +183,9 @@ def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds:
 
     from cmokit.mmm.evidence import evidence_levels, test_design
 
-    roi = mmm.roi()  # checks the model is fitted
+    from cmokit._frames import to_pandas
+
+    roi = to_pandas(mmm.roi())  # checks the model is fitted
     if total_budget <= 0 or horizon_periods <= 0:
         raise ConfigError("total_budget and horizon_periods must be positive")
     channels = list(mmm.channels_)
@@ -244,7 +246,7 @@ def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds:
     rev_cur = media_revenue(mmm, cur_vec, horizon_periods)
     draws_opt = media_revenue(mmm, alloc, horizon_periods, draws=True).sum(axis=1)
     draws_cur = media_revenue(mmm, cur_vec, horizon_periods, draws=True).sum(axis=1)
-    from cmokit.mmm.model import centred_interval
+    from cmokit.mmm.sampling import centred_interval
 
     eps = 1e-3 * np.maximum(alloc, 1.0)
     mroi = (media_revenue(mmm, alloc + eps, horizon_periods) - rev_opt) / eps
