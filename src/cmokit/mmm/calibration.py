@@ -107,6 +107,21 @@ def lift_tests(source, kpi: str | None = "first_order_revenue", start=None, end=
     return from_table(frame, kpi, start, end)
 
 
+def lift_test_table(lifts):
+    """Lift tests as a tidy frame (one row per test: the :class:`LiftTest` fields).
+
+    >>> lift_test_table([LiftTest("video", 1.5, 0.2)])[["channel", "incremental_roi", "std_error"]]
+      channel  incremental_roi  std_error
+    0   video              1.5        0.2
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    columns = [f.name for f in dataclasses.fields(LiftTest)]
+    return pd.DataFrame([dataclasses.asdict(t) for t in lifts], columns=columns)
+
+
 def weights(lifts, sigma: float) -> np.ndarray:
     """Weight of each test's pseudo-observation: ``sigma / se`` (``HARD_WEIGHT`` when se = 0)."""
     se = np.array([lift.std_error for lift in lifts], float)
@@ -174,5 +189,5 @@ def misfit(media_coef: np.ndarray, k: np.ndarray, index: np.ndarray, targets: np
     return float(r @ r)
 
 
-__all__ = ["HARD_WEIGHT", "LiftTest", "counterfactual", "from_table", "lift_tests", "misfit", "rows",
+__all__ = ["HARD_WEIGHT", "LiftTest", "lift_test_table", "counterfactual", "from_table", "lift_tests", "misfit", "rows",
            "sensitivity", "weights", "window_mask"]
