@@ -230,6 +230,37 @@ _TABLES = [
     ),
 ]
 
+_TABLES.append(TableSpec(
+    name="lift_tests",
+    grain="one row per lift test (experiment measuring a paid channel's incremental revenue)",
+    key=("test_id",),
+    time_column="ends_on",
+    description=("Incrementality experiments on paid media (geo holdouts, matched markets, platform conversion "
+                 "lift): the spend change they caused and the revenue change they measured, with its interval. "
+                 "The marketing-mix model calibrates the tested channels with them."),
+    columns=(
+        Column("test_id", "VARCHAR", "Lift test code.", label="Lift test"),
+        Column("channel", "VARCHAR", "Paid channel whose spend the test changed.", accepted=PAID_CHANNELS, label="Channel"),
+        Column("starts_on", "DATE", "First day of the test.", label="Starts on"),
+        Column("ends_on", "DATE", "Last day of the test (inclusive).", label="Ends on"),
+        Column("kpi", "VARCHAR", "What the measured revenue counts: all orders or customers' first orders.", accepted=("revenue", "first_order_revenue"), label="KPI"),
+        Column("spend_change", MONEY, f"Change in the channel's spend the test caused ({CURRENCY}; negative when spend was withheld, as in a holdout).", label=f"Spend change ({CURRENCY})"),
+        Column("incremental_revenue", MONEY, f"Revenue change the test measured ({CURRENCY}; same sign as the spend change when the channel works).", label=f"Incremental revenue ({CURRENCY})"),
+        Column("incremental_revenue_lower", MONEY, f"Lower end of the measured revenue change's interval ({CURRENCY}).", label="Lower"),
+        Column("incremental_revenue_upper", MONEY, f"Upper end of the measured revenue change's interval ({CURRENCY}).", label="Upper"),
+        Column("interval_level", "DOUBLE", "Coverage of the interval (0.9 = 90 %).", minimum=0, label="Interval level"),
+        Column("method", "VARCHAR", "How the test was run.", accepted=("geo_holdout", "matched_markets", "conversion_lift", "time_based"), label="Method"),
+    ),
+    invariants=(
+        Invariant("ends_after_start", "ends_on", "ends_on >= starts_on", "lift test ends on or after it starts"),
+        Invariant("interval_contains_estimate", "incremental_revenue_lower",
+                  "incremental_revenue_lower <= incremental_revenue AND incremental_revenue <= incremental_revenue_upper",
+                  "the interval contains the measured revenue change"),
+        Invariant("spend_changed", "spend_change", "spend_change <> 0", "the test changed the channel's spend"),
+        Invariant("level_below_one", "interval_level", "interval_level < 1", "interval level is a share below 1"),
+    ),
+))
+
 #: The contract: table name -> spec, in load order (parents before children).
 CONTRACT: dict[str, TableSpec] = {t.name: t for t in _TABLES}
 
