@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 import signal
@@ -17,18 +16,11 @@ from cmokit.errors import BuildError, ConfigError
 from cmokit.warehouse.build import build, quarantine_path
 from cmokit.warehouse.connect import file_sha256
 from tests.conftest import SAMPLE_NOW
+from tests.warehouse.conftest import rewrite_csv as _rewrite
 
 
 def _build(raw, tmp_path, name="w.duckdb"):
     return build(raw, tmp_path / name, dev_key=True, now=SAMPLE_NOW)
-
-
-def _rewrite(path, fn):
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    rows = fn(rows)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
 
 
 def _quarantine(result, table):
