@@ -34,3 +34,14 @@ def rewrite_csv(path, fn):
     rows = fn(rows)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def read_quarantine(result, table, order="line"):
+    """The IT-side quarantine rows of ``table`` from a build result (pandas)."""
+    import duckdb
+
+    con = duckdb.connect(str(result.quarantine_path), read_only=True)
+    try:
+        return con.execute(f"SELECT * FROM quarantine_{table} ORDER BY {order}").df()
+    finally:
+        con.close()

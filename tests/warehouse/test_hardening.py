@@ -13,7 +13,7 @@ from cmokit.errors import BuildError, ConfigError
 from cmokit.warehouse.build import build, quarantine_path
 from cmokit.warehouse.connect import file_sha256
 from tests.conftest import SAMPLE_NOW
-from tests.warehouse.conftest import rewrite_csv
+from tests.warehouse.conftest import read_quarantine, rewrite_csv
 
 
 def _build(raw, out, **kw):
@@ -21,11 +21,7 @@ def _build(raw, out, **kw):
 
 
 def _quarantine(result, table):
-    con = duckdb.connect(str(result.quarantine_path), read_only=True)
-    try:
-        return con.execute(f"SELECT * FROM quarantine_{table} ORDER BY line, column_name").df()
-    finally:
-        con.close()
+    return read_quarantine(result, table, order="line, column_name")
 
 
 def _one(path, sql, params=None):
