@@ -676,6 +676,7 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
         os.replace(tmp, out)
         published = True
         os.replace(qtmp, qout)
+        _files.refused_quarantine_path(out).unlink(missing_ok=True)  # an earlier refusal is resolved
     except BaseException as exc:
         try:
             if con is not None:
