@@ -190,3 +190,13 @@ def test_check_fails_on_a_quarantine_share_over_its_gate(raw, tmp_path):
     assert row.severity == "error" and row.failing_rows == r.summary().query("table == 'orders'").quarantined.sum()
     clean = check(tmp_path / "w.duckdb", now=SAMPLE_NOW)
     assert len(clean[clean.check == "quarantine_share"]) == 7
+
+
+def test_checks_do_not_import_the_build(warehouse_path):
+    # issue 12: the build -> checks -> build import cycle is gone (file helpers live in warehouse/files.py)
+    code = ("import sys; from cmokit.warehouse.checks import check; res = check(sys.argv[1]); "
+            "assert 'cmokit.warehouse.build' not in sys.modules, 'checks imported the build'; "
+            "print(int((res.check == 'quarantine_same_build').sum()))")
+    p = subprocess.run([sys.executable, "-c", code, str(warehouse_path)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "1"  # the quarantine beside the warehouse was found through files.quarantine_path

@@ -167,7 +167,7 @@ def _parse(col: Column, raw: str) -> str:
     return f"TRY_CAST({txt} AS {col.type})"
 
 
-def _column_checks(table: str, col: Column, i: int, params: dict) -> list[tuple[str, str]]:
+def _column_checks(col: Column, i: int, params: dict) -> list[tuple[str, str]]:
     """(SQL condition, check name) for one column's value checks, in order."""
     raw, typed = _q("r_" + col.name), _q(col.name)
     out = []
@@ -194,7 +194,7 @@ def _check_expr(table: str) -> tuple[str, dict, dict]:
     for col in spec.columns:
         if not col.nullable:
             whens.append(f"WHEN NULLIF(trim({_q('r_' + col.name)}), '') IS NULL THEN 'missing_value|{col.name}'")
-    checks = {col.name: _column_checks(table, col, i, params) for i, col in enumerate(spec.columns)}
+    checks = {col.name: _column_checks(col, i, params) for i, col in enumerate(spec.columns)}
     for kind in ("money_format", "unparseable", "accepted_values", "minimum"):
         for col in spec.columns:
             for cond, name in checks[col.name]:
@@ -522,7 +522,7 @@ class _Build:
             raise BuildError("pseudonym collision: two source ids map to one customer_id; widen pseudonym.HEX_CHARS")
 
     # -- metadata ------------------------------------------------------------------
-    def write_meta(self, version: str, build_id: str, accepted: tuple[str, ...] = ()) -> None:
+    def write_meta(self, version: str, build_id: str) -> None:
         import pyarrow as pa
 
         con = self.con
@@ -546,9 +546,9 @@ class _Build:
         con.execute(f"CREATE TABLE meta_quarantine_summary AS SELECT * FROM ({parts}) ORDER BY ALL")
         con.execute("CREATE TABLE meta_build AS SELECT $built_at::TIMESTAMP AS built_at, $now::TIMESTAMP AS now, "
                     "$version AS cmokit_version, $currency AS currency, 'UTC' AS time_zone, $build_id AS build_id, "
-                    "$accepted AS accepted_gates, $erased::BIGINT AS customers_erased",
+                    "'' AS accepted_gates, $erased::BIGINT AS customers_erased",  # accepted_gates: set after the gates
                     {"built_at": self.built_at, "now": self.now, "version": version, "currency": "EUR",
-                     "build_id": build_id, "accepted": ", ".join(accepted), "erased": self.customers_erased})
+                     "build_id": build_id, "erased": self.customers_erased})
 
 
 def _json_line(raw) -> str:

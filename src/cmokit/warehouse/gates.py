@@ -116,7 +116,11 @@ def previous_counts(out: Path) -> dict[str, int] | None:
         return None
     try:
         con = duckdb.connect(str(out), read_only=True)
-    except duckdb.Error:  # unreadable: nothing to compare with (the contract gate still applies)
+    except duckdb.Error as exc:  # unreadable: nothing to compare with (the other gates still apply)
+        import logging
+
+        logging.getLogger(__name__).warning("row_count_drop gate skipped: cannot read the published warehouse %s (%s)",
+                                            out, str(exc).splitlines()[0])
         return None
     try:
         present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
