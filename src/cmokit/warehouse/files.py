@@ -147,15 +147,15 @@ def private_files():
         os.umask(old)
 
 
-_DISK_FULL = ("no space left", "disk full", "not enough space", "could not write", "enospc")
+_DISK_FULL = ("no space left", "disk full", "not enough space", "enospc", "disk quota exceeded")
 
 
 def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (an OSError or a DuckDB IO error) means the disk is full."""
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
-    text = str(exc).lower()
-    return type(exc).__name__ in ("IOException", "OutOfMemoryException", "OSError") and any(t in text for t in _DISK_FULL)
+    text = str(exc).lower()  # DuckDB reports it as IOException, or OutOfMemoryException when spilling fails
+    return any(t in text for t in _DISK_FULL)
 
 
 def disk_full_error(exc: BaseException, out: Path) -> BuildError:
