@@ -209,7 +209,7 @@ def refusal(result, reasons) -> GateError | None:
                 lines.append("      top reasons: " + "; ".join(
                     f"{r.check_name} {r.column_name} ({r.rows:,})" for r in top.itertuples()))
     names = sorted({g.gate for g in failed.itertuples() if g.gate != "contract"})
-    hint = (f" To publish anyway, knowing why, rerun with {' '.join('--accept ' + n for n in names)} "
+    hint = (f"\nTo publish anyway, knowing why, rerun with {' '.join('--accept ' + n for n in names)} "
             "(recorded in meta_build)." if names else "")
     return GateError(f"{len(failed)} publish gate(s) failed; nothing was published and the last published "
                      f"warehouse, its quarantine and reports are unchanged:\n" + "\n".join(lines) + hint,
