@@ -248,9 +248,10 @@ def warehouse_checks(con) -> list[dict]:
                 accepted.add(table)
     cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                       "WHERE table_name = 'meta_quarantine_summary'").fetchall()}
-    kept = " AND outcome = 'quarantined'" if "outcome" in cols else ""
-    errors = dict(con.execute("SELECT table_name, sum(rows) FROM meta_quarantine_summary WHERE severity = 'error'"
-                              f"{kept} GROUP BY ALL").fetchall())
+    where = " AND ".join(w for c, w in (("severity", "severity = 'error'"), ("outcome", "outcome = 'quarantined'"))
+                         if c in cols) or "TRUE"  # older warehouses lack one or both columns
+    errors = dict(con.execute(f"SELECT table_name, sum(rows) FROM meta_quarantine_summary WHERE {where} "
+                              "GROUP BY ALL").fetchall())
     for table, n_read in con.execute("SELECT table_name, sum(rows_read) FROM meta_loads GROUP BY ALL "
                                      "ORDER BY ALL").fetchall():
         n_err = int(errors.get(table, 0) or 0)
