@@ -16,7 +16,9 @@ against it, and docs, validation messages and plot labels read from it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 #: Marketing channels accepted in campaigns, spend and touchpoints.
 CHANNELS: tuple[str, ...] = (
@@ -38,6 +40,41 @@ TOUCH_TYPES: tuple[str, ...] = ("impression", "click", "open", "visit")
 
 #: Reporting currency of every money column (see DECISIONS.md).
 CURRENCY = "EUR"
+
+
+class _IsoCountries(Sequence):
+    """ISO-3166-1 alpha-2 codes from the maintained ``pycountry`` database, read on first use
+    (importing the contract stays cheap).
+
+    >>> "DE" in ISO_COUNTRIES, "XX" in ISO_COUNTRIES, len(ISO_COUNTRIES) > 240
+    (True, False, True)
+    """
+
+    @cached_property
+    def _codes(self) -> tuple[str, ...]:
+        import pycountry
+
+        return tuple(sorted(c.alpha_2 for c in pycountry.countries))
+
+    def __getitem__(self, i):
+        return self._codes[i]
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    @cached_property
+    def _set(self) -> frozenset[str]:
+        return frozenset(self._codes)
+
+    def __contains__(self, code) -> bool:
+        return code in self._set
+
+    def __repr__(self) -> str:
+        return "ISO_COUNTRIES"
+
+
+#: Accepted ``country`` values: ISO-3166-1 alpha-2 codes (pycountry).
+ISO_COUNTRIES = _IsoCountries()
 
 
 @dataclass(frozen=True)
@@ -114,13 +151,14 @@ _TABLES = [
         columns=(
             Column("customer_id", "VARCHAR", "Pseudonymous customer id: keyed HMAC-SHA256 of the source system's id.", label="Customer"),
             Column("first_seen_at", "TIMESTAMP", "When the customer was first known (sign-up or first order), UTC.", label="First seen"),
-            Column("country", "VARCHAR", "ISO-3166 alpha-2 country code.", nullable=True, label="Country"),
+            Column("country", "VARCHAR", "ISO-3166 alpha-2 country code.", nullable=True, accepted=ISO_COUNTRIES, label="Country"),
             Column("acquisition_channel", "VARCHAR", "Channel the source system credits with acquiring the customer.", nullable=True, accepted=CHANNELS, label="Acquisition channel"),
             Column("marketing_consent", "BOOLEAN", "Whether the customer agreed to marketing contact; false keeps them out of exported target lists.", label="Marketing consent"),
             Column("region", "VARCHAR", "Sales region of the customer (the unit of a geo test), when the source maps one.", nullable=True, label="Region"),
         ),
         invariants=(
             Invariant("country_iso2", "country", "country IS NULL OR regexp_full_match(country, '[A-Z]{2}')", "country is a two-letter upper-case ISO code"),
+            Invariant("not_in_future", "first_seen_at", "first_seen_at <= $now", "customer is not first seen in the future"),
         ),
     ),
     TableSpec(
@@ -306,6 +344,6 @@ def table(name: str) -> TableSpec:
 
 
 __all__ = [
-    "CHANNELS", "PAID_CHANNELS", "TOUCH_TYPES", "CURRENCY", "PERSONAL_COLUMNS",
+    "CHANNELS", "PAID_CHANNELS", "TOUCH_TYPES", "CURRENCY", "ISO_COUNTRIES", "PERSONAL_COLUMNS",
     "Column", "ForeignKey", "Invariant", "TableSpec", "CONTRACT", "glossary", "label", "table",
 ]
