@@ -12,7 +12,9 @@ functions that fit or optimise.
 """
 
 from cmokit.mmm.budget import BudgetPlan, current_allocation, forward_plan, optimize_budget, plan_schedule
-from cmokit.mmm.model import LiftTest, MediaMixModel, fit_media_mix
+from cmokit.mmm.calibration import LiftTest, lift_test_table, lift_tests
+from cmokit.mmm.evidence import evidence_levels, test_design
+from cmokit.mmm.model import MediaMixModel, fit_media_mix
 from cmokit.mmm.panel import media_panel
 from cmokit.mmm.transforms import (
     GeometricAdstock,
@@ -27,6 +29,7 @@ from cmokit.mmm.transforms import (
 
 __all__ = [
     "BudgetPlan", "GeometricAdstock", "HillSaturation", "LiftTest", "LogisticSaturation", "MediaMixModel",
-    "WeibullAdstock", "current_allocation", "fit_media_mix", "forward_plan", "geometric_adstock", "hill",
-    "logistic_saturation", "media_panel", "optimize_budget", "plan_schedule", "weibull_adstock",
+    "WeibullAdstock", "current_allocation", "evidence_levels", "fit_media_mix", "forward_plan",
+    "geometric_adstock", "hill", "lift_test_table", "lift_tests", "logistic_saturation", "media_panel",
+    "optimize_budget", "plan_schedule", "test_design", "weibull_adstock",
 ]

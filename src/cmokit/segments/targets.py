@@ -48,12 +48,32 @@ def _consent_flag(customers):
     return customers.select("customer_id", consent=contactable(customers))
 
 
+#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame):
+    """``frame`` with every text cell that a spreadsheet would run as a formula prefixed with ``'``
+    (OWASP's advice for CSV injection); numbers are left alone.
+
+    >>> import pandas as pd
+    >>> csv_safe(pd.DataFrame({"segment": ["=HYPERLINK(1)", "Loyal", "-2+3", "@SUM(A1)"], "score": [-1, 2, 3, 4]})
+    ...          ).values.tolist()
+    [["'=HYPERLINK(1)", -1], ['Loyal', 2], ["'-2+3", 3], ["'@SUM(A1)", 4]]
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v)
+    return out
+
+
 def _write(frame, path) -> str:
     path = Path(path)
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        frame.to_csv(path, index=False)
+        csv_safe(frame).to_csv(path, index=False)
     elif suffix in (".parquet", ".pq"):
         frame.to_parquet(path, index=False)
     else:
