@@ -7,7 +7,7 @@ their Markdown. The build fails (exit 1, every problem listed) when
 - a cmokit module does not import,
 - a docstring reference to a cmokit name (``:func:`cmokit.segments.rfm```, ``:class:`Warehouse```,
   ````cmokit.connect````) does not resolve,
-- a page links to a Markdown file that is not part of the site,
+- a page links to a file that does not exist,
 - ``docs/contract.md`` is not the page generated from :data:`cmokit.warehouse.contract.CONTRACT`
   (regenerate it with ``python docs/build.py --write-contract`` and commit it).
 
@@ -34,15 +34,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 CONTRACT_PAGE = DOCS / "contract.md"
-#: Markdown source -> HTML page of the site, in the order of the landing page.
-PAGES = {
-    "docs/design.md": "design.html",
-    "docs/contract.md": "contract.html",
-    "docs/metrics.md": "metrics.html",
-    "docs/scheduling.md": "scheduling.html",
-    "DECISIONS.md": "decisions.html",
-    "CHANGELOG.md": "changelog.html",
-}
+_FIRST = ("docs/design.md", "docs/contract.md", "docs/metrics.md")
+#: Markdown source -> HTML page of the site, in the order of the navigation: the design, contract and
+#: metric pages, every other page in docs/, then the decision log and the changelog.
+PAGES = {source: f"{Path(source).stem.lower()}.html" for source in (
+    *_FIRST,
+    *sorted(p.relative_to(ROOT).as_posix() for p in DOCS.glob("*.md") if p.relative_to(ROOT).as_posix() not in _FIRST),
+    "DECISIONS.md", "CHANGELOG.md")}
 ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|obj|exc):`~?([^`<>]+?)(?:\(\))?`")
 QUALIFIED = re.compile(r"``(cmokit(?:\.\w+)+)(?:\(\))?``")
 
@@ -232,9 +230,9 @@ def render_markdown(source: str, text: str, out: Path) -> tuple[str, list[str]]:
             return f"{m.group(1)}(index.html{anchor})"
         if key in PAGES:
             return f"{m.group(1)}({PAGES[key]}{anchor})"
-        if path.exists() and not target.endswith(".md"):
+        if path.exists():  # a file of the checkout (LICENSE, an example's README)
             return f"{m.group(1)}({os.path.relpath(path, out.resolve())}{anchor})"
-        problems.append(f"{source}: links to {target}, which is not a page of the documentation")
+        problems.append(f"{source}: links to {target}, which does not exist")
         return m.group(0)
 
     text = re.sub(r"(\[[^\]]*\])\((?!https?:|#|mailto:)([^)#\s]+)(#[^)\s]*)?\)", link, text)

@@ -59,7 +59,12 @@ def test_the_library_has_no_broken_reference_and_every_module_imports(docs_build
     assert docs_build.broken_references(modules) == []
 
 
+def test_every_markdown_file_in_docs_is_a_page(docs_build):
+    assert set(docs_build.PAGES) >= {p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md")}
+    assert list(docs_build.PAGES)[:3] == ["docs/design.md", "docs/contract.md", "docs/metrics.md"]
+
+
 def test_page_links_to_missing_pages_are_reported(docs_build, tmp_path):
     html, problems = docs_build.render_markdown("docs/design.md", "[c](contract.md) [x](nowhere.md)", tmp_path)
     assert 'href="contract.html"' in html
-    assert problems == ["docs/design.md: links to nowhere.md, which is not a page of the documentation"]
+    assert problems == ["docs/design.md: links to nowhere.md, which does not exist"]
