@@ -1,0 +1,225 @@
+"""Three to five takeaways per report, computed from the report's own results.
+
+Each function takes the tidy frames a report already computed and returns plain
+sentences with formatted numbers (no hand-written prose: change the data and the
+sentences change). Notebooks show them first with
+:func:`cmokit.reports.present.takeaways`.
+
+>>> import pandas as pd
+>>> summary = pd.DataFrame({"segment": ["Champions", "Lost"], "customers": [100, 300],
+...     "customer_share": [0.25, 0.75], "revenue": [9000.0, 1000.0], "revenue_share": [0.9, 0.1]})
+>>> segments(summary)[0]
+'Champions are 25.0 % of customers and bring 90.0 % of revenue (€9,000).'
+"""
+
+from __future__ import annotations
+
+from cmokit._frames import to_pandas
+from cmokit.plots.format import money, number, percent, ratio
+from cmokit.warehouse.contract import PAID_CHANNELS
+
+
+def _name(value) -> str:
+    return str(value).replace("_", " ")
+
+
+def data_health(checks, loads=None, freshness=None) -> list[str]:
+    """Contract checks passed, rows quarantined, the stalest table.
+
+    ``checks`` from :func:`cmokit.warehouse.check`, ``loads`` from
+    :func:`cmokit.warehouse.health.loads`, ``freshness`` from :func:`~cmokit.warehouse.health.freshness`.
+    """
+    checks = to_pandas(checks)
+    failing = checks[checks["failing_rows"] > 0]
+    errors = failing[failing["severity"] == "error"]
+    out = []
+    if failing.empty:
+        out.append(f"All {len(checks):,} contract checks pass: the numbers in every report rest on clean tables.")
+    else:
+        names = ", ".join(sorted({f"{t}.{c}" if c == c and c else t for t, c in zip(failing["table"], failing["column"])})[:4])
+        out.append(f"{len(failing):,} of {len(checks):,} contract checks fail ({len(errors):,} errors), on {names}; "
+                   "fix those exports before trusting the KPIs built on them.")
+    if loads is not None:
+        loads = to_pandas(loads)
+        read, quarantined = float(loads["rows_read"].sum()), float(loads["rows_quarantined"].sum())
+        share = quarantined / read if read else 0.0
+        out.append(f"The build read {number(read)} rows and quarantined {number(quarantined)} ({percent(share, 2)}).")
+    if freshness is not None:
+        fresh = to_pandas(freshness).dropna(subset=["days_behind"])
+        if not fresh.empty:
+            latest = fresh.loc[fresh["table"] == "orders", "latest_at"]
+            if len(latest):
+                out.append(f"The latest order is from {latest.iloc[0]:%Y-%m-%d}; reports default to that day.")
+            stale = fresh.sort_values("days_behind", ascending=False).iloc[0]
+            if int(stale["days_behind"]) > 2:
+                out.append(f"{_name(stale['table']).capitalize()} is the stalest table, {int(stale['days_behind'])} days "
+                           "behind the snapshot.")
+            else:
+                out.append("Every timed table is within two days of the snapshot.")
+    return out
+
+
+def segments(summary, moves=None) -> list[str]:
+    """Where revenue sits across RFM segments, customers at risk, and how the best customers moved.
+
+    ``summary`` from :func:`cmokit.segments.segment_summary`, ``moves`` from :func:`cmokit.segments.migration`.
+    """
+    summary = to_pandas(summary)
+    top = summary.sort_values("revenue_share", ascending=False).iloc[0]
+    out = [f"{top['segment']} are {percent(top['customer_share'])} of customers and bring "
+           f"{percent(top['revenue_share'])} of revenue ({money(top['revenue'])})."]
+    risk = summary[summary["segment"].isin(["At Risk", "Can't Lose Them"])]
+    if not risk.empty:
+        out.append(f"{number(risk['customers'].sum())} customers are At Risk or Can't Lose Them; they spent "
+                   f"{money(risk['revenue'].sum())} so far ({percent(risk['revenue_share'].sum())} of revenue): "
+                   "the first win-back audience.")
+    if moves is not None:
+        moves = to_pandas(moves)
+        champions = moves[moves["from_segment"] == "Champions"]
+        if not champions.empty:
+            stay = champions.loc[champions["to_segment"] == "Champions", "share_of_from"].sum()
+            worst = champions[champions["to_segment"] != "Champions"].sort_values("customers", ascending=False)
+            sentence = f"{percent(stay)} of the earlier Champions are still Champions"
+            if not worst.empty:
+                sentence += (f"; {percent(worst.iloc[0]['share_of_from'])} slipped to {worst.iloc[0]['to_segment']}")
+            out.append(sentence + ".")
+        new = moves[moves["from_segment"] == "Not yet a customer"]
+        if not new.empty:
+            out.append(f"{number(new['customers'].sum())} customers placed their first order since the earlier date.")
+    return out
+
+
+def customer_value(values, by_channel=None, horizon_days: int | None = None) -> list[str]:
+    """Total and typical expected value, its concentration, and the best acquisition channel.
+
+    ``values`` from :func:`cmokit.clv.customer_lifetime_value`, ``by_channel`` from
+    :func:`cmokit.clv.clv_by` on ``acquisition_channel``.
+    """
+    values = to_pandas(values)
+    clv = values["clv"].sort_values(ascending=False)
+    horizon = f" over the next {horizon_days} days" if horizon_days else ""
+    out = [f"Customers are expected to bring {money(clv.sum())}{horizon} (median {money(clv.median())} per customer, "
+           f"mean {money(clv.mean())})."]
+    top = max(1, len(clv) // 10)
+    out.append(f"The top 10 % of customers ({number(top)}) hold {percent(clv.head(top).sum() / clv.sum())} "
+               "of that value.")
+    alive = values["p_alive"]
+    out.append(f"{percent((alive < 0.5).mean())} of customers are more likely gone than active (P(alive) below 50 %).")
+    if by_channel is not None:
+        group = to_pandas(by_channel)
+        key = group.columns[0]
+        best = group.sort_values("clv_mean", ascending=False).iloc[0]
+        worst = group.sort_values("clv_mean").iloc[0]
+        out.append(f"{_name(best[key]).capitalize()} brings the most valuable customers ({money(best['clv_mean'])} each), "
+                   f"{_name(worst[key])} the least ({money(worst['clv_mean'])}).")
+    return out
+
+
+def retention(cohorts, churn_summary=None, median_lifetime=None, scores=None) -> list[str]:
+    """Month-one retention of recent cohorts, the churn model's check, customers at risk, typical lifetime.
+
+    ``cohorts`` from :func:`cmokit.retention.cohorts`, ``churn_summary`` the fitted
+    ``ChurnModel.summary_``, ``median_lifetime`` from :func:`cmokit.retention.median_lifetime`,
+    ``scores`` from ``ChurnModel.predict``.
+    """
+    table = to_pandas(cohorts)
+    month1 = table[table["months_since_first"] == 1].sort_values("cohort_month")
+    out = []
+    if len(month1) >= 2:
+        recent, earlier = month1.tail(6), month1.iloc[:-6].tail(6)
+        sentence = f"Of customers won in the last {len(recent)} cohorts, {percent(recent['customer_retention'].mean())} " \
+                   "ordered again in their second month"
+        if len(earlier):
+            sentence += f" (the six cohorts before: {percent(earlier['customer_retention'].mean())})"
+        out.append(sentence + ".")
+    if churn_summary is not None:
+        metrics = dict(zip(to_pandas(churn_summary)["metric"], to_pandas(churn_summary)["value"]))
+        if "roc_auc" in metrics:
+            better = metrics["roc_auc"] > metrics.get("recency_rule_roc_auc", 0)
+            out.append(f"The churn model ranks churners with AUC {ratio(metrics['roc_auc'])} on a later period, "
+                       f"{'better' if better else 'no better'} than the recency rule "
+                       f"({ratio(metrics.get('recency_rule_roc_auc'))}).")
+    if scores is not None:
+        p = to_pandas(scores)["churn_probability"]
+        out.append(f"{number((p >= 0.5).sum())} customers ({percent((p >= 0.5).mean())}) are more likely than not to churn.")
+    if median_lifetime is not None:
+        life = to_pandas(median_lifetime).dropna()
+        if len(life):
+            row = life.iloc[0] if len(life) == 1 else life.sort_values(life.columns[0]).iloc[-1]
+            out.append(f"Median active lifetime ({row[life.columns[0]]}): {number(row['median_lifetime_days'])} days.")
+    return out
+
+
+def campaigns(channels, status=None) -> list[str]:
+    """Return on paid spend, best and worst paid channel, KPIs off target, cheapest acquisition.
+
+    ``channels`` from :func:`cmokit.campaigns.campaign_kpis` ``(by="channel")``, ``status`` from
+    :func:`cmokit.campaigns.kpi_status`.
+    """
+    frame = to_pandas(channels)
+    paid = frame[frame["channel"].isin(PAID_CHANNELS) & (frame["spend"] > 0)]
+    out = []
+    if not paid.empty:
+        spend, revenue = paid["spend"].sum(), paid["attributed_revenue"].sum()
+        out.append(f"Paid media cost {money(spend)} and brought {money(revenue)} of attributed revenue "
+                   f"(ROAS {ratio(revenue / spend if spend else None)}).")
+        ranked = paid.sort_values("roas", ascending=False)
+        best, worst = ranked.iloc[0], ranked.iloc[-1]
+        out.append(f"{_name(best['channel']).capitalize()} returns the most per euro (ROAS {ratio(best['roas'])}), "
+                   f"{_name(worst['channel'])} the least (ROAS {ratio(worst['roas'])}).")
+        cheap = paid.dropna(subset=["cac"]).sort_values("cac")
+        if not cheap.empty:
+            out.append(f"New customers are cheapest through {_name(cheap.iloc[0]['channel'])} "
+                       f"(CAC {money(cheap.iloc[0]['cac'])}) and dearest through {_name(cheap.iloc[-1]['channel'])} "
+                       f"({money(cheap.iloc[-1]['cac'])}).")
+    owned = frame[~frame["channel"].isin(PAID_CHANNELS)]
+    if not owned.empty and owned["attributed_revenue"].sum() > 0:
+        out.append(f"Owned channels ({', '.join(_name(c) for c in owned['channel'])}) bring "
+                   f"{money(owned['attributed_revenue'].sum())} of attributed revenue on {money(owned['spend'].sum())} "
+                   "of spend: last-click credit, not proof they caused it.")
+    if status is not None:
+        st = to_pandas(status)
+        off = st[st["status"] == "off_target"]
+        if len(off):
+            items = ", ".join(f"{_name(c)} {k.upper()}" for c, k in zip(off["channel"], off["kpi"]))
+            out.append(f"{len(off)} of {len(st)} channel targets are missed: {items}.")
+        else:
+            out.append(f"All {len(st)} channel targets are met.")
+    return out[:5]
+
+
+def attribution(comparison, journeys=None) -> list[str]:
+    """Which channel the data-driven model credits most, against its spend, and where models disagree.
+
+    ``comparison`` from :func:`cmokit.attribution.compare`, ``journeys`` from
+    :func:`cmokit.attribution.build_journeys` (for the orders without a tracked touch).
+    """
+    frame = to_pandas(comparison)
+    models = list(dict.fromkeys(frame["model"]))
+    data_driven = next((m for m in models if m.startswith("markov")), None) or next(
+        (m for m in models if m.startswith("shapley")), models[-1])
+    rows = frame[frame["model"] == data_driven].sort_values("share", ascending=False)
+    out = [f"Under {_name(data_driven)} credit, {_name(rows.iloc[0]['channel'])} earns the largest share of "
+           f"conversions ({percent(rows.iloc[0]['share'])})."]
+    paid = rows[rows["spend_share"] > 0].copy()
+    if not paid.empty:
+        paid["gap"] = paid["share"] - paid["spend_share"]
+        low = paid.sort_values("gap").iloc[0]
+        out.append(f"{_name(low['channel']).capitalize()} takes {percent(low['spend_share'])} of media spend but earns "
+                   f"{percent(low['share'])} of the credit: the weakest return on its spend.")
+    spread = frame.groupby("channel")["share"].agg(["min", "max"])
+    spread["range"] = spread["max"] - spread["min"]
+    moved = spread.sort_values("range", ascending=False)
+    if len(moved):
+        name = moved.index[0]
+        out.append(f"The models disagree most on {_name(name)}: {percent(moved.iloc[0]['min'])} to "
+                   f"{percent(moved.iloc[0]['max'])} of conversions depending on the rule.")
+    if journeys is not None:
+        attrs = getattr(journeys, "attrs", {}) or {}
+        if "orders_without_touches" in attrs:
+            out.append(f"{number(attrs['orders_without_touches'])} orders had no tracked touch in the lookback: "
+                       "no model can credit them.")
+    return out
+
+
+__all__ = ["attribution", "campaigns", "customer_value", "data_health", "retention", "segments"]

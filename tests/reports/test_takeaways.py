@@ -1,0 +1,72 @@
+"""Takeaways are computed from a report's results: change the numbers and the sentences follow."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cmokit.reports import takeaways
+
+
+def _channels(**roas):
+    spend = {c: 1000.0 for c in roas}
+    return pd.DataFrame({"channel": list(roas), "spend": list(spend.values()),
+                         "attributed_revenue": [r * 1000.0 for r in roas.values()],
+                         "roas": list(roas.values()), "cac": [50.0 + i for i in range(len(roas))]})
+
+
+def test_campaign_takeaways_name_the_best_and_worst_paid_channel_from_the_numbers():
+    one = takeaways.campaigns(_channels(paid_search=2.5, display=0.5, email=400.0))
+    assert one[0] == "Paid media cost €2,000 and brought €3,000 of attributed revenue (ROAS 1.50)."
+    assert one[1] == "Paid search returns the most per euro (ROAS 2.50), display the least (ROAS 0.50)."
+    assert "Owned channels (email)" in one[3]
+    flipped = takeaways.campaigns(_channels(paid_search=0.5, display=2.5))
+    assert flipped[1].startswith("Display returns the most per euro (ROAS 2.50)")
+
+
+def test_campaign_takeaways_count_missed_targets():
+    from cmokit.campaigns import kpi_status
+
+    channels = _channels(paid_search=2.5, display=0.5)
+    status = kpi_status(channels, {"roas": {"default": 1.5}})
+    assert takeaways.campaigns(channels, status)[-1] == "1 of 2 channel targets are missed: display ROAS."
+
+
+def test_segment_takeaways_follow_the_summary():
+    summary = pd.DataFrame({"segment": ["Champions", "At Risk", "Lost"], "customers": [10, 30, 60],
+                            "customer_share": [0.1, 0.3, 0.6], "revenue": [800.0, 150.0, 50.0],
+                            "revenue_share": [0.8, 0.15, 0.05]})
+    moves = pd.DataFrame({"from_segment": ["Champions", "Champions", "Not yet a customer"],
+                          "to_segment": ["Champions", "Loyal", "New"], "customers": [4, 6, 7],
+                          "share_of_from": [0.4, 0.6, 1.0]})
+    out = takeaways.segments(summary, moves)
+    assert out == ["Champions are 10.0 % of customers and bring 80.0 % of revenue (€800).",
+                   "30 customers are At Risk or Can't Lose Them; they spent €150 so far (15.0 % of revenue): "
+                   "the first win-back audience.",
+                   "40.0 % of the earlier Champions are still Champions; 60.0 % slipped to Loyal.",
+                   "7 customers placed their first order since the earlier date."]
+
+
+def test_health_takeaways_report_failures_and_quarantine():
+    checks = pd.DataFrame({"table": ["orders", "orders"], "check": ["key_unique", "minimum"],
+                           "column": ["order_id", "revenue"], "severity": ["error", "warning"],
+                           "failing_rows": [3, 0]})
+    loads = pd.DataFrame({"rows_read": [100, 100], "rows_quarantined": [2, 0]})
+    out = takeaways.data_health(checks, loads)
+    assert out[0].startswith("1 of 2 contract checks fail (1 errors), on orders.order_id")
+    assert out[1] == "The build read 200 rows and quarantined 2 (1.00 %)."
+
+
+def test_takeaways_on_the_sample_are_three_to_five_sentences(warehouse):
+    import cmokit
+    from cmokit import segments
+    from cmokit.campaigns import campaign_kpis
+    from cmokit.warehouse import health
+
+    out = takeaways.segments(segments.segment_summary(warehouse, "2025-12-28"),
+                             segments.migration(warehouse, "2025-06-30", "2025-12-28"))
+    assert 3 <= len(out) <= 5 and all(s.endswith(".") and "{" not in s for s in out)
+    out = takeaways.campaigns(campaign_kpis(warehouse, by="channel", start="2025-01-01", as_of="2025-12-28"))
+    assert 3 <= len(out) <= 5 and out[1].startswith("Paid search returns the most per euro")
+    out = takeaways.data_health(cmokit.warehouse.check(warehouse), health.loads(warehouse), health.freshness(warehouse))
+    assert 3 <= len(out) <= 5
+
