@@ -63,11 +63,14 @@ def currency_symbol(currency: str = CURRENCY) -> str:
 
 
 def _missing(value) -> bool:
+    """None, NaN, NaT or pandas' NA."""
     if value is None:
         return True
     try:
-        return bool(math.isnan(value))
-    except (TypeError, ValueError):
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a container: not one missing value
         return False
 
 

@@ -5,7 +5,10 @@ under ``reports/<name>/<run-key>/``:
 
 - ``notebook.ipynb`` — the executed notebook (provenance in its metadata),
 - ``report.html`` — the self-contained HTML report (or an error page),
-- ``provenance.json`` and ``result.json`` — what ran, on what, and how it ended.
+- ``provenance.json`` and ``result.json`` — what ran, on what, and how it ended,
+- ``results.json`` — headline results the notebook recorded (:func:`cmokit.reports.history.record`),
+
+and appends the run to ``reports/history.jsonl`` (:mod:`cmokit.reports.history`).
 
 Parameters are checked against the notebook's ``parameters`` cell before the
 kernel starts (an unknown name or a wrong type raises
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from cmokit.errors import ConfigError
-from cmokit.reports import pages
+from cmokit.reports import history, pages
 from cmokit.reports.notebooks import find_report, validate
 from cmokit.reports.provenance import collect
 
@@ -139,6 +142,8 @@ def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None,
                        prov["duration_s"] or 0.0, prov["started_at"], error)
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
     (run_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    history.append(run_dir.parent.parent, dict(result.to_dict(), error=(error or {}).get("ename"),
+                                               results=history.run_results(run_dir)))
     return result
 
 
@@ -188,7 +193,8 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
     prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title, defaults=report.defaults)
     prov["run_key"] = run_dir.name
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
-    env = dict(KERNEL_ENV, **({"CMOKIT_WAREHOUSE": wh} if wh else {}))
+    env = dict(KERNEL_ENV, CMOKIT_RUN_DIR=str(run_dir.resolve()), CMOKIT_REPORTS_DIR=str(Path(out_dir).resolve()),
+               **({"CMOKIT_WAREHOUSE": wh} if wh else {}))
     status, error = "ok", None
     try:
         with _environment(env):

@@ -47,7 +47,8 @@ def frame_for_display(frame):
     return frame
 
 
-def table(frame, *, columns=None, kinds: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, str] | None = None,
+          labels: dict[str, str] | None = None,
           currency: str = CURRENCY, decimals: dict[str, int] | None = None, max_rows: int | None = None,
           caption: str | None = None):
     """``frame`` as a formatted table (a pandas ``Styler``): no index column, human labels, formatted values.
@@ -59,6 +60,8 @@ def table(frame, *, columns=None, kinds: dict[str, str] | None = None, labels: d
         the index as its first column).
     columns
         Columns to show, in order (default all).
+    values
+        One format for every numeric column (a matrix of shares: ``"percent"``; of counts: ``"count"``).
     kinds
         Override a column's format: ``money``, ``percent``, ``ratio``, ``count``, ``number``, ``text``.
     labels
@@ -88,17 +91,74 @@ def table(frame, *, columns=None, kinds: dict[str, str] | None = None, labels: d
     labels = dict(labels or {})
     fmt = {}
     for col in shown.columns:
-        kind = kinds.get(col) or column_kind(col, shown[col].dtype)
+        kind = column_kind(col, shown[col].dtype)
+        kind = kinds.get(col) or (values if values and kind != "text" else kind)
+        kinds[col] = kind
         fmt[col] = formatter(kind, currency, decimals.get(col))
     styled = shown.style.format(fmt).hide(axis="index")
     styled = styled.relabel_index([labels.get(c) or (column_label(c, currency) if c else "") for c in shown.columns],
                                   axis="columns")
     styled = styled.set_table_attributes('class="cmokit-table"')
-    styled = styled.set_properties(**{"text-align": "right"}, subset=[
-        c for c in shown.columns if (kinds.get(c) or column_kind(c, shown[c].dtype)) != "text"])
+    styled = styled.set_properties(**{"text-align": "right"}, subset=[c for c in shown.columns if kinds[c] != "text"])
+    for col in [c for c in shown.columns if c == "status" or c.endswith("_status")]:
+        styled = styled.format({col: lambda v: str(v).replace("_", " ")}).map(_status_colour, subset=[col])
     if caption:
         styled = styled.set_caption(caption)
     return styled
+
+
+def kpi_table(frame, *, kpi_column: str = "kpi", columns=None, fixed: dict[str, str] | None = None,
+              kinds: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+              currency: str = CURRENCY, caption: str | None = None):
+    """A table with one KPI per row (the review's headline): each row's numbers formatted as its KPI.
+
+    Numeric cells take the format of the row's KPI (``revenue`` money, ``roas`` ratio,
+    ``retention`` percent...; ``kinds`` overrides by KPI name); columns whose name starts with
+    ``change`` are signed percentages; ``fixed`` gives a column one format for every row.
+    The ``kpi_column`` itself is hidden when a ``metric`` column labels the rows.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"kpi": ["revenue", "roas"], "value": [1234.0, 2.5], "change": [0.1, -0.05]})
+    >>> html = kpi_table(frame).to_html()
+    >>> "€1,234" in html and "2.50" in html and "+10.0 %" in html and "−5.0 %" in html
+    True
+    """
+    import pandas as pd
+
+    from cmokit._frames import to_pandas
+
+    source = to_pandas(frame).reset_index(drop=True)
+    kinds, fixed = dict(kinds or {}), dict(fixed or {})
+    shown = pd.DataFrame(index=source.index)
+    keep = list(columns) if columns is not None else [
+        c for c in source.columns if not (c == kpi_column and "metric" in source.columns)]
+    for col in keep:
+        values = source[col]
+        if col in fixed:
+            shown[col] = [formatter(fixed[col], currency)(v) for v in values]
+        elif str(col).startswith("change"):
+            shown[col] = [percent(v, signed=True) for v in values]
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) or values.dtype == object:
+            row_kinds = [kinds.get(k) or column_kind(k) for k in source[kpi_column]]
+            shown[col] = [formatter(kind, currency, 2 if kind == "ratio" else None)(v)
+                          if isinstance(v, (int, float)) and not isinstance(v, bool) or v is None else str(v)
+                          for kind, v in zip(row_kinds, values)]
+        else:
+            shown[col] = values
+    text = {c: "text" for c in shown.columns}
+    styled = table(shown, kinds=text, labels=labels, currency=currency, caption=caption)
+    numeric = [c for c in shown.columns if c not in ("metric", kpi_column, "status", "status_basis", "decision")]
+    return styled.set_properties(**{"text-align": "right"}, subset=numeric)
+
+
+#: Background colours of status cells (``kpi_status``, the review's IT panel and headline).
+STATUS_COLOURS = {"on_target": "#d9f2e3", "ok": "#d9f2e3", "better": "#d9f2e3", "watch": "#fff1cc",
+                  "off_target": "#f9d6d5", "fail": "#f9d6d5", "worse": "#f9d6d5"}
+
+
+def _status_colour(value) -> str:
+    colour = STATUS_COLOURS.get(str(value))
+    return f"background-color: {colour}; font-weight: 600" if colour else ""
 
 
 def facts(mapping: dict[str, Any], *, kinds: dict[str, str] | None = None, labels: dict[str, str] | None = None,
@@ -153,5 +213,5 @@ def takeaways(sentences, title: str = "Takeaways"):
     return markdown("\n".join(lines))
 
 
-__all__ = ["LABELS", "SYMBOLS", "column_kind", "column_label", "facts", "formatter", "frame_for_display",
+__all__ = ["kpi_table", "LABELS", "SYMBOLS", "column_kind", "column_label", "facts", "formatter", "frame_for_display",
            "markdown", "money", "number", "percent", "ratio", "table", "takeaways"]

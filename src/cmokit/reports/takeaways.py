@@ -222,4 +222,72 @@ def attribution(comparison, journeys=None) -> list[str]:
     return out
 
 
-__all__ = ["attribution", "campaigns", "customer_value", "data_health", "retention", "segments"]
+
+def _kpi_text(kpi: str, value) -> str:
+    from cmokit.plots.format import column_kind, formatter
+
+    return formatter(column_kind(kpi))(value)
+
+
+def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, changes=None) -> list[str]:
+    """The month in five sentences: revenue against last period and last year, what drove it,
+    KPIs off target, experiments decided, budget advice, and anything IT flags.
+
+    Inputs are the frames of :mod:`cmokit.reports.review` (``headline_kpis``, ``revenue_bridge``,
+    ``experiments_concluded``, ``budget_advice``, ``it_panel``, ``changes_since_last_run``).
+    """
+    k = to_pandas(kpis).set_index("kpi")
+    start, end = (k.attrs or kpis.attrs).get("windows", {}).get("current", (None, None))
+    span = f" ({start:%d %b}–{end:%d %b %Y})" if start is not None else ""
+    rev = k.loc["revenue"]
+    out = [f"Revenue {money(rev['value'])}{span}: {percent(rev['change_vs_previous'], signed=True)} on the previous "
+           f"period, {percent(rev['change_vs_last_year'], signed=True)} on the same period last year."]
+    if bridge is not None:
+        parts = to_pandas(bridge)
+        parts = parts[parts["factor"] != "revenue"].dropna(subset=["contribution"])
+        if len(parts):
+            up, down = parts.sort_values("contribution").iloc[-1], parts.sort_values("contribution").iloc[0]
+            sentence = (f"{_name(up['factor']).capitalize()} {percent(up['change'], signed=True)} added "
+                        f"{money(up['contribution'])}")
+            if down["contribution"] < 0:
+                sentence += (f"; {_name(down['factor'])} {percent(down['change'], signed=True)} took "
+                             f"{money(-down['contribution'])}")
+            out.append(sentence + " (revenue change split into customers × orders per customer × order value).")
+    judged = k[k["status"].isin(["off_target", "worse"])]
+    if len(judged):
+        items = ", ".join(f"{row.metric.split(' (')[0]} {_kpi_text(name, row.value)} "
+                          f"({'target' if row.status == 'off_target' else 'last year'} "
+                          f"{_kpi_text(name, row.target if row.status == 'off_target' else row.last_year)})"
+                          for name, row in judged.iterrows())
+        out.append(f"Needs attention: {items}.")
+    else:
+        out.append("Every headline KPI is on target or better than last year.")
+    if experiments is not None and len(experiments):
+        exp = to_pandas(experiments)
+        best = exp.sort_values("lift", ascending=False).iloc[0]
+        out.append(f"{len(exp['experiment_id'].unique())} experiment(s) concluded; {best['experiment_id']} "
+                   f"says {best['decision']} ({best['variant']}, {_name(best['metric'])} "
+                   f"{number(best['lift'], 3)} [{number(best['lift_lower'], 3)}, {number(best['lift_upper'], 3)}]).")
+    if advice is not None and len(advice):
+        plan = to_pandas(advice)
+        more = plan[plan["change"] > 0.5].sort_values("change", ascending=False)["channel"].map(_name).tolist()
+        less = plan[plan["change"] < -0.5]["channel"].map(_name).tolist()
+        held = plan[~plan["evidence"].astype(str).str.startswith(("identified", "calibrated"))]["channel"]
+        sentence = (f"The media-mix model would move money to {', '.join(more) or 'no channel'}"
+                    f" and away from {', '.join(less) or 'no channel'}")
+        if len(held):
+            sentence += f"; {', '.join(_name(c) for c in held)} need a test before moving money"
+        out.append(sentence + ".")
+    if changes is not None and len(changes) and "revenue" in set(to_pandas(changes)["kpi"]):
+        ch = to_pandas(changes).set_index("kpi").loc["revenue"]
+        out.append(f"Since the last review, revenue for the period moved from {money(ch['last_run'])} to "
+                   f"{money(ch['value'])} (new data or restated orders).")
+    if it is not None:
+        panel = to_pandas(it)
+        flagged = panel[panel["status"] != "ok"]
+        if len(flagged):
+            out.insert(1, "IT flags: " + "; ".join(f"{r.item.lower()} {r.value}" for r in flagged.itertuples()) + ".")
+    return out[:5]
+
+
+__all__ = ["attribution", "campaigns", "customer_value", "data_health", "executive_review", "retention", "segments"]
