@@ -27,3 +27,12 @@ def test_comparable_channels_keep_a_linear_axis_with_values_on_the_bars():
     assert list(fig.data[-1].text) == ["2.60", "1.10", "0.80"]
     money = kpi_bars(pd.DataFrame({"channel": ["a", "b"], "cac": [1234.5, 56.0]}), "cac", log=False)
     assert list(money.data[-1].text) == ["€1,234", "€56"] and money.layout.yaxis.type == "linear"
+
+
+def test_the_roas_trend_goes_log_when_one_channel_dominates():
+    from cmokit.plots.campaigns import kpi_trend
+
+    trend = pd.DataFrame({"channel": ["email", "email", "video", "video"], "period": ["2025-01", "2025-02"] * 2,
+                          "roas": [400.0, 420.0, 0.9, 1.1]})
+    assert kpi_trend(trend, "roas").layout.yaxis.type == "log"
+    assert kpi_trend(trend[trend["channel"] == "video"], "roas").layout.yaxis.type == "linear"

@@ -70,8 +70,10 @@ def kpi_bars(kpis, kpi: str = "roas", *, by: str = "channel", status=None, title
     return fig.update_yaxes(title_text=label, type="log" if log else "linear")
 
 
-def kpi_trend(kpis, kpi: str = "roas", *, group: str = "channel", title: str | None = None):
-    """Lines of one KPI per period for each group (from ``campaign_kpis(..., period=...)``)."""
+def kpi_trend(kpis, kpi: str = "roas", *, group: str = "channel", title: str | None = None,
+              log: bool | None = None):
+    """Lines of one KPI per period for each group (from ``campaign_kpis(..., period=...)``); a log
+    axis when one group dominates (``log=None``, see :func:`needs_log_axis`)."""
     import plotly.graph_objects as go
 
     frame = _pandas(kpis).sort_values("period")
@@ -79,8 +81,10 @@ def kpi_trend(kpis, kpi: str = "roas", *, group: str = "channel", title: str | N
     for i, (name, rows) in enumerate(frame.groupby(group, sort=True)):
         fig.add_scatter(x=rows["period"], y=rows[kpi], mode="lines+markers", name=str(name),
                         line=dict(color=PALETTE[i % len(PALETTE)]))
+    log = needs_log_axis(frame[kpi]) if log is None else log
     fig = apply(fig, title or f"{KPI_LABELS.get(kpi, kpi)} over time", x="period")
-    return fig.update_yaxes(title_text=KPI_LABELS.get(kpi, kpi)).update_xaxes(title_text="Period")
+    label = KPI_LABELS.get(kpi, kpi) + (" (log scale)" if log else "")
+    return fig.update_yaxes(title_text=label, type="log" if log else "linear").update_xaxes(title_text="Period")
 
 
 def spend_vs_revenue(kpis, *, by: str = "channel", title: str = "Spend vs attributed revenue"):

@@ -50,7 +50,7 @@ LABELS: dict[str, str] = {
     "recommended_budget": "Recommended budget",
 }
 
-_MONEY = re.compile(r"(^|_)(revenue|spend|budget|cac|cpa|clv|monetary|value|spent|aov|cost)(_|$)|order_value|_eur$")
+_MONEY = re.compile(r"(^|_)(revenue|spend|budget|cac|cpa|clv|monetary|spent|aov|cost)(_|$)|(order|conversion)_value|_eur$")
 _PERCENT = re.compile(r"(^|_)(share|rate|retention|ctr|pct|percent|probability|p_alive|elapsed|churn|conversion)(_|$)")
 _RATIO = re.compile(r"(^|_)(roas|roi|ltv_cac|pacing_index|per_customer|lift)(_|$)")
 _COUNT = re.compile(r"(^|_)(customers|orders|count|rows|journeys|conversions|impressions|clicks|n|days|"

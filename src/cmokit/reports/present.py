@@ -109,13 +109,14 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
 
 def kpi_table(frame, *, kpi_column: str = "kpi", columns=None, fixed: dict[str, str] | None = None,
               kinds: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-              currency: str = CURRENCY, caption: str | None = None):
+              currency: str = CURRENCY, caption: str | None = None, empty: str | None = None):
     """A table with one KPI per row (the review's headline): each row's numbers formatted as its KPI.
 
     Numeric cells take the format of the row's KPI (``revenue`` money, ``roas`` ratio,
     ``retention`` percent...; ``kinds`` overrides by KPI name); columns whose name starts with
     ``change`` are signed percentages; ``fixed`` gives a column one format for every row.
-    The ``kpi_column`` itself is hidden when a ``metric`` column labels the rows.
+    The ``kpi_column`` itself is hidden when a ``metric`` column labels the rows, else shown
+    with human labels. An empty frame shows the sentence ``empty`` instead, when given.
 
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"kpi": ["revenue", "roas"], "value": [1234.0, 2.5], "change": [0.1, -0.05]})
@@ -128,6 +129,8 @@ def kpi_table(frame, *, kpi_column: str = "kpi", columns=None, fixed: dict[str, 
     from cmokit._frames import to_pandas
 
     source = to_pandas(frame).reset_index(drop=True)
+    if source.empty and empty:
+        return markdown(f"*{empty}*")
     kinds, fixed = dict(kinds or {}), dict(fixed or {})
     shown = pd.DataFrame(index=source.index)
     keep = list(columns) if columns is not None else [
@@ -145,6 +148,8 @@ def kpi_table(frame, *, kpi_column: str = "kpi", columns=None, fixed: dict[str, 
                           for kind, v in zip(row_kinds, values)]
         else:
             shown[col] = values
+    if kpi_column in shown.columns:
+        shown[kpi_column] = [column_label(k, currency).removesuffix(f" ({currency})") for k in source[kpi_column]]
     text = {c: "text" for c in shown.columns}
     styled = table(shown, kinds=text, labels=labels, currency=currency, caption=caption)
     numeric = [c for c in shown.columns if c not in ("metric", kpi_column, "status", "status_basis", "decision")]
