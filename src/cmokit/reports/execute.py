@@ -54,6 +54,7 @@ class RunResult:
     duration_s: float = 0.0
     started_at: str = ""
     error: dict[str, Any] | None = None
+    pdf: str = ""
 
     @property
     def ok(self) -> bool:
@@ -124,8 +125,9 @@ def error_from(exc: BaseException) -> tuple[str, dict[str, Any]]:
 
 
 def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None, show_code: bool,
-           started: float) -> RunResult:
-    """Write the HTML (report or error page), provenance and result of a run."""
+           started: float, pdf: bool = False) -> RunResult:
+    """Write the HTML (report or error page), provenance and result of a run (and, with ``pdf``,
+    ``report.pdf`` printed by headless Chromium, for the meeting invite)."""
     import nbformat
 
     nb_path = run_dir / "notebook.ipynb"
@@ -140,6 +142,10 @@ def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None,
     html_path = pages.write(run_dir / "report.html", page)
     result = RunResult(prov["report"], status, str(run_dir), str(html_path), str(nb_path), prov["parameters"],
                        prov["duration_s"] or 0.0, prov["started_at"], error)
+    if pdf:
+        from cmokit.reports.browser import print_pdf
+
+        result.pdf = str(print_pdf(html_path, run_dir / "report.pdf"))
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
     (run_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
     history.append(run_dir.parent.parent, dict(result.to_dict(), error=(error or {}).get("ename"),
@@ -149,7 +155,7 @@ def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None,
 
 def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, out_dir="reports",
         notebooks=None, show_code: bool = False, seed: int | None = None, cell_timeout_s: float | None = None,
-        run_key: str | None = None, kernel_name: str | None = None) -> RunResult:
+        run_key: str | None = None, kernel_name: str | None = None, pdf: bool = False) -> RunResult:
     """Execute one report notebook with papermill and write its self-contained HTML.
 
     Parameters
@@ -170,6 +176,9 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
         Random seed, passed as the ``seed`` parameter when the notebook declares one.
     cell_timeout_s
         Longest a single cell may run (``run_all`` also limits the whole report).
+    pdf
+        Also print the report (or its error page) to ``report.pdf`` with headless Chromium
+        (``$CMOKIT_CHROMIUM`` or ``chromium`` on PATH; checked before the kernel starts).
 
     Returns
     -------
@@ -187,6 +196,8 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
 
     started = time.monotonic()
     report, values, wh, seed = prepare(name, parameters, warehouse=warehouse, notebooks=notebooks, seed=seed)
+    if pdf:
+        require_chromium()
     run_key = run_key or make_run_key(values)
     run_dir = _unique_dir(Path(out_dir) / report.name / run_key)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -205,7 +216,18 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
             )
     except Exception as exc:  # every failure becomes an error page
         status, error = error_from(exc)
-    return finish(prov, run_dir, status, error, show_code, started)
+    return finish(prov, run_dir, status, error, show_code, started, pdf=pdf)
+
+
+def require_chromium() -> str:
+    """The Chromium binary PDFs are printed with, or a ConfigError saying how to install it."""
+    from cmokit.reports.browser import chromium_path
+
+    path = chromium_path()
+    if path is None:
+        raise ConfigError("a PDF needs headless Chromium: apt-get install -y chromium (or make chromium), "
+                          "or set $CMOKIT_CHROMIUM to its path")
+    return path
 
 
 def _worker(argv: list[str]) -> int:
@@ -224,4 +246,4 @@ if __name__ == "__main__":
     sys.exit(_worker(sys.argv[1:]))
 
 
-__all__ = ["RunResult", "make_run_key", "prepare", "run"]
+__all__ = ["RunResult", "make_run_key", "prepare", "require_chromium", "run"]
