@@ -152,9 +152,10 @@ def test_display_rule_follows_import_aliases_and_figure_methods():
              "from cmokit.reports import present as P\nx = 1",
              "sp.segment_sizes(x)", "table(x)", "P.facts({'r2': 0.4})", "cmokit.plots.health.checks(x).show()",
              "sp.segment_sizes(x).update_layout(height=300)", "x = 2  # assignments display nothing",
-             "sp.segment_sizes(x).to_dict()", "cmokit.segments.rfm(x)", "table"]
+             "sp.segment_sizes(x).to_dict()", "cmokit.segments.rfm(x)", "table", "P.money(x)"]
     problems = display_problems(new_notebook(cells=[new_code_cell(c) for c in cells]), "10_demo.ipynb")
-    assert [p.split(":")[0] for p in problems] == ["10_demo.ipynb cell 7", "10_demo.ipynb cell 8", "10_demo.ipynb cell 9"]
+    assert [p.split(":")[0] for p in problems] == ["10_demo.ipynb cell 7", "10_demo.ipynb cell 8", "10_demo.ipynb cell 9",
+                                                   "10_demo.ipynb cell 10"]
 
 
 def test_executed_outputs_that_are_plain_reprs_are_found():

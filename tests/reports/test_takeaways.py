@@ -70,3 +70,25 @@ def test_takeaways_on_the_sample_are_three_to_five_sentences(warehouse):
     out = takeaways.data_health(cmokit.warehouse.check(warehouse), health.loads(warehouse), health.freshness(warehouse))
     assert 3 <= len(out) <= 5
 
+
+
+def test_executive_review_takeaways_read_the_review_frames():
+    import datetime as dt
+
+    kpis = pd.DataFrame({"kpi": ["revenue", "cac"], "metric": ["Revenue", "CAC (spend / new customers)"],
+                         "value": [1100.0, 80.0], "previous": [1000.0, 50.0], "last_year": [1250.0, 40.0],
+                         "change_vs_previous": [0.1, 0.6], "change_vs_last_year": [-0.12, 1.0],
+                         "target": [None, 60.0], "status": ["worse", "off_target"],
+                         "status_basis": ["last year", "target"]})
+    kpis.attrs["windows"] = {"current": (dt.date(2025, 12, 1), dt.date(2025, 12, 28))}
+    bridge = pd.DataFrame({"factor": ["customers", "orders_per_customer", "avg_order_value", "revenue"],
+                           "change": [0.2, -0.05, -0.03, 0.1], "contribution": [180.0, -50.0, -30.0, 100.0]})
+    advice = pd.DataFrame({"channel": ["video", "display", "paid_search"], "change": [500.0, -500.0, 0.0],
+                           "evidence": ["identified", "not identified: test before moving money", "calibrated"]})
+    out = takeaways.executive_review(kpis, bridge, advice=advice)
+    assert out[0] == ("Revenue €1,100 (01 Dec–28 Dec 2025): +10.0 % on the previous period, −12.0 % on the same "
+                      "period last year.")
+    assert out[1].startswith("Customers +20.0 % added €180; orders per customer −5.0 % took €50")
+    assert out[2] == "Needs attention: Revenue €1,100 (last year €1,250), CAC €80 (target €60)."
+    assert out[3] == ("The media-mix model would move money to video, away from display; display needs a test "
+                      "before money moves.")

@@ -190,6 +190,11 @@ def lint(nb, notebook: str = "<notebook>") -> list[str]:
 #: Modules whose public functions return something a reader can read: a formatted table,
 #: a figure or Markdown (:mod:`cmokit.reports.present`, every :mod:`cmokit.plots` module).
 DISPLAY_MODULES = ("cmokit.plots", "cmokit.reports.present")
+#: Helpers inside those modules that return text or settings, not something to display.
+NOT_DISPLAY = ("cmokit.plots.format", "cmokit.plots.theme", "cmokit.reports.present.money",
+               "cmokit.reports.present.percent", "cmokit.reports.present.number", "cmokit.reports.present.ratio",
+               "cmokit.reports.present.column_label", "cmokit.reports.present.column_kind",
+               "cmokit.reports.present.formatter", "cmokit.reports.present.frame_for_display")
 #: Methods that keep a display object one (a figure's own updates) or display it and return None.
 DISPLAY_METHODS = ("show", "update_layout", "update_xaxes", "update_yaxes", "update_traces")
 
@@ -234,7 +239,8 @@ def _is_display_call(node, aliases: dict[str, str]) -> bool:
     if isinstance(func, ast.Attribute) and func.attr in DISPLAY_METHODS and isinstance(func.value, ast.Call):
         return _is_display_call(func.value, aliases)
     name = _dotted(func, aliases)
-    return name is not None and any(name.startswith(m + ".") for m in DISPLAY_MODULES)
+    return (name is not None and any(name.startswith(m + ".") for m in DISPLAY_MODULES)
+            and not any(name == m or name.startswith(m + ".") for m in NOT_DISPLAY))
 
 
 def display_problems(nb, notebook: str = "<notebook>") -> list[str]:

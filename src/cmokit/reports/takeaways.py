@@ -23,6 +23,12 @@ def _name(value) -> str:
     return str(value).replace("_", " ")
 
 
+def _and(names) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    names = [_name(n) for n in names]
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
 def data_health(checks, loads=None, freshness=None) -> list[str]:
     """Contract checks passed, rows quarantined, the stalest table.
 
@@ -98,8 +104,8 @@ def customer_value(values, by_channel=None, horizon_days: int | None = None) -> 
     values = to_pandas(values)
     clv = values["clv"].sort_values(ascending=False)
     horizon = f" over the next {horizon_days} days" if horizon_days else ""
-    out = [f"Customers are expected to bring {money(clv.sum())}{horizon} (median {money(clv.median())} per customer, "
-           f"mean {money(clv.mean())})."]
+    out = [f"Customers' expected lifetime value{horizon} is {money(clv.sum())} (median {money(clv.median())} per "
+           f"customer, mean {money(clv.mean())})."]
     top = max(1, len(clv) // 10)
     out.append(f"The top 10 % of customers ({number(top)}) hold {percent(clv.head(top).sum() / clv.sum())} "
                "of that value.")
@@ -199,7 +205,8 @@ def attribution(comparison, journeys=None) -> list[str]:
     data_driven = next((m for m in models if m.startswith("markov")), None) or next(
         (m for m in models if m.startswith("shapley")), models[-1])
     rows = frame[frame["model"] == data_driven].sort_values("share", ascending=False)
-    out = [f"Under {_name(data_driven)} credit, {_name(rows.iloc[0]['channel'])} earns the largest share of "
+    model = "Markov" if data_driven.startswith("markov") else _name(data_driven)
+    out = [f"Under {model} credit, {_name(rows.iloc[0]['channel'])} earns the largest share of "
            f"conversions ({percent(rows.iloc[0]['share'])})."]
     paid = rows[rows["spend_share"] > 0].copy()
     if not paid.empty:
@@ -216,7 +223,7 @@ def attribution(comparison, journeys=None) -> list[str]:
                    f"{percent(moved.iloc[0]['max'])} of conversions depending on the rule.")
     if journeys is not None:
         attrs = getattr(journeys, "attrs", {}) or {}
-        if "orders_without_touches" in attrs:
+        if attrs.get("orders_without_touches"):
             out.append(f"{number(attrs['orders_without_touches'])} orders had no tracked touch in the lookback: "
                        "no model can credit them.")
     return out
@@ -265,18 +272,20 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
     if experiments is not None and len(experiments):
         exp = to_pandas(experiments)
         best = exp.sort_values("lift", ascending=False).iloc[0]
-        out.append(f"{len(exp['experiment_id'].unique())} experiment(s) concluded; {best['experiment_id']} "
-                   f"says {best['decision']} ({best['variant']}, {_name(best['metric'])} "
-                   f"{number(best['lift'], 3)} [{number(best['lift_lower'], 3)}, {number(best['lift_upper'], 3)}]).")
+        n = exp["experiment_id"].nunique()
+        show = (lambda v: percent(v, signed=True)) if best["metric"] == "conversion" else (lambda v: number(v, 2))
+        out.append(f"{n} experiment{'s' if n > 1 else ''} concluded; {best['experiment_id']} says {best['decision']} "
+                   f"({best['variant']}: {_name(best['metric'])} {show(best['lift'])}, 95 % interval "
+                   f"{show(best['lift_lower'])} to {show(best['lift_upper'])}).")
     if advice is not None and len(advice):
         plan = to_pandas(advice)
         more = plan[plan["change"] > 0.5].sort_values("change", ascending=False)["channel"].map(_name).tolist()
         less = plan[plan["change"] < -0.5]["channel"].map(_name).tolist()
         held = plan[~plan["evidence"].astype(str).str.startswith(("identified", "calibrated"))]["channel"]
-        sentence = (f"The media-mix model would move money to {', '.join(more) or 'no channel'}"
-                    f" and away from {', '.join(less) or 'no channel'}")
+        sentence = (f"The media-mix model would move money to {_and(more) or 'no channel'}, "
+                    f"away from {_and(less) or 'no channel'}")
         if len(held):
-            sentence += f"; {', '.join(_name(c) for c in held)} need a test before moving money"
+            sentence += f"; {_and(held)} {'needs' if len(held) == 1 else 'need'} a test before money moves"
         out.append(sentence + ".")
     if changes is not None and len(changes) and "revenue" in set(to_pandas(changes)["kpi"]):
         ch = to_pandas(changes).set_index("kpi").loc["revenue"]
