@@ -141,19 +141,22 @@ def kpi_table(frame, *, kpi_column: str = "kpi", columns=None, fixed: dict[str, 
             shown[col] = [formatter(fixed[col], currency)(v) for v in values]
         elif str(col).startswith("change"):
             shown[col] = [percent(v, signed=True) for v in values]
-        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) or values.dtype == object:
+        else:  # numbers take the format of their row's KPI; text (metric names, status) stays as it is
             row_kinds = [kinds.get(k) or column_kind(k) for k in source[kpi_column]]
-            shown[col] = [formatter(kind, currency, 2 if kind == "ratio" else None)(v)
-                          if isinstance(v, (int, float)) and not isinstance(v, bool) or v is None else str(v)
+            shown[col] = [formatter(kind, currency)(v) if _is_number(v) else ("–" if v is None else str(v))
                           for kind, v in zip(row_kinds, values)]
-        else:
-            shown[col] = values
     if kpi_column in shown.columns:
         shown[kpi_column] = [column_label(k, currency).removesuffix(f" ({currency})") for k in source[kpi_column]]
     text = {c: "text" for c in shown.columns}
     styled = table(shown, kinds=text, labels=labels, currency=currency, caption=caption)
     numeric = [c for c in shown.columns if c not in ("metric", kpi_column, "status", "status_basis", "decision")]
     return styled.set_properties(**{"text-align": "right"}, subset=numeric)
+
+
+def _is_number(value) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 #: Background colours of status cells (``kpi_status``, the review's IT panel and headline).
