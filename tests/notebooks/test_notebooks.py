@@ -9,6 +9,7 @@ in headless Chromium with the network blocked.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -104,7 +105,8 @@ def test_reports_work_offline_in_chromium(executed):
     from cmokit.reports.browser import inspect
 
     ok = [r for r in executed.values() if r.ok]
-    for result, page in zip(ok, inspect([r.html for r in ok])):
+    # CMOKIT_SCREENSHOTS=DIR keeps a full-page PNG of every report, to compare by eye
+    for result, page in zip(ok, inspect([r.html for r in ok], screenshots=os.environ.get("CMOKIT_SCREENSHOTS"))):
         assert page["js_errors"] == [], f"{result.report}: {page['js_errors'][:3]}"
         assert page["blocked"] == [], f"{result.report} tried to fetch {page['blocked'][:3]}"
         assert page["provenance"], f"{result.report}: no provenance block"
