@@ -377,7 +377,7 @@ def resolve(source, table_name: str = "orders") -> Resolved:
     kind = _frame_kind(source)
     if kind is not None:
         wh = connect({table_name: source})
-        return Resolved(wh, "polars" if kind == "polars" else "pandas")
+        return Resolved(wh, kind)
     if isinstance(source, dict):
         kinds = {_frame_kind(v) for v in source.values()}
         wh = connect(source)
