@@ -92,3 +92,11 @@ def test_executive_review_takeaways_read_the_review_frames():
     assert out[2] == "Needs attention: Revenue €1,100 (last year €1,250), CAC €80 (target €60)."
     assert out[3] == ("The media-mix model would move money to video, away from display; display needs a test "
                       "before money moves.")
+
+
+def test_a_status_column_keeps_the_other_columns_formatted():
+    from cmokit.reports import present
+
+    html = present.table(pd.DataFrame({"channel": ["video"], "cac": [64.700574], "roas": [0.920205],
+                                       "status": ["off_target"]})).to_html()
+    assert "€65" in html and "0.92" in html and "64.70" not in html and "off target" in html

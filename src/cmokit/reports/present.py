@@ -101,7 +101,8 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
     styled = styled.set_table_attributes('class="cmokit-table"')
     styled = styled.set_properties(**{"text-align": "right"}, subset=[c for c in shown.columns if kinds[c] != "text"])
     for col in [c for c in shown.columns if c == "status" or c.endswith("_status")]:
-        styled = styled.format({col: lambda v: str(v).replace("_", " ")}).map(_status_colour, subset=[col])
+        # subset: a dict formatter without it resets every other column to the default format
+        styled = styled.format(lambda v: str(v).replace("_", " "), subset=[col]).map(_status_colour, subset=[col])
     if caption:
         styled = styled.set_caption(caption)
     return styled

@@ -201,7 +201,7 @@ def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | 
             continue
         now, prev, ly = (values[w].get(kpi, math.nan) for w in ("current", "previous", "last_year"))
         target = targets.get(kpi)
-        basis = "target" if target is not None else "last year"
+        basis = "" if direction is None else ("target" if target is not None else "last year")
         status = (_status(now, target, direction, watch_band) if target is not None
                   else _status(now, ly, direction, watch_band, ("better", "watch", "worse")))
         rows.append({"kpi": kpi, "metric": label, "value": now, "previous": prev, "last_year": ly,
