@@ -47,7 +47,8 @@ LABELS: dict[str, str] = {
     "avg_order_value": "Average order value", "orders_per_customer": "Orders per customer",
     "previous": "Previous period", "last_year": "Same period last year", "change": "Change",
     "metric": "Metric", "evidence": "Evidence", "current_budget": "Current budget",
-    "recommended_budget": "Recommended budget",
+    "recommended_budget": "Recommended budget", "r_min": "Recency score from", "r_max": "Recency score to",
+    "fm_min": "Frequency–monetary score from", "fm_max": "Frequency–monetary score to",
 }
 
 _MONEY = re.compile(r"(^|_)(revenue|spend|budget|cac|cpa|clv|monetary|spent|aov|cost)(_|$)|(order|conversion)_value|_eur$")

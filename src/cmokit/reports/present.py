@@ -79,6 +79,8 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
     >>> "€1,234" in html and "ROAS" in html and "Spend (EUR)" in html
     True
     """
+    import pandas as pd
+
     shown = frame_for_display(frame)
     if columns is not None:
         shown = shown[list(columns)]
@@ -92,6 +94,8 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
     fmt = {}
     for col in shown.columns:
         kind = column_kind(col, shown[col].dtype)
+        if kind == "number" and pd.api.types.is_integer_dtype(shown[col].dtype):
+            kind = "count"  # whole numbers never print as 5.00
         kind = kinds.get(col) or (values if values and kind != "text" else kind)
         kinds[col] = kind
         fmt[col] = formatter(kind, currency, decimals.get(col))
