@@ -100,8 +100,8 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
         kinds[col] = kind
         fmt[col] = formatter(kind, currency, decimals.get(col))
     styled = shown.style.format(fmt).hide(axis="index")
-    styled = styled.relabel_index([labels.get(c) or (column_label(c, currency) if c else "") for c in shown.columns],
-                                  axis="columns")
+    styled = styled.relabel_index([labels[c] if c in labels else (column_label(c, currency) if c else "")
+                                   for c in shown.columns], axis="columns")
     styled = styled.set_table_attributes('class="cmokit-table"')
     styled = styled.set_properties(**{"text-align": "right"}, subset=[c for c in shown.columns if kinds[c] != "text"])
     for col in [c for c in shown.columns if c == "status" or c.endswith("_status")]:
