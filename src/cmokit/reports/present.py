@@ -50,7 +50,7 @@ def frame_for_display(frame):
 def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, str] | None = None,
           labels: dict[str, str] | None = None,
           currency: str = CURRENCY, decimals: dict[str, int] | None = None, max_rows: int | None = None,
-          caption: str | None = None):
+          caption: str | None = None, empty: str | None = None):
     """``frame`` as a formatted table (a pandas ``Styler``): no index column, human labels, formatted values.
 
     Parameters
@@ -72,6 +72,8 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
         Decimals per column.
     max_rows
         Show the first rows only (say so in the caption).
+    empty
+        Sentence shown instead of a table without rows ("No contract check fails.").
 
     >>> import pandas as pd
     >>> styled = table(pd.DataFrame({"channel": ["email"], "spend": [1234.5], "roas": [4.0]}))
@@ -82,6 +84,8 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
     import pandas as pd
 
     shown = frame_for_display(frame)
+    if shown.empty and empty:
+        return markdown(f"*{empty}*")
     if columns is not None:
         shown = shown[list(columns)]
     total = len(shown)
