@@ -100,3 +100,31 @@ def test_a_status_column_keeps_the_other_columns_formatted():
     html = present.table(pd.DataFrame({"channel": ["video"], "cac": [64.700574], "roas": [0.920205],
                                        "status": ["off_target"]})).to_html()
     assert "€65" in html and "0.92" in html and "64.70" not in html and "off target" in html
+
+
+def test_media_mix_takeaways_flag_intervals_across_break_even_and_held_channels():
+    roi = pd.DataFrame({"channel": ["paid_search", "display", "video"], "roi": [2.6, 0.4, 1.2],
+                        "roi_lower": [1.8, 0.0, 0.7], "roi_upper": [3.4, 1.5, 1.9],
+                        "identified": [True, False, True]})
+    plan = pd.DataFrame({"channel": ["paid_search", "display", "video"], "change": [300.0, 0.0, -300.0],
+                         "evidence": ["calibrated", "held: test before moving money", "identified"]})
+    out = takeaways.media_mix(roi, plan)
+    assert out[0] == "Paid search returns the most per euro of spend (ROI 2.60, 90 % interval 1.80 to 3.40)."
+    assert out[1] == ("The interval of video and display includes break-even (ROI 1): the data cannot say "
+                      "they pay back.")
+    assert out[2].startswith("Display spent nearly the same every week")
+    assert out[3] == "The recommended budget moves money to paid search, away from video."
+    assert out[4] == "Display is held at current spend until a test measures it."
+
+
+def test_experiment_takeaways_read_srm_readout_and_incremental_roi():
+    srm = pd.DataFrame({"p_value": [0.82], "srm": [False]})
+    readout = pd.DataFrame({"variant": ["a", "b"], "metric": ["conversion", "conversion"],
+                            "abs_lift": [0.02, 0.12], "abs_lift_lower": [-0.01, 0.08],
+                            "abs_lift_upper": [0.05, 0.16], "significant": [False, True]})
+    inc = pd.DataFrame({"variant": ["b"], "incremental_revenue": [14685.3], "spend": [383.2],
+                        "incremental_roi": [37.32], "incremental_roi_lower": [25.28], "incremental_roi_upper": [49.37]})
+    out = takeaways.experiments(readout, srm, inc)
+    assert out == ["The arms have the planned sizes (sample-ratio p = 0.820).",
+                   "b moves conversion by +12.0 % (+8.0 % to +16.0 %), significant after Holm.",
+                   "b earned €14,685 of incremental revenue on €383 of spend (incremental ROI 37.32, 25.28 to 49.37)."]

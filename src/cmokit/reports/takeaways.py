@@ -299,4 +299,73 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
     return out[:5]
 
 
-__all__ = ["attribution", "campaigns", "customer_value", "data_health", "executive_review", "retention", "segments"]
+def experiments(readout, srm=None, incremental=None) -> list[str]:
+    """Is randomisation sound, which variant won on which metric, and what it earned.
+
+    ``readout`` from :func:`cmokit.campaigns.experiment_readout`, ``srm`` from
+    :func:`~cmokit.campaigns.sample_ratio_mismatch`, ``incremental`` from
+    :func:`~cmokit.campaigns.incremental_roi`. For the lead to call first in 50_experiments.
+    """
+    out = []
+    if srm is not None:
+        row = to_pandas(srm).iloc[0]
+        out.append("The arms have the planned sizes (sample-ratio p = " + number(row["p_value"], 3) + ")."
+                   if not bool(row["srm"]) else
+                   f"The arms are not the planned sizes (p = {number(row['p_value'], 4)}): fix the assignment "
+                   "before trusting any lift below.")
+    frame = to_pandas(readout)
+    for metric in ("conversion", "revenue_per_customer"):
+        rows = frame[frame["metric"] == metric].sort_values("abs_lift", ascending=False)
+        if rows.empty:
+            continue
+        best = rows.iloc[0]
+        show = (lambda v: percent(v, signed=True)) if metric == "conversion" else money
+        verdict = "significant after Holm" if bool(best["significant"]) else "not significant"
+        out.append(f"{best['variant']} moves {_name(metric)} by {show(best['abs_lift'])} "
+                   f"({show(best['abs_lift_lower'])} to {show(best['abs_lift_upper'])}), {verdict}.")
+    if incremental is not None:
+        inc = to_pandas(incremental).sort_values("incremental_roi", ascending=False)
+        if len(inc):
+            top = inc.iloc[0]
+            out.append(f"{top['variant']} earned {money(top['incremental_revenue'])} of incremental revenue on "
+                       f"{money(top['spend'])} of spend (incremental ROI {ratio(top['incremental_roi'])}, "
+                       f"{ratio(top['incremental_roi_lower'])} to {ratio(top['incremental_roi_upper'])}).")
+    return out[:5]
+
+
+def media_mix(roi, allocation=None) -> list[str]:
+    """Which channel pays back best with what certainty, which cannot be read, and where the budget would move.
+
+    ``roi`` from ``MediaMixModel.roi()``, ``allocation`` from ``optimize_budget(...).allocation``
+    (its ``evidence`` column is used when present). For the lead to call first in 70_media_mix.
+    """
+    frame = to_pandas(roi).sort_values("roi", ascending=False)
+    best = frame.iloc[0]
+    out = [f"{_name(best['channel']).capitalize()} returns the most per euro of spend (ROI {ratio(best['roi'])}, "
+           f"90 % interval {ratio(best['roi_lower'])} to {ratio(best['roi_upper'])})."]
+    straddle = frame[(frame["roi_lower"] < 1) & (frame["roi_upper"] > 1)]["channel"].tolist()
+    if straddle:
+        out.append(f"The interval of {_and(straddle)} includes break-even (ROI 1): the data cannot say "
+                   f"{'it pays' if len(straddle) == 1 else 'they pay'} back.")
+    if "identified" in frame.columns:
+        blind = frame[~frame["identified"].astype(bool)]["channel"].tolist()
+        if blind:
+            out.append(f"{_and(blind).capitalize()} spent nearly the same every week: "
+                       "vary its spend or run a lift test before trusting its ROI.")
+    if allocation is not None:
+        plan = to_pandas(allocation)
+        up = plan[plan["change"] > 0.5]["channel"].tolist()
+        down = plan[plan["change"] < -0.5]["channel"].tolist()
+        out.append(f"The recommended budget moves money to {_and(up) or 'no channel'}, away from "
+                   f"{_and(down) or 'no channel'}.")
+        if "evidence" in plan.columns:
+            held = plan[plan["evidence"].astype(str).str.contains("held|test", case=False)]["channel"].tolist()
+            if held:
+                one = len(held) == 1
+                out.append(f"{_and(held).capitalize()} {'is' if one else 'are'} held at current spend until a "
+                           f"test measures {'it' if one else 'them'}.")
+    return out[:5]
+
+
+__all__ = ["attribution", "campaigns", "customer_value", "data_health", "executive_review", "experiments",
+           "media_mix", "retention", "segments"]
