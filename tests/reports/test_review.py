@@ -108,3 +108,14 @@ def test_experiment_decisions_follow_the_interval():
     assert review._decision(-0.1, 0.1).startswith("inconclusive")
     assert math.isnan(review._change(1.0, 0.0))
     assert isinstance(review.review_windows(DAY), pd.DataFrame)
+
+
+def test_bad_review_settings_are_refused_with_what_is_accepted(warehouse):
+    from cmokit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="period must be one of month, quarter, week"):
+        review.headline_kpis(warehouse, DAY, period="year")
+    with pytest.raises(ConfigError, match="unknown headline KPI in targets: ctr"):
+        review.headline_kpis(warehouse, DAY, targets={"ctr": 0.1})
+    with pytest.raises(ConfigError, match="versus must be"):
+        review.revenue_bridge(warehouse, DAY, versus="budget")

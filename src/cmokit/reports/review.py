@@ -186,15 +186,15 @@ def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | 
 
     from cmokit.engine import snapshot_day
 
+    targets = dict(targets or {})
+    unknown = set(targets) - set(HEADLINE)
+    if unknown:
+        raise ConfigError(f"unknown headline KPI in targets: {', '.join(sorted(unknown))}; known: {', '.join(HEADLINE)}")
     r = resolve(source, "orders")
     day = snapshot_day(r.table("orders", columns=("ordered_at",)), as_of)
     windows = review_windows(day, period)
     values = {w.window: window_metrics(r.warehouse, w.start, w.end, margin=margin, clv=clv)
               for w in windows.itertuples()}
-    targets = dict(targets or {})
-    unknown = set(targets) - set(HEADLINE)
-    if unknown:
-        raise ConfigError(f"unknown headline KPI in targets: {', '.join(sorted(unknown))}; known: {', '.join(HEADLINE)}")
     rows = []
     for kpi, (label, direction) in HEADLINE.items():
         if kpi == "ltv_cac" and clv is None:
