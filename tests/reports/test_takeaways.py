@@ -126,5 +126,5 @@ def test_experiment_takeaways_read_srm_readout_and_incremental_roi():
                         "incremental_roi": [37.32], "incremental_roi_lower": [25.28], "incremental_roi_upper": [49.37]})
     out = takeaways.experiments(readout, srm, inc)
     assert out == ["The arms have the planned sizes (sample-ratio p = 0.820).",
-                   "b moves conversion by +12.0 % (+8.0 % to +16.0 %), significant after Holm.",
+                   "b moves conversion by +12.0 points (+8.0 points to +16.0 points), significant after Holm.",
                    "b earned €14,685 of incremental revenue on €383 of spend (incremental ROI 37.32, 25.28 to 49.37)."]

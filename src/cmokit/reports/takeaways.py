@@ -23,6 +23,11 @@ def _name(value) -> str:
     return str(value).replace("_", " ")
 
 
+def _points(value) -> str:
+    """An absolute change of a rate (conversion 0.19 -> 0.31) in percentage points: ``+12.1 points``."""
+    return percent(value, signed=True).replace(" %", " points")
+
+
 def _and(names) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     names = [_name(n) for n in names]
@@ -273,7 +278,7 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
         exp = to_pandas(experiments)
         best = exp.sort_values("lift", ascending=False).iloc[0]
         n = exp["experiment_id"].nunique()
-        show = (lambda v: percent(v, signed=True)) if best["metric"] == "conversion" else (lambda v: number(v, 2))
+        show = _points if best["metric"] == "conversion" else (lambda v: number(v, 2))
         out.append(f"{n} experiment{'s' if n > 1 else ''} concluded; {best['experiment_id']} says {best['decision']} "
                    f"({best['variant']}: {_name(best['metric'])} {show(best['lift'])}, 95 % interval "
                    f"{show(best['lift_lower'])} to {show(best['lift_upper'])}).")
@@ -319,7 +324,7 @@ def experiments(readout, srm=None, incremental=None) -> list[str]:
         if rows.empty:
             continue
         best = rows.iloc[0]
-        show = (lambda v: percent(v, signed=True)) if metric == "conversion" else money
+        show = _points if metric == "conversion" else money
         verdict = "significant after Holm" if bool(best["significant"]) else "not significant"
         out.append(f"{best['variant']} moves {_name(metric)} by {show(best['abs_lift'])} "
                    f"({show(best['abs_lift_lower'])} to {show(best['abs_lift_upper'])}), {verdict}.")
