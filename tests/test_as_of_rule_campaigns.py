@@ -53,7 +53,7 @@ ROUTINES = {
     "plan_pilot": (lambda w, a: campaigns.plan_pilot(w, as_of=a, window_days=30, relative_mdes=(0.5,)),
                    lambda f: float(f.loc[f.metric == "revenue_per_customer", "baseline"].iloc[0] * 6), O6_REVENUE),
     "customer_features": (lambda w, a: campaigns.customer_features(w, a),
-                          lambda f: float(f.loc[f.customer_id == "k1", "orders_total"].iloc[0]), 1.0),
+                          lambda f: float(f.loc[f.customer_id == "k1", "frequency"].iloc[0]), 1.0),
     "customer_outcomes": (lambda w, a: campaigns.customer_outcomes(w, "e1", as_of=a),
                           lambda f: _total(f, "revenue"), O6_REVENUE),
     "experiment_stats": (lambda w, a: campaigns.experiment_stats(w, "e1", as_of=a),
@@ -92,9 +92,9 @@ def test_what_happens_on_the_as_of_day_counts(wh, name):
 def test_features_count_the_as_of_day_like_rfm(wh):
     """k1's second order is at 23:30 on LAST: as of LAST it is their latest order (recency 0)."""
     f = campaigns.customer_features(wh, LAST).set_index("customer_id")
-    assert f.loc["k1", "recency_days"] == 0.0 and f.loc["k1", "orders_total"] == 2.0
+    assert f.loc["k1", "recency_days"] == 0.0 and f.loc["k1", "frequency"] == 2.0
     rfm = cmokit.segments.rfm(wh, as_of=LAST).set_index("customer_id")
-    assert rfm.loc["k1", "frequency"] == f.loc["k1", "orders_total"]
+    assert rfm.loc["k1", "frequency"] == f.loc["k1", "frequency"]
     assert rfm.loc["k1", "recency_days"] == f.loc["k1", "recency_days"]
 
 
@@ -103,7 +103,7 @@ def test_uplift_training_features_stop_the_day_before_the_experiment(wh):
     window) is an outcome, never a feature."""
     f = campaigns.uplift_features(wh, "e1").set_index("customer_id")
     before = campaigns.customer_features(wh, "2025-02-28").set_index("customer_id")
-    assert f.loc["k4", "orders_total"] == 0.0 and f.loc["k4", "orders"] == 1.0
+    assert f.loc["k4", "frequency"] == 0.0 and f.loc["k4", "orders"] == 1.0
     pd.testing.assert_series_equal(f.loc["k1", list(FEATURES)].astype(float),
                                    before.loc["k1", list(FEATURES)].astype(float))
 

@@ -1,12 +1,13 @@
 """The ``cmokit`` command line.
 
     cmokit sample --out DIR [--customers N] [--seed S]
-    cmokit warehouse build RAW_DIR --out PATH.duckdb [--dev-key | --key-file F] [--now TS]
+    cmokit warehouse build RAW_DIR --out PATH.duckdb [--dev-key [--force] | --key-file F] [--now TS]
+                           [--accept GATE ...] [--suppress FILE] [--delivery-order date|mtime]
     cmokit warehouse check PATH [--failing]
     cmokit report list | run NAME | run-all          (see ``cmokit report --help``)
 
-Exit status: 0 on success, 1 when a check or report failed, 2 on a usage or
-input error (the message says what to do next).
+Exit status: 0 on success, 1 when a check, a publish gate or a report failed,
+2 on a usage or input error (the message says what to do next).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def _cmd_build(args) -> int:
     import datetime as dt
 
     from cmokit.warehouse.build import build
+    from cmokit.warehouse.gates import GateError
 
     now = dt.datetime.fromisoformat(args.now) if args.now else None
     bar = None
@@ -65,17 +67,40 @@ def _cmd_build(args) -> int:
     t = time.perf_counter()
     try:
         result = build(args.raw_dir, args.out, key_file=args.key_file, dev_key=args.dev_key, now=now,
-                       progress=progress_cb, memory_limit=args.memory_limit)
+                       progress=progress_cb, memory_limit=args.memory_limit, accept=args.accept or (),
+                       max_quarantine_share=args.max_quarantine_share, max_nulled_share=args.max_nulled_share,
+                       max_row_drop=args.max_row_drop,
+                       suppress=args.suppress, delivery_order=args.delivery_order, force=args.force)
+    except GateError as exc:
+        if exc.reasons is not None and len(exc.reasons):
+            _print_reasons(exc.reasons)
+        shown = exc.gates[~exc.gates.passed] if exc.gates is not None else None
+        if shown is not None and len(shown):
+            _print_table(shown.rename(columns={"table_name": "table"}), title="Publish gates that failed")
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         if bar is not None:
             bar.stop()
     summary = result.summary()
-    _print_table(summary, title="Reconciliation (rows read = loaded + quarantined)")
-    totals = summary[["read", "loaded", "quarantined"]].sum()
+    _print_table(summary, title="Reconciliation (rows read = loaded + quarantined + erased)")
+    if result.reasons is not None and len(result.reasons):
+        _print_reasons(result.reasons)
+    totals = summary[["read", "loaded", "quarantined", "erased"]].sum()
+    if args.suppress:
+        print(f"erased {result.customers_erased:,} customer(s) on the suppression list "
+              f"({totals['erased']:,} raw rows) from the warehouse and the quarantine")
+    if result.accepted_gates:
+        print(f"note: published past failed gate(s) {', '.join(result.accepted_gates)} (--accept; recorded in meta_build)")
     print(f"published {result.path} in {time.perf_counter() - t:.1f}s: read {totals['read']:,}, "
           f"loaded {totals['loaded']:,}, quarantined {totals['quarantined']:,} "
           f"(IT-side quarantine: {result.quarantine_path})")
     return 0
+
+
+def _print_reasons(reasons) -> None:
+    shown = reasons.rename(columns={"table_name": "table", "check_name": "check", "column_name": "column"})
+    _print_table(shown, title="Top quarantine reasons per table (rows kept with a null are 'loaded_with_null')")
 
 
 def _cmd_check(args) -> int:
@@ -124,6 +149,8 @@ def _print_table(frame, title: str | None = None) -> None:
 
 # --------------------------------------------------------------------------- parser
 def parser() -> argparse.ArgumentParser:
+    from cmokit.warehouse import gates  # thresholds only (no heavy imports)
+
     p = argparse.ArgumentParser(prog="cmokit", description="Customer-data analytics kit for marketing and IT.")
     p.add_argument("--version", action="version", version=f"cmokit {_version()}")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
@@ -147,6 +174,21 @@ def parser() -> argparse.ArgumentParser:
                      help="use the documented development key (bundled sample only; never for real data)")
     b.add_argument("--now", help="the build's clock for 'not in the future' checks (ISO timestamp, UTC)")
     b.add_argument("--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills to disk beyond it)")
+    b.add_argument("--force", action="store_true", help="allow --dev-key on data that is not the bundled sample")
+    b.add_argument("--accept", action="append", metavar="GATE",
+                   help="publish although this gate fails (quarantine_share, nulled_values, required_not_empty, "
+                        "row_count_drop; "
+                        "GATE:TABLE for one table); repeatable, recorded in meta_build")
+    b.add_argument("--max-quarantine-share", type=float, default=gates.DEFAULT_MAX_QUARANTINE_SHARE, metavar="FRACTION",
+                   help="gate: most rows per table quarantined as errors (default 0.05 = 5%%)")
+    b.add_argument("--max-nulled-share", type=float, default=gates.DEFAULT_MAX_NULLED_SHARE, metavar="FRACTION",
+                   help="gate: most rows per table and optional column loaded with that value nulled (default 0.05)")
+    b.add_argument("--max-row-drop", type=float, default=gates.DEFAULT_MAX_ROW_DROP, metavar="FRACTION",
+                   help="gate: largest drop in rows per table against the published warehouse (default 0.20)")
+    b.add_argument("--suppress", metavar="FILE",
+                   help="suppression list: customer source ids to erase (one a line) from warehouse and quarantine")
+    b.add_argument("--delivery-order", choices=("date", "mtime"), default="date",
+                   help="order of deliveries of one export (later wins): date in the file name (default) or mtime")
     b.set_defaults(func=_cmd_build)
     c = wsub.add_parser("check", help="run the contract checks; exit 1 when an error-severity check fails")
     c.add_argument("path", help="warehouse file")

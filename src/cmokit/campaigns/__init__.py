@@ -19,6 +19,9 @@ _EXPORTS = {
 "qini_coefficient": "uplift", "auuc": "uplift", "uplift_scores": "uplift", "uplift_by_decile": "uplift",
     "targeting_list": "uplift", "targeting_value": "uplift", "cross_fit_predict": "uplift", "uplift_by_share": "uplift",
     "customer_features": "uplift",
+    "sequential_readout": "sequential", "sequential_from_stats": "sequential", "always_valid_interval": "sequential",
+    "mixture_variance": "sequential", "latest_look": "sequential",
+    "BestOffer": "offers", "policy_value": "offers", "offer_targets": "offers",
 }
 
 __all__ = sorted(_EXPORTS)

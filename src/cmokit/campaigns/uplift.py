@@ -55,55 +55,26 @@ from cmokit.errors import ConfigError, NotFittedError
 from cmokit.warehouse.connect import resolve
 from cmokit.warehouse.contract import CHANNELS
 
-#: Numeric feature columns produced by :func:`customer_features`.
-FEATURES = ("tenure_days", "recency_days", "frequency", "monetary", "orders_total", "avg_order_value",
-            "orders_per_week", "consent",
+#: Numeric feature columns produced by :func:`customer_features` (names and definitions from
+#: :mod:`cmokit.features`: ``frequency`` = all orders, ``orders_365d`` / ``revenue_365d`` = the
+#: look-back window, ``days_since_signup`` = days since first seen, ``marketing_consent`` = 1.0 when
+#: contactable under :func:`cmokit.features.contactable`).
+FEATURES = ("days_since_signup", "recency_days", "orders_365d", "revenue_365d", "frequency", "average_order_value",
+            "orders_per_week", "marketing_consent",
             *(f"acq_{c}" for c in CHANNELS))
 
 
 # --- features in the engine -------------------------------------------------------------------
 
 def customer_features_expr(wh, as_of, *, lookback_days: int = 365):
-    """Ibis expression: one row per customer first seen by ``as_of`` (a UTC day, inclusive)
-    with :data:`FEATURES`; orders on ``as_of`` count, the look-back window is the
-    ``lookback_days`` days ending on it."""
-    import datetime as dt
+    """Ibis expression: one row per customer first seen by the UTC day ``as_of`` (inclusive) with
+    :data:`FEATURES`, built by the shared :func:`cmokit.features.customer_features_expr`."""
+    from cmokit.features import customer_features_expr as build
 
-    import ibis
-
-    from cmokit.engine import as_of_date
-
-    as_of = as_of_date(as_of)
-    day = ibis.literal(as_of)
-    start = ibis.literal(as_of - dt.timedelta(days=int(lookback_days) - 1))
-    c = wh.table("customers")
-    c = c.filter(c.first_seen_at.cast("date") <= day)
-    o = wh.table("orders")
-    od = o.ordered_at.cast("date")
-    o = o.filter(od <= day)
-    per = o.group_by("customer_id").aggregate(
-        last_at=o.ordered_at.max(),
-        orders_total=o.order_id.count(),
-        revenue_total=o.revenue.cast("float64").sum(),
-        frequency=(od >= start).cast("int64").sum(),
-        monetary=ibis.ifelse(od >= start, o.revenue.cast("float64"), 0.0).sum(),
-    )
-    j = c.left_join(per, "customer_id").drop("customer_id_right")
-    recency = day.delta(j.last_at.cast("date"), unit="day")
-    cols = dict(
-        tenure_days=day.delta(j.first_seen_at.cast("date"), unit="day").cast("float64"),
-        recency_days=ibis.coalesce(recency, int(lookback_days) * 2).cast("float64"),
-        frequency=ibis.coalesce(j.frequency, 0).cast("float64"),
-        monetary=ibis.coalesce(j.monetary, 0.0),
-        orders_total=ibis.coalesce(j.orders_total, 0).cast("float64"),
-        avg_order_value=ibis.coalesce(j.revenue_total / j.orders_total.cast("float64"), 0.0),
-        orders_per_week=ibis.coalesce(j.orders_total, 0).cast("float64") * 7.0
-        / (day.delta(j.first_seen_at.cast("date"), unit="day").cast("float64") + 7.0),
-        consent=j.marketing_consent.cast("float64"),
-    )
-    for ch in CHANNELS:
-        cols[f"acq_{ch}"] = (j.acquisition_channel == ch).fill_null(False).cast("float64")
-    return j.select("customer_id", **cols)
+    if int(lookback_days) != 365:
+        raise ConfigError("uplift features use a 365-day look-back (orders_365d, revenue_365d); for other "
+                          "windows build features with cmokit.features.customer_features(..., windows=...)")
+    return build(wh.table("orders"), as_of, customers=wh.table("customers"), no_order_days=2 * int(lookback_days))
 
 
 #: Contract tables and columns the features read.
@@ -551,10 +522,11 @@ def _scores_frame(scores, uplift):
         frame["predicted_uplift"] = np.asarray(uplift, dtype=float)
     if "predicted_uplift" not in frame.columns:
         raise ConfigError("scores need a predicted_uplift column (or pass uplift=...)")
-    consent = "marketing_consent" if "marketing_consent" in frame.columns else "consent"
-    if consent not in frame.columns:
+    if "marketing_consent" not in frame.columns and "consent" not in frame.columns:
         raise ConfigError("scores need marketing_consent: customers without consent never go on a target list")
-    frame["_consent"] = frame[consent].astype(bool)
+    from cmokit.features import contactable
+
+    frame["_consent"] = contactable(frame)  # the one consent rule: unknown (null/NaN) = not contactable
     return frame
 
 

@@ -33,7 +33,7 @@ from cmokit.errors import ConfigError, ReadOnlyError
 from cmokit.warehouse.contract import CONTRACT
 
 #: Tables the build writes beside the contract tables (metadata, no personal data).
-META_TABLES = ("meta_loads", "meta_quarantine_summary", "meta_build")
+META_TABLES = ("meta_loads", "meta_quarantine_summary", "meta_build", "meta_gates")
 
 
 def _ibis():
