@@ -128,3 +128,13 @@ def test_experiment_takeaways_read_srm_readout_and_incremental_roi():
     assert out == ["The arms have the planned sizes (sample-ratio p = 0.820).",
                    "b moves conversion by +12.0 points (+8.0 points to +16.0 points), significant after Holm.",
                    "b earned €14,685 of incremental revenue on €383 of spend (incremental ROI 37.32, 25.28 to 49.37)."]
+
+
+def test_review_budget_sentence_when_everything_is_held():
+    kpis = pd.DataFrame({"kpi": ["revenue"], "metric": ["Revenue"], "value": [1.0], "previous": [1.0],
+                         "last_year": [1.0], "change_vs_previous": [0.0], "change_vs_last_year": [0.0],
+                         "target": [None], "status": ["better"], "status_basis": ["last year"]})
+    advice = pd.DataFrame({"channel": ["paid_search", "video"], "change": [0.0, 0.0],
+                           "evidence": ["held", "identified"]})
+    assert takeaways.executive_review(kpis, advice=advice)[-1] == (
+        "The media-mix model keeps every channel at its current budget; paid search needs a test before money moves.")

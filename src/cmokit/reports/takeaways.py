@@ -288,7 +288,8 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
         less = plan[plan["change"] < -0.5]["channel"].map(_name).tolist()
         held = plan[~plan["evidence"].astype(str).str.startswith(("identified", "calibrated"))]["channel"]
         sentence = (f"The media-mix model would move money to {_and(more) or 'no channel'}, "
-                    f"away from {_and(less) or 'no channel'}")
+                    f"away from {_and(less) or 'no channel'}") if more or less else (
+                    "The media-mix model keeps every channel at its current budget")
         if len(held):
             sentence += f"; {_and(held)} {'needs' if len(held) == 1 else 'need'} a test before money moves"
         out.append(sentence + ".")
