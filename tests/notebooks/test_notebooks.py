@@ -9,6 +9,7 @@ in headless Chromium with the network blocked.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -21,9 +22,18 @@ from cmokit.reports.notebooks import lint, parse_parameters
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
+#: Notebooks owned by other work in flight that still display raw values (a dict of diagnostics, a
+#: frame with its index); strict, so the mark must go once they display through cmokit.reports.present.
+DISPLAY_PENDING = {"50_experiments", "55_geo_tests", "70_media_mix"}
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def _pending(path):
+    reason = "still displays raw values; wire it to cmokit.reports.present (see notes/reports.md)"
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if path.stem in DISPLAY_PENDING else []
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
+@pytest.mark.parametrize("path", [_pending(p) for p in NOTEBOOKS])
 def test_follows_the_notebook_conventions(path):
     """Named NN_words, one typed and commented `parameters` cell first, no def/class/lambda, no outputs
     (the checks themselves are tested to fail on crafted notebooks in tests/reports/test_notebooks.py)."""
@@ -49,13 +59,27 @@ def test_manifest_lists_every_notebook():
     assert listed == set(IDS), f"reports.yml differs from notebooks/: missing {set(IDS) - listed}, extra {listed - set(IDS)}"
 
 
+def _selected(session) -> list[str]:
+    """The notebooks whose end-to-end test was selected (``-k 05_``); every one when a test needing
+    them all (the browser check) was selected."""
+    names = []
+    for item in session.items:
+        if item.module.__name__ != __name__ or "executed" not in getattr(item, "fixturenames", ()):
+            continue
+        name = getattr(item, "callspec", None) and item.callspec.params.get("name")
+        if not name:
+            return IDS
+        names.append(name)
+    return [n for n in IDS if n in names] or IDS
+
+
 @pytest.fixture(scope="module")
-def executed(warehouse_path, tmp_path_factory):
-    """Every notebook, run once through run-all on the sample warehouse (defaults, 2 at a time)."""
+def executed(warehouse_path, tmp_path_factory, request):
+    """The selected notebooks, run once through run-all on the sample warehouse (defaults, 2 at a time)."""
     from cmokit.reports.batch import run_all
 
     manifest = tmp_path_factory.mktemp("manifest") / "all.yml"
-    manifest.write_text(yaml.safe_dump({"reports": [{"notebook": name} for name in IDS]}))
+    manifest.write_text(yaml.safe_dump({"reports": [{"notebook": name} for name in _selected(request.session)]}))
     out = tmp_path_factory.mktemp("reports")
     batch = run_all(manifest, jobs=2, warehouse=warehouse_path, notebooks=ROOT / "notebooks", out_dir=out,
                     timeout_s=900, progress=False)
@@ -68,6 +92,10 @@ def test_runs_end_to_end_on_the_sample(executed, name):
     result = executed[name]
     err = result.error or {}
     assert result.ok, f"{name} {result.status} in {err.get('where') or err.get('cell')}: {err.get('ename')}: {err.get('evalue')}"
+    if name not in DISPLAY_PENDING:
+        from cmokit.reports.notebooks import raw_outputs
+
+        assert raw_outputs(nbformat.read(result.notebook, as_version=4), name) == []
 
 
 @pytest.mark.slow
@@ -77,7 +105,8 @@ def test_reports_work_offline_in_chromium(executed):
     from cmokit.reports.browser import inspect
 
     ok = [r for r in executed.values() if r.ok]
-    for result, page in zip(ok, inspect([r.html for r in ok])):
+    # CMOKIT_SCREENSHOTS=DIR keeps a full-page PNG of every report, to compare by eye
+    for result, page in zip(ok, inspect([r.html for r in ok], screenshots=os.environ.get("CMOKIT_SCREENSHOTS"))):
         assert page["js_errors"] == [], f"{result.report}: {page['js_errors'][:3]}"
         assert page["blocked"] == [], f"{result.report} tried to fetch {page['blocked'][:3]}"
         assert page["provenance"], f"{result.report}: no provenance block"

@@ -91,6 +91,10 @@ def _tagged(source):
     ("outputs", "cell 2: committed with outputs"),
     ("execution_count", "cell 2: committed with outputs"),
     ("bad_name", "name it NN_words"),
+    ("displays_dict", "cell 2: displays `{...}`, which is not a table, figure or Markdown"),
+    ("displays_object", "cell 2: displays `wh`, which is not a table"),
+    ("displays_raw_frame", "cell 2: displays `frame.round(2)`"),
+    ("prints", "cell 2: prints raw text"),
 ])
 def test_lint_rejects_each_broken_convention(case, problem):
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -98,7 +102,7 @@ def test_lint_rejects_each_broken_convention(case, problem):
     from cmokit.reports.notebooks import lint
 
     params = _tagged('days: int = 7  # window in days')
-    body = new_code_cell("import cmokit\ncmokit.__version__")
+    body = new_code_cell("import cmokit\nfrom cmokit.reports import present\npresent.markdown(cmokit.__version__)")
     name = "10_demo.ipynb"
     if case == "untagged":
         params.metadata["tags"] = []
@@ -121,9 +125,48 @@ def test_lint_rejects_each_broken_convention(case, problem):
         body.execution_count = 3
     elif case == "bad_name":
         name = "scratch.ipynb"
+    elif case == "displays_dict":  # the 70_media_mix diagnostics cell printed {'r2': 0.4014898063556557, ...}
+        body = new_code_cell("import cmokit\n{'r2': 0.4014898063556557, 'nrmse': 0.2}")
+    elif case == "displays_object":  # printed <cmokit.Warehouse ...>
+        body = new_code_cell("import cmokit\nwh = cmokit.connect()\nwh")
+    elif case == "displays_raw_frame":  # an unformatted frame with its index column
+        body = new_code_cell("import pandas as pd\nframe = pd.DataFrame({'a': [1.23456]})\nframe.round(2)")
+    elif case == "prints":
+        body = new_code_cell("import cmokit\nprint({'roas': {'default': 1.5}})")
     nb = new_notebook(cells=[new_markdown_cell("# Demo"), params, body])
     problems = lint(nb, name)
     if problem is None:
         assert problems == []
     else:
         assert any(problem in p for p in problems), problems
+
+
+def test_display_rule_follows_import_aliases_and_figure_methods():
+    """Calls into cmokit.plots / cmokit.reports.present pass however they were imported; a figure's own
+    .show() / .update_layout() keep it a figure; anything else displayed is refused."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from cmokit.reports.notebooks import display_problems
+
+    cells = ["import cmokit\nfrom cmokit.plots import segments as sp\nfrom cmokit.reports.present import table\n"
+             "from cmokit.reports import present as P\nx = 1",
+             "sp.segment_sizes(x)", "table(x)", "P.facts({'r2': 0.4})", "cmokit.plots.health.checks(x).show()",
+             "sp.segment_sizes(x).update_layout(height=300)", "x = 2  # assignments display nothing",
+             "sp.segment_sizes(x).to_dict()", "cmokit.segments.rfm(x)", "table", "P.money(x)"]
+    problems = display_problems(new_notebook(cells=[new_code_cell(c) for c in cells]), "10_demo.ipynb")
+    assert [p.split(":")[0] for p in problems] == ["10_demo.ipynb cell 7", "10_demo.ipynb cell 8", "10_demo.ipynb cell 9",
+                                                   "10_demo.ipynb cell 10"]
+
+
+def test_executed_outputs_that_are_plain_reprs_are_found():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from cmokit.reports.notebooks import raw_outputs
+
+    raw = new_code_cell("wh")
+    raw.outputs = [new_output("execute_result", data={"text/plain": "<cmokit.Warehouse ...>"}, execution_count=1)]
+    html = new_code_cell("present.table(x)")
+    html.outputs = [new_output("execute_result", data={"text/plain": "<Styler>", "text/html": "<table/>"},
+                               execution_count=2)]
+    problems = raw_outputs(new_notebook(cells=[raw, html]), "10_demo.ipynb")
+    assert problems == ["10_demo.ipynb cell 0: displays a raw repr '<cmokit.Warehouse ...>'"]

@@ -21,12 +21,39 @@ def _pandas(frame) -> pd.DataFrame:
     return frame.to_pandas() if type(frame).__module__.startswith("polars") else frame
 
 
-def kpi_bars(kpis, kpi: str = "roas", *, by: str = "channel", status=None, title: str | None = None):
-    """Bars of one KPI per group; with a :func:`~cmokit.campaigns.kpi_status` table, target markers
-    and bars coloured by status."""
+#: Largest / smallest positive bar above which :func:`kpi_bars` switches to a log axis.
+DOMINANCE = 20.0
+
+
+def _text(kpi: str, value) -> str:
+    from cmokit.plots.format import column_kind, formatter
+
+    return formatter(column_kind(kpi))(value)
+
+
+def needs_log_axis(values, dominance: float = DOMINANCE) -> bool:
+    """True when the largest positive value is more than ``dominance`` times the smallest one:
+    on a linear axis the small bars would be slivers (e-mail's ROAS of 417 beside paid ROAS near 2).
+
+    >>> needs_log_axis([417.0, 2.1, 1.4]), needs_log_axis([3.0, 2.1, 1.4])
+    (True, False)
+    """
+    positive = [float(v) for v in values if v is not None and v == v and float(v) > 0]
+    return len(positive) > 1 and max(positive) / min(positive) > dominance
+
+
+def kpi_bars(kpis, kpi: str = "roas", *, by: str = "channel", status=None, title: str | None = None,
+             log: bool | None = None):
+    """Bars of one KPI per group, each labelled with its value; with a
+    :func:`~cmokit.campaigns.kpi_status` table, target markers and bars coloured by status.
+
+    ``log=None`` uses a log axis when one group dominates (:func:`needs_log_axis`), so every bar
+    stays readable; the labels carry the exact values either way.
+    """
     import plotly.graph_objects as go
 
     frame = _pandas(kpis).sort_values(kpi, ascending=False, na_position="last")
+    log = needs_log_axis(frame[kpi]) if log is None else log
     colours = [PALETTE[0]] * len(frame)
     fig = go.Figure()
     if status is not None:
@@ -36,13 +63,17 @@ def kpi_bars(kpis, kpi: str = "roas", *, by: str = "channel", status=None, title
         colours = [tone.get(st["status"].get(g), PALETTE[0]) for g in frame[by]]
         fig.add_scatter(x=frame[by], y=[st["target"].get(g) for g in frame[by]], mode="markers", name="Target",
                         marker=dict(symbol="line-ew-open", size=28, line=dict(width=3, color="#222")))
-    fig.add_bar(x=frame[by], y=frame[kpi], marker_color=colours, name=KPI_LABELS.get(kpi, kpi))
-    return apply(fig, title or f"{KPI_LABELS.get(kpi, kpi)} by {by.replace('_', ' ')}", x=by, y=None).update_yaxes(
-        title_text=KPI_LABELS.get(kpi, kpi))
+    fig.add_bar(x=frame[by], y=frame[kpi], marker_color=colours, name=KPI_LABELS.get(kpi, kpi),
+                text=[_text(kpi, v) for v in frame[kpi]], textposition="outside", cliponaxis=False)
+    label = KPI_LABELS.get(kpi, kpi) + (" (log scale)" if log else "")
+    fig = apply(fig, title or f"{KPI_LABELS.get(kpi, kpi)} by {by.replace('_', ' ')}", x=by, y=None)
+    return fig.update_yaxes(title_text=label, type="log" if log else "linear")
 
 
-def kpi_trend(kpis, kpi: str = "roas", *, group: str = "channel", title: str | None = None):
-    """Lines of one KPI per period for each group (from ``campaign_kpis(..., period=...)``)."""
+def kpi_trend(kpis, kpi: str = "roas", *, group: str = "channel", title: str | None = None,
+              log: bool | None = None):
+    """Lines of one KPI per period for each group (from ``campaign_kpis(..., period=...)``); a log
+    axis when one group dominates (``log=None``, see :func:`needs_log_axis`)."""
     import plotly.graph_objects as go
 
     frame = _pandas(kpis).sort_values("period")
@@ -50,8 +81,10 @@ def kpi_trend(kpis, kpi: str = "roas", *, group: str = "channel", title: str | N
     for i, (name, rows) in enumerate(frame.groupby(group, sort=True)):
         fig.add_scatter(x=rows["period"], y=rows[kpi], mode="lines+markers", name=str(name),
                         line=dict(color=PALETTE[i % len(PALETTE)]))
+    log = needs_log_axis(frame[kpi]) if log is None else log
     fig = apply(fig, title or f"{KPI_LABELS.get(kpi, kpi)} over time", x="period")
-    return fig.update_yaxes(title_text=KPI_LABELS.get(kpi, kpi)).update_xaxes(title_text="Period")
+    label = KPI_LABELS.get(kpi, kpi) + (" (log scale)" if log else "")
+    return fig.update_yaxes(title_text=label, type="log" if log else "linear").update_xaxes(title_text="Period")
 
 
 def spend_vs_revenue(kpis, *, by: str = "channel", title: str = "Spend vs attributed revenue"):

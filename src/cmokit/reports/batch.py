@@ -43,11 +43,12 @@ POLL_S = 0.2
 
 @dataclass
 class Job:
-    """One report to run: notebook name, parameters, whole-report timeout."""
+    """One report to run: notebook name, parameters, whole-report timeout, whether to print a PDF."""
 
     notebook: str
     parameters: dict[str, Any] = field(default_factory=dict)
     timeout_s: float = DEFAULT_TIMEOUT_S
+    pdf: bool = False
 
 
 @dataclass
@@ -88,7 +89,10 @@ def read_manifest(path, notebooks=None, timeout_s: float | None = None) -> list[
         if not isinstance(entry, dict) or "notebook" not in entry:
             raise ConfigError(f"manifest {path}: every entry needs `notebook:` (got {entry!r})")
         limit = timeout_s or entry.get("timeout_s") or defaults.get("timeout_s") or DEFAULT_TIMEOUT_S
-        jobs.append(Job(str(entry["notebook"]), dict(entry.get("parameters") or {}), float(limit)))
+        pdf = entry.get("pdf", defaults.get("pdf", False))
+        if not isinstance(pdf, bool):
+            raise ConfigError(f"manifest {path}: `pdf:` of {entry['notebook']} must be true or false, not {pdf!r}")
+        jobs.append(Job(str(entry["notebook"]), dict(entry.get("parameters") or {}), float(limit), pdf))
     return jobs
 
 
@@ -122,7 +126,7 @@ class _Running:
 def _start(job: Job, name: str, run_dir: Path, options: dict[str, Any]) -> _Running:
     run_dir.mkdir(parents=True, exist_ok=True)
     kwargs = dict(options, name=job.notebook, parameters=job.parameters, run_key=run_dir.name,
-                  out_dir=str(run_dir.parent.parent))
+                  out_dir=str(run_dir.parent.parent), pdf=job.pdf or options.get("pdf", False))
     log = open(run_dir / "log.txt", "w")
     proc = subprocess.Popen([sys.executable, "-m", "cmokit.reports.execute", json.dumps(kwargs, default=str)],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=kernel_environment())
@@ -190,7 +194,8 @@ def _preflight(job: Job, out_dir: Path, warehouse, notebooks, stamp: dt.datetime
 
 def run_all(manifest=None, *, jobs: int = 2, timeout_s: float | None = None, warehouse=None,
             out_dir="reports", notebooks=None, show_code: bool = False, seed: int | None = None,
-            progress: bool | None = None, on_event: Callable[[str, str, Any], None] | None = None) -> BatchResult:
+            progress: bool | None = None, on_event: Callable[[str, str, Any], None] | None = None,
+            pdf: bool = False) -> BatchResult:
     """Run the reports a manifest lists, ``jobs`` at a time, and write ``out_dir/index.html``.
 
     Parameters
@@ -207,6 +212,9 @@ def run_all(manifest=None, *, jobs: int = 2, timeout_s: float | None = None, war
         Live progress table (rich); default: only when stdout is a terminal.
     on_event
         Called as ``on_event(kind, name, payload)`` with kind ``start`` / ``done``.
+    pdf
+        Print every report to ``report.pdf`` as well (a manifest entry or its ``defaults`` can
+        ask for it per report with ``pdf: true``).
 
     Returns
     -------
@@ -226,11 +234,15 @@ def run_all(manifest=None, *, jobs: int = 2, timeout_s: float | None = None, war
     stamp = dt.datetime.now(dt.timezone.utc)
     warehouse = str(Path(warehouse).resolve()) if warehouse else None
     options = {"warehouse": warehouse, "notebooks": str(notebooks) if notebooks else None,
-               "show_code": show_code, "seed": seed}
+               "show_code": show_code, "seed": seed, "pdf": pdf}
     started_at = stamp.isoformat(timespec="seconds")
     slots: list[RunResult | None] = []
     pending: list[tuple[int, Job, str, Path]] = []
     job_list = read_manifest(manifest, notebooks, timeout_s)
+    if pdf or any(job.pdf for job in job_list):
+        from cmokit.reports.execute import require_chromium
+
+        require_chromium()
     for i, job in enumerate(job_list):
         ready, failed = _preflight(job, out_dir, warehouse, notebooks, stamp)
         slots.append(failed)

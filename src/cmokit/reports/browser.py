@@ -40,13 +40,14 @@ def chromium_path() -> str | None:
     return os.environ.get("CMOKIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def inspect(paths, timeout_ms: int = 30000) -> list[dict[str, Any]]:
+def inspect(paths, timeout_ms: int = 30000, screenshots=None) -> list[dict[str, Any]]:
     """Load each HTML file offline and report what the browser saw.
 
     Returns one dict per file: ``path``, ``js_errors`` (uncaught exceptions and
     console errors), ``blocked`` (requests that tried to leave the page),
     ``provenance`` (bool), ``charts`` (list of ``{id, traces, drawn}``: the chart's traces
-    and how many of them plotly drew with data).
+    and how many of them plotly drew with data). With ``screenshots`` (a folder), each page is
+    also saved as a full-page PNG named after its report (``screenshot`` in the dict).
     """
     from playwright.sync_api import sync_playwright
 
@@ -55,13 +56,13 @@ def inspect(paths, timeout_ms: int = 30000) -> list[dict[str, Any]]:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=ARGS, headless=True)
         try:
             for path in paths:
-                out.append(_inspect_one(browser, Path(path).resolve(), timeout_ms))
+                out.append(_inspect_one(browser, Path(path).resolve(), timeout_ms, screenshots))
         finally:
             browser.close()
     return out
 
 
-def _inspect_one(browser, path: Path, timeout_ms: int) -> dict[str, Any]:
+def _inspect_one(browser, path: Path, timeout_ms: int, screenshots=None) -> dict[str, Any]:
     context = browser.new_context(offline=True)
     page = context.new_page()
     errors: list[str] = []
@@ -81,8 +82,42 @@ def _inspect_one(browser, path: Path, timeout_ms: int) -> dict[str, Any]:
     page.wait_for_timeout(300)  # let plotly finish its first draw
     charts = page.evaluate(_COUNT_TRACES)
     provenance = page.locator("#provenance").count() == 1
+    shot = None
+    if screenshots is not None:
+        name = path.parent.parent.name if path.name == "report.html" else path.stem
+        shot = Path(screenshots) / f"{name}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
     context.close()
-    return {"path": str(path), "js_errors": errors, "blocked": blocked, "provenance": provenance, "charts": charts}
+    return {"path": str(path), "js_errors": errors, "blocked": blocked, "provenance": provenance, "charts": charts,
+            "screenshot": str(shot) if shot else None}
 
 
-__all__ = ["chromium_path", "inspect"]
+def print_pdf(html, pdf=None, timeout_ms: int = 60000) -> Path:
+    """Print an HTML report to PDF (A4, backgrounds on) with the same offline headless Chromium.
+
+    ``pdf`` defaults to the HTML path with a ``.pdf`` suffix. Charts are drawn before printing;
+    the network stays blocked, as in :func:`inspect`.
+    """
+    from playwright.sync_api import sync_playwright
+
+    html = Path(html).resolve()
+    pdf = Path(pdf) if pdf is not None else html.with_suffix(".pdf")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=ARGS, headless=True)
+        try:
+            context = browser.new_context(offline=True)
+            page = context.new_page()
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+            page.goto(html.as_uri(), wait_until="load", timeout=timeout_ms)
+            page.wait_for_timeout(500)  # let plotly finish its first draw
+            page.emulate_media(media="print")
+            page.pdf(path=str(pdf), format="A4", print_background=True,
+                     margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+            context.close()
+        finally:
+            browser.close()
+    return pdf
+
+
+__all__ = ["chromium_path", "inspect", "print_pdf"]

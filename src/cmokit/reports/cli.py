@@ -20,6 +20,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="reports", help="reports folder (default ./reports)")
     p.add_argument("--show-code", action="store_true", help="show code cells in the HTML")
     p.add_argument("--seed", type=int, default=None, help="random seed for notebooks with a `seed` parameter")
+    p.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium (for the meeting invite)")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -73,13 +74,15 @@ def cmd_run(args) -> int:
     try:
         result = run(args.name, dict(args.parameter), warehouse=args.warehouse, out_dir=args.out,
                      notebooks=args.notebooks, show_code=args.show_code, seed=args.seed,
-                     cell_timeout_s=args.cell_timeout_s)
+                     cell_timeout_s=args.cell_timeout_s, pdf=args.pdf)
     except CmokitError as exc:
         return _fail(exc)
     if not result.ok:
         err = result.error or {}
         print(f"cmokit: {result.report} {result.status}: {err.get('ename')}: {err.get('evalue')}", file=sys.stderr)
     print(result.html)
+    if result.pdf:
+        print(result.pdf)
     return 0 if result.ok else 1
 
 
@@ -88,7 +91,8 @@ def cmd_run_all(args) -> int:
 
     try:
         batch = run_all(args.manifest, jobs=args.jobs, timeout_s=args.timeout_s, warehouse=args.warehouse,
-                        out_dir=args.out, notebooks=args.notebooks, show_code=args.show_code, seed=args.seed)
+                        out_dir=args.out, notebooks=args.notebooks, show_code=args.show_code, seed=args.seed,
+                        pdf=args.pdf)
     except CmokitError as exc:
         return _fail(exc)
     for r in batch.results:

@@ -5,7 +5,10 @@ under ``reports/<name>/<run-key>/``:
 
 - ``notebook.ipynb`` — the executed notebook (provenance in its metadata),
 - ``report.html`` — the self-contained HTML report (or an error page),
-- ``provenance.json`` and ``result.json`` — what ran, on what, and how it ended.
+- ``provenance.json`` and ``result.json`` — what ran, on what, and how it ended,
+- ``results.json`` — headline results the notebook recorded (:func:`cmokit.reports.history.record`),
+
+and appends the run to ``reports/history.jsonl`` (:mod:`cmokit.reports.history`).
 
 Parameters are checked against the notebook's ``parameters`` cell before the
 kernel starts (an unknown name or a wrong type raises
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from cmokit.errors import ConfigError
-from cmokit.reports import pages
+from cmokit.reports import history, pages
 from cmokit.reports.notebooks import find_report, validate
 from cmokit.reports.provenance import collect
 
@@ -74,6 +77,7 @@ class RunResult:
     duration_s: float = 0.0
     started_at: str = ""
     error: dict[str, Any] | None = None
+    pdf: str = ""
 
     @property
     def ok(self) -> bool:
@@ -145,8 +149,9 @@ def error_from(exc: BaseException) -> tuple[str, dict[str, Any]]:
 
 
 def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None, show_code: bool,
-           started: float) -> RunResult:
-    """Write the HTML (report or error page), provenance and result of a run."""
+           started: float, pdf: bool = False) -> RunResult:
+    """Write the HTML (report or error page), provenance and result of a run (and, with ``pdf``,
+    ``report.pdf`` printed by headless Chromium, for the meeting invite)."""
     import nbformat
 
     nb_path = run_dir / "notebook.ipynb"
@@ -161,14 +166,20 @@ def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None,
     html_path = pages.write(run_dir / "report.html", page)
     result = RunResult(prov["report"], status, str(run_dir), str(html_path), str(nb_path), prov["parameters"],
                        prov["duration_s"] or 0.0, prov["started_at"], error)
+    if pdf:
+        from cmokit.reports.browser import print_pdf
+
+        result.pdf = str(print_pdf(html_path, run_dir / "report.pdf"))
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
     (run_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    history.append(run_dir.parent.parent, dict(result.to_dict(), error=(error or {}).get("ename"),
+                                               results=history.run_results(run_dir)))
     return result
 
 
 def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, out_dir="reports",
         notebooks=None, show_code: bool = False, seed: int | None = None, cell_timeout_s: float | None = None,
-        run_key: str | None = None, kernel_name: str | None = None) -> RunResult:
+        run_key: str | None = None, kernel_name: str | None = None, pdf: bool = False) -> RunResult:
     """Execute one report notebook with papermill and write its self-contained HTML.
 
     Parameters
@@ -189,6 +200,9 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
         Random seed, passed as the ``seed`` parameter when the notebook declares one.
     cell_timeout_s
         Longest a single cell may run (``run_all`` also limits the whole report).
+    pdf
+        Also print the report (or its error page) to ``report.pdf`` with headless Chromium
+        (``$CMOKIT_CHROMIUM`` or ``chromium`` on PATH; checked before the kernel starts).
 
     Returns
     -------
@@ -206,13 +220,16 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
 
     started = time.monotonic()
     report, values, wh, seed = prepare(name, parameters, warehouse=warehouse, notebooks=notebooks, seed=seed)
+    if pdf:
+        require_chromium()
     run_key = run_key or make_run_key(values)
     run_dir = _unique_dir(Path(out_dir) / report.name / run_key)
     run_dir.mkdir(parents=True, exist_ok=True)
     prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title, defaults=report.defaults)
     prov["run_key"] = run_dir.name
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
-    env = dict(KERNEL_ENV, **({"CMOKIT_WAREHOUSE": wh} if wh else {}))
+    env = dict(KERNEL_ENV, CMOKIT_RUN_DIR=str(run_dir.resolve()), CMOKIT_REPORTS_DIR=str(Path(out_dir).resolve()),
+               **({"CMOKIT_WAREHOUSE": wh} if wh else {}))
     status, error = "ok", None
     try:
         with _environment(env):
@@ -223,7 +240,18 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
             )
     except Exception as exc:  # every failure becomes an error page
         status, error = error_from(exc)
-    return finish(prov, run_dir, status, error, show_code, started)
+    return finish(prov, run_dir, status, error, show_code, started, pdf=pdf)
+
+
+def require_chromium() -> str:
+    """The Chromium binary PDFs are printed with, or a ConfigError saying how to install it."""
+    from cmokit.reports.browser import chromium_path
+
+    path = chromium_path()
+    if path is None:
+        raise ConfigError("a PDF needs headless Chromium: apt-get install -y chromium (or make chromium), "
+                          "or set $CMOKIT_CHROMIUM to its path")
+    return path
 
 
 def _worker(argv: list[str]) -> int:
@@ -242,4 +270,4 @@ if __name__ == "__main__":
     sys.exit(_worker(sys.argv[1:]))
 
 
-__all__ = ["RunResult", "make_run_key", "prepare", "run"]
+__all__ = ["RunResult", "make_run_key", "prepare", "require_chromium", "run"]

@@ -138,7 +138,8 @@ def lint(nb, notebook: str = "<notebook>") -> list[str]:
     Checks: the name orders it (``NN_words``); the first code cell is the one
     ``parameters`` cell and each parameter is typed and commented; no cell
     defines a function, class or lambda (logic belongs in the package); no
-    code cell carries outputs or an execution count.
+    code cell carries outputs or an execution count; every displayed value is
+    a table, a figure or Markdown (:func:`display_problems`).
 
     >>> from nbformat.v4 import new_code_cell, new_notebook
     >>> cell = new_code_cell('days: int = 7  # window in days')
@@ -182,6 +183,119 @@ def lint(nb, notebook: str = "<notebook>") -> list[str]:
         if cell.get("outputs") or cell.get("execution_count") is not None:
             problems.append(f"{notebook} cell {i}: committed with outputs; clear them "
                             "(jupyter nbconvert --clear-output --inplace)")
+    problems += display_problems(nb, notebook)
+    return problems
+
+
+#: Modules whose public functions return something a reader can read: a formatted table,
+#: a figure or Markdown (:mod:`cmokit.reports.present`, every :mod:`cmokit.plots` module).
+DISPLAY_MODULES = ("cmokit.plots", "cmokit.reports.present")
+#: Helpers inside those modules that return text or settings, not something to display.
+NOT_DISPLAY = ("cmokit.plots.format", "cmokit.plots.theme", "cmokit.reports.present.money",
+               "cmokit.reports.present.percent", "cmokit.reports.present.number", "cmokit.reports.present.ratio",
+               "cmokit.reports.present.column_label", "cmokit.reports.present.column_kind",
+               "cmokit.reports.present.formatter", "cmokit.reports.present.frame_for_display")
+#: Methods that keep a display object one (a figure's own updates) or display it and return None.
+DISPLAY_METHODS = ("show", "update_layout", "update_xaxes", "update_yaxes", "update_traces")
+
+
+def _aliases(nb) -> dict[str, str]:
+    """Names bound by the notebook's imports -> the dotted path they stand for."""
+    out: dict[str, str] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_code_only(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        out[a.asname] = a.name
+                    else:
+                        out[a.name.split(".")[0]] = a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    out[a.asname or a.name] = f"{node.module}.{a.name}"
+    return out
+
+
+def _dotted(node, aliases: dict[str, str]) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in aliases:
+        return None
+    return ".".join([aliases[node.id], *reversed(parts)])
+
+
+def _is_display_call(node, aliases: dict[str, str]) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in DISPLAY_METHODS and isinstance(func.value, ast.Call):
+        return _is_display_call(func.value, aliases)
+    name = _dotted(func, aliases)
+    return (name is not None and any(name.startswith(m + ".") for m in DISPLAY_MODULES)
+            and not any(name == m or name.startswith(m + ".") for m in NOT_DISPLAY))
+
+
+def display_problems(nb, notebook: str = "<notebook>") -> list[str]:
+    """Cells that would display something other than a table, a figure or Markdown.
+
+    Decided from the source, without running it: the value a code cell displays is
+    its last statement when that is an expression; it must be a call into
+    :data:`DISPLAY_MODULES` (``present.table(frame)``, ``present.facts(model.diagnostics_)``,
+    ``segment_plots.segment_sizes(summary)``, optionally ``.show()``). A bare name, an
+    attribute, a literal or a method call on a frame would print a raw repr (a dict, an
+    object, an unformatted frame with its index). ``print`` is refused for the same reason.
+
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> nb = new_notebook(cells=[new_code_cell("from cmokit.reports import present"),
+    ...                          new_code_cell("present.facts({'r2': 0.4})"), new_code_cell("{'r2': 0.4}")])
+    >>> display_problems(nb, "10_demo.ipynb")  # doctest: +ELLIPSIS
+    ['10_demo.ipynb cell 2: displays `{...}`, which is not a table, figure or Markdown; ...']
+    """
+    aliases = _aliases(nb)
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_code_only(cell.source))
+        except SyntaxError:
+            continue  # reported by lint
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                problems.append(f"{notebook} cell {i}: prints raw text; display present.markdown(...) "
+                                "or present.table(...) instead")
+        last = tree.body[-1] if tree.body else None
+        if isinstance(last, ast.Expr) and not _is_display_call(last.value, aliases):
+            shown = ast.unparse(last.value)
+            shown = "{...}" if isinstance(last.value, ast.Dict) else (shown if len(shown) <= 40 else shown[:37] + "...")
+            problems.append(f"{notebook} cell {i}: displays `{shown}`, which is not a table, figure or Markdown; "
+                            "wrap it in cmokit.reports.present (table, facts, markdown) or a cmokit.plots "
+                            "figure, or assign it")
+    return problems
+
+
+def raw_outputs(nb, notebook: str = "<notebook>") -> list[str]:
+    """Outputs of an *executed* notebook that are plain text reprs (a dict, a list, an object).
+
+    A table (``text/html``), a figure (plotly's mime type, an image) or Markdown passes; an
+    ``execute_result`` or ``display_data`` with only ``text/plain`` does not.
+    """
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") in ("execute_result", "display_data"):
+                kinds = set(out.get("data", {}))
+                if kinds <= {"text/plain"}:
+                    text = str(out.get("data", {}).get("text/plain", ""))[:60]
+                    problems.append(f"{notebook} cell {i}: displays a raw repr {text!r}")
     return problems
 
 
@@ -284,5 +398,5 @@ def validate(parameters, values: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-__all__ = ["NAME_PATTERN", "Parameter", "Report", "coerce", "find_report", "lint", "list_reports",
-           "parse_parameters", "parse_source", "read_report", "validate"]
+__all__ = ["DISPLAY_MODULES", "NAME_PATTERN", "Parameter", "Report", "coerce", "display_problems", "find_report",
+           "lint", "list_reports", "parse_parameters", "parse_source", "raw_outputs", "read_report", "validate"]

@@ -1,0 +1,90 @@
+"""Run history: one JSON line per report run, beside the reports (``reports/history.jsonl``).
+
+Every run (``cmokit report run`` and each report of ``run-all``) appends its status,
+parameters, run folder and — when the notebook recorded any — its headline results.
+A notebook records results with :func:`record` (the runner tells the kernel its run folder
+in ``$CMOKIT_RUN_DIR``); a later run reads the previous one with :func:`last_results`
+(the executive review says what changed since the last review this way).
+
+>>> import json, tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> path = append(folder, {"report": "05_executive_review", "status": "ok", "started_at": "2026-01-01T06:30:00+00:00",
+...                 "results": {"headline": {"revenue": 100.0}}})
+>>> last_results("05_executive_review", folder / FILE)["results"]["headline"]
+{'revenue': 100.0}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+FILE = "history.jsonl"
+RESULTS = "results.json"
+
+
+def record(results: dict[str, Any], run_dir=None) -> Path | None:
+    """Write ``results`` (JSON-serialisable) to the run folder's ``results.json``.
+
+    ``run_dir`` defaults to ``$CMOKIT_RUN_DIR`` (set by the runner); outside a run (a notebook
+    opened in JupyterLab) nothing is written and ``None`` is returned.
+    """
+    run_dir = run_dir or os.environ.get("CMOKIT_RUN_DIR")
+    if not run_dir:
+        return None
+    path = Path(run_dir) / RESULTS
+    path.write_text(json.dumps(results, indent=2, default=str))
+    return path
+
+
+def run_results(run_dir) -> dict[str, Any] | None:
+    """The results a run recorded, or ``None``."""
+    path = Path(run_dir) / RESULTS
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def append(out_dir, entry: dict[str, Any]) -> Path:
+    """Append one run to ``out_dir/history.jsonl`` (one line, written in a single call)."""
+    path = Path(out_dir) / FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(entry, default=str, sort_keys=True) + "\n"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(line)
+    return path
+
+
+def read(history=None) -> list[dict[str, Any]]:
+    """The run history: a path (file or reports folder), a list of records, or ``None`` for
+    ``$CMOKIT_REPORTS_DIR/history.jsonl`` (empty when there is none)."""
+    if isinstance(history, list):
+        return history
+    if history is None:
+        folder = os.environ.get("CMOKIT_REPORTS_DIR")
+        if not folder:
+            return []
+        history = Path(folder) / FILE
+    path = Path(history)
+    if path.is_dir():
+        path = path / FILE
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut by a crash: skip it, keep the rest
+    return out
+
+
+def last_results(report: str, history=None, *, before_run_dir: str | None = None) -> dict[str, Any] | None:
+    """The latest successful run of ``report`` that recorded results (``None`` when there is none)."""
+    own = before_run_dir or os.environ.get("CMOKIT_RUN_DIR")
+    runs = [r for r in read(history) if r.get("report") == report and r.get("status") == "ok" and r.get("results")
+            and (own is None or r.get("run_dir") != own)]
+    return max(runs, key=lambda r: r.get("started_at", "")) if runs else None
+
+
+__all__ = ["FILE", "RESULTS", "append", "last_results", "read", "record", "run_results"]

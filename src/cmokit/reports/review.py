@@ -1,0 +1,436 @@
+"""The executive review: the month on one screen for the CMO–CIO meeting (issue 14, item 4).
+
+Library functions behind ``notebooks/05_executive_review.ipynb``; each returns a tidy frame:
+
+- :func:`review_windows` — the period (month, quarter or week to the snapshot day), the same
+  days of the previous period and of the same period last year;
+- :func:`headline_kpis` — revenue, orders, active and new customers, spend, ROAS, CAC, LTV:CAC,
+  retention for the three windows, with target and status. Spend, attributed revenue, ROAS,
+  CAC and LTV:CAC come from the KPI layer (:func:`cmokit.campaigns.campaign_kpis` with
+  ``by="total"``), so they are the same numbers as the campaign report's;
+- :func:`revenue_bridge` — the revenue change split into customers × orders per customer ×
+  order value (log-mean Divisia: the three parts add up to the change exactly);
+- :func:`segment_movements` — the RFM segments that grew or shrank most;
+- :func:`experiments_concluded` — experiments that ended by the snapshot and what they decided;
+- :func:`budget_advice` — the media-mix model's recommended budget with its evidence level;
+- :func:`it_panel` — data freshness, rows quarantined, contract checks passed;
+- :func:`changes_since_last_run` — the headline against the previous run of this review
+  (run history kept by ``run-all``, see :mod:`cmokit.reports.history`).
+
+>>> import datetime as dt
+>>> w = review_windows(dt.date(2025, 12, 28))
+>>> [(r.window, str(r.start), str(r.end)) for r in w.itertuples()]
+[('current', '2025-12-01', '2025-12-28'), ('previous', '2025-11-01', '2025-11-28'), ('last_year', '2024-12-01', '2024-12-28')]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from cmokit.errors import ConfigError
+from cmokit.warehouse.connect import resolve
+
+PERIODS = ("month", "quarter", "week")
+
+#: Headline KPI -> (label, direction: higher or lower is better).
+HEADLINE = {
+    "revenue": ("Revenue", "higher"),
+    "orders": ("Orders", "higher"),
+    "active_customers": ("Active customers", "higher"),
+    "new_customers": ("New customers", "higher"),
+    "spend": ("Media spend", None),
+    "roas": ("ROAS (attributed revenue / spend)", "higher"),
+    "cac": ("CAC (spend / new customers won by campaigns)", "lower"),
+    "ltv_cac": ("LTV : CAC", "higher"),
+    "retention": ("Retention (customers of the window before who ordered again)", "higher"),
+}
+#: Headline KPIs read from the KPI layer (campaign_kpis, by="total").
+FROM_KPI_LAYER = ("spend", "roas", "cac", "ltv_cac")
+
+
+def _period_start(day: dt.date, period: str) -> dt.date:
+    if period == "month":
+        return day.replace(day=1)
+    if period == "quarter":
+        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    raise ConfigError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
+
+
+def _shift(day: dt.date, period: str, back: int = 1) -> dt.date:
+    if period == "week":
+        return day - dt.timedelta(weeks=back)
+    months = back * (3 if period == "quarter" else 1)
+    total = day.year * 12 + day.month - 1 - months
+    return day.replace(year=total // 12, month=total % 12 + 1, day=1)
+
+
+def _last_year(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def review_windows(as_of: dt.date, period: str = "month"):
+    """The three windows a review compares: ``current`` (period start to ``as_of``), ``previous``
+    and ``last_year`` (the same number of days from the start of the previous period / the
+    same period a year earlier). One row per window: window, start, end (inclusive)."""
+    import pandas as pd
+
+    start = _period_start(as_of, period)
+    length = as_of - start
+    prev_start = _shift(start, period)
+    ly_start = start - dt.timedelta(weeks=52) if period == "week" else _last_year(start)
+    rows = [("current", start, as_of), ("previous", prev_start, prev_start + length),
+            ("last_year", ly_start, ly_start + length)]
+    return pd.DataFrame(rows, columns=["window", "start", "end"])
+
+
+def _order_metrics(orders, start: dt.date, end: dt.date, before_start: dt.date | None) -> dict:
+    """Revenue, orders, active and new customers in [start, end]; retention from [before_start, start)."""
+    import ibis
+
+    from cmokit.engine import day_end
+
+    lo = ibis.literal(dt.datetime.combine(start, dt.time()), type="timestamp")
+    hi = ibis.literal(day_end(end), type="timestamp")
+    window = orders.filter((orders.ordered_at >= lo) & (orders.ordered_at < hi))
+    first = orders.group_by("customer_id").aggregate(first_at=orders.ordered_at.min())
+    new = first.filter((first.first_at >= lo) & (first.first_at < hi))
+    out = window.aggregate(revenue=window.revenue.cast("float64").sum(), orders=window.order_id.count(),
+                           active_customers=window.customer_id.nunique()).execute().iloc[0].to_dict()
+    out["new_customers"] = int(new.count().execute())
+    out["revenue"] = float(out["revenue"] or 0.0)
+    if before_start is not None:
+        plo = ibis.literal(dt.datetime.combine(before_start, dt.time()), type="timestamp")
+        earlier = orders.filter((orders.ordered_at >= plo) & (orders.ordered_at < lo)).select("customer_id").distinct()
+        again = earlier.join(window.select("customer_id").distinct(), "customer_id")
+        n_before = int(earlier.count().execute())
+        out["retention"] = int(again.count().execute()) / n_before if n_before else math.nan
+    return out
+
+
+def window_metrics(source, start, end, *, margin: float = 1.0, clv=None) -> dict:
+    """The headline KPIs of one window ``[start, end]`` (inclusive UTC days), as a dict.
+
+    Retention is the share of the customers who ordered in the equally long window just
+    before ``start`` who ordered again within ``[start, end]``.
+    """
+    from cmokit.campaigns import campaign_kpis
+
+    r = resolve(source, "orders")
+    orders = r.table("orders", columns=("order_id", "customer_id", "ordered_at", "revenue"))
+    out = _order_metrics(orders, start, end, start - (end - start) - dt.timedelta(days=1))
+    kpis = campaign_kpis(r.warehouse, by="total", start=start, end=end, as_of=end, margin=margin, clv=clv)
+    row = kpis.iloc[0].to_dict() if len(kpis) else {}
+    for key in FROM_KPI_LAYER:
+        value = row.get(key)
+        out[key] = float(value) if value is not None and value == value else math.nan
+    out["attributed_revenue"] = float(row.get("attributed_revenue") or 0.0)
+    return out
+
+
+def _status(value, target, direction: str | None, band: float = 0.1, words=("on_target", "watch", "off_target")) -> str:
+    """``words[0]`` on the right side of ``target``, ``words[1]`` within ``band`` on the wrong side, else ``words[2]``."""
+    if direction is None:
+        return ""
+    if target is None or _nan(target) or _nan(value):
+        return "no_data"
+    gap = (value - target) if direction == "higher" else (target - value)
+    if gap >= 0:
+        return words[0]
+    return words[1] if abs(gap) <= band * abs(target) else words[2]
+
+
+def _nan(x) -> bool:
+    try:
+        return x is None or math.isnan(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def _change(now, then) -> float:
+    return math.nan if _nan(now) or _nan(then) or then == 0 else now / then - 1.0
+
+
+def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | None = None, margin: float = 1.0,
+                  clv=None, watch_band: float = 0.1):
+    """One row per headline KPI: value this period, previous period, same period last year, target, status.
+
+    Parameters
+    ----------
+    source
+        Warehouse, path or dict of frames (orders, campaigns, marketing_spend).
+    as_of
+        Snapshot day (inclusive); ``None`` = the latest order day.
+    period
+        ``month`` (default), ``quarter`` or ``week``: the review covers its start to ``as_of``.
+    targets
+        ``{kpi: value}`` for any of :data:`HEADLINE`'s KPIs. Status is against the target
+        (``on_target``, ``watch`` within ``watch_band``, ``off_target``); without a target,
+        against the same period last year (``better``, ``watch``, ``worse``; ``status_basis``
+        says which). Spend is not judged.
+    clv
+        Per-customer CLV scores (``customer_id``, ``clv``) for LTV:CAC, as in the KPI layer.
+
+    Returns
+    -------
+    DataFrame
+        kpi, metric (label), value, previous, last_year, change_vs_previous, change_vs_last_year,
+        target, status, status_basis.
+    """
+    import pandas as pd
+
+    from cmokit.engine import snapshot_day
+
+    targets = dict(targets or {})
+    unknown = set(targets) - set(HEADLINE)
+    if unknown:
+        raise ConfigError(f"unknown headline KPI in targets: {', '.join(sorted(unknown))}; known: {', '.join(HEADLINE)}")
+    r = resolve(source, "orders")
+    day = snapshot_day(r.table("orders", columns=("ordered_at",)), as_of)
+    windows = review_windows(day, period)
+    values = {w.window: window_metrics(r.warehouse, w.start, w.end, margin=margin, clv=clv)
+              for w in windows.itertuples()}
+    rows = []
+    for kpi, (label, direction) in HEADLINE.items():
+        if kpi == "ltv_cac" and clv is None:
+            continue
+        now, prev, ly = (values[w].get(kpi, math.nan) for w in ("current", "previous", "last_year"))
+        target = targets.get(kpi)
+        basis = "" if direction is None else ("target" if target is not None else "last year")
+        status = (_status(now, target, direction, watch_band) if target is not None
+                  else _status(now, ly, direction, watch_band, ("better", "watch", "worse")))
+        rows.append({"kpi": kpi, "metric": label, "value": now, "previous": prev, "last_year": ly,
+                     "change_vs_previous": _change(now, prev), "change_vs_last_year": _change(now, ly),
+                     "target": target, "status": status, "status_basis": basis})
+    out = pd.DataFrame(rows)
+    out.attrs.update({"as_of": day, "period": period,
+                      "windows": {w.window: (w.start, w.end) for w in windows.itertuples()}})
+    return out
+
+
+def revenue_bridge(source, as_of=None, *, period: str = "month", versus: str = "previous"):
+    """Revenue change split into customers × orders per customer × average order value.
+
+    ``revenue = active customers × (orders / customer) × (revenue / order)``; each factor's
+    contribution is its log change times the log-mean of the two revenues (LMDI), so the
+    three contributions add up to the revenue change exactly. ``versus`` is ``previous`` or
+    ``last_year``. One row per factor plus a ``total`` row: factor, before, now, change
+    (relative), contribution (currency).
+    """
+    import pandas as pd
+
+    from cmokit.engine import snapshot_day
+
+    if versus not in ("previous", "last_year"):
+        raise ConfigError(f"versus must be 'previous' or 'last_year', not {versus!r}")
+    r = resolve(source, "orders")
+    orders = r.table("orders", columns=("order_id", "customer_id", "ordered_at", "revenue"))
+    day = snapshot_day(orders, as_of)
+    w = review_windows(day, period).set_index("window")
+    now = _order_metrics(orders, w.loc["current", "start"], w.loc["current", "end"], None)
+    then = _order_metrics(orders, w.loc[versus, "start"], w.loc[versus, "end"], None)
+
+    def factors(m):
+        c, o, rev = m["active_customers"], m["orders"], m["revenue"]
+        return {"customers": c, "orders_per_customer": o / c if c else math.nan,
+                "avg_order_value": rev / o if o else math.nan}
+
+    f_now, f_then = factors(now), factors(then)
+    r1, r0 = now["revenue"], then["revenue"]
+    weight = (r1 - r0) / (math.log(r1) - math.log(r0)) if r1 > 0 and r0 > 0 and r1 != r0 else r1
+    rows = []
+    for name in ("customers", "orders_per_customer", "avg_order_value"):
+        a, b = f_then[name], f_now[name]
+        contribution = weight * math.log(b / a) if a and b and a > 0 and b > 0 else math.nan
+        rows.append({"factor": name, "before": a, "now": b, "change": _change(b, a), "contribution": contribution})
+    rows.append({"factor": "revenue", "before": r0, "now": r1, "change": _change(r1, r0), "contribution": r1 - r0})
+    return pd.DataFrame(rows)
+
+
+def segment_movements(source, as_of=None, *, period: str = "month", top: int = 5):
+    """The RFM segments whose customer count changed most since the start of the period.
+
+    One row per segment (the ``top`` largest absolute changes): segment, customers_before,
+    customers, change (customers), revenue_share_before, revenue_share.
+    """
+    from cmokit.engine import snapshot_day
+    from cmokit.segments import segment_summary
+
+    r = resolve(source, "orders")
+    day = snapshot_day(r.table("orders", columns=("ordered_at",)), as_of)
+    before_day = _period_start(day, period) - dt.timedelta(days=1)
+    now = segment_summary(r.warehouse, day)[["segment", "customers", "revenue_share"]]
+    then = segment_summary(r.warehouse, before_day)[["segment", "customers", "revenue_share"]]
+    merged = then.merge(now, on="segment", how="outer", suffixes=("_before", "")).fillna(0)
+    merged["change"] = merged["customers"] - merged["customers_before"]
+    merged = merged.reindex(merged["change"].abs().sort_values(ascending=False).index).head(top)
+    merged.attrs["since"] = before_day
+    return merged[["segment", "customers_before", "customers", "change", "revenue_share_before",
+                   "revenue_share"]].reset_index(drop=True)
+
+
+def _decision(lower: float, upper: float) -> str:
+    if lower > 0:
+        return "roll out: the lift is positive"
+    if upper < 0:
+        return "stop: the variant loses"
+    return "inconclusive: extend or resize before deciding"
+
+
+def experiments_concluded(source, as_of=None, *, since=None, alpha: float = 0.05):
+    """Experiments that ended by the snapshot day (and after ``since``, when given), with their decision.
+
+    One row per experiment and variant: experiment_id, variant, ended_on, metric (the
+    experiment's primary metric), lift (absolute), lift_lower, lift_upper, decision — read from
+    :func:`cmokit.campaigns.experiment_readout`.
+    """
+    import pandas as pd
+
+    from cmokit.campaigns import experiment_readout
+    from cmokit.engine import snapshot_day
+
+    r = resolve(source, "experiments")
+    day = snapshot_day(r.warehouse.table("orders"), as_of)
+    experiments = r.warehouse.execute(r.table("experiments"))
+    ended = pd.to_datetime(experiments["ends_on"]).dt.date
+    keep = ended <= day
+    if since is not None:
+        keep &= ended > pd.Timestamp(since).date()
+    rows = []
+    for exp in experiments[keep].itertuples():
+        readout = experiment_readout(r.warehouse, exp.experiment_id, alpha=alpha)
+        metric = exp.primary_metric if exp.primary_metric in set(readout["metric"]) else readout["metric"].iloc[0]
+        for row in readout[readout["metric"] == metric].itertuples():
+            rows.append({"experiment_id": exp.experiment_id, "variant": row.variant,
+                         "ended_on": pd.Timestamp(exp.ends_on).date(), "metric": metric, "lift": row.abs_lift,
+                         "lift_lower": row.abs_lift_lower, "lift_upper": row.abs_lift_upper,
+                         "decision": _decision(row.abs_lift_lower, row.abs_lift_upper)})
+    return pd.DataFrame(rows, columns=["experiment_id", "variant", "ended_on", "metric", "lift", "lift_lower",
+                                       "lift_upper", "decision"])
+
+
+def budget_advice(source, as_of=None, *, budget: float | None = None, horizon_periods: int = 13,
+                  weeks: int = 156, n_bootstrap: int = 50, random_state: int = 0, **optimize_kwargs):
+    """The media-mix model's recommended budget per channel, with the evidence behind it.
+
+    Fits :class:`cmokit.mmm.MediaMixModel` on the ``weeks`` whole weeks up to the snapshot and
+    runs :func:`cmokit.mmm.optimize_budget` (its defaults, bounds and evidence gate included).
+    ``budget`` defaults to the last ``horizon_periods`` weeks' spend. Returns the plan's
+    allocation with, per channel, the model's ``historical_roi`` and its interval and
+    ``evidence``: the optimiser's own column when it has one, else ``identified`` /
+    ``not identified`` from the model.
+    """
+    from cmokit import mmm
+    from cmokit.engine import snapshot_day
+
+    r = resolve(source, "orders")
+    day = snapshot_day(r.table("orders", columns=("ordered_at",)), as_of)
+    end = day - dt.timedelta(days=(day.weekday() + 1) % 7)  # last whole week ends on a Sunday
+    start = end - dt.timedelta(weeks=weeks) + dt.timedelta(days=1)
+    panel = mmm.media_panel(r.warehouse, start, end)
+    model = mmm.MediaMixModel(n_bootstrap=n_bootstrap, random_state=random_state).fit(panel)
+    if budget is None:
+        channels = [c for c in panel.columns if c in set(model.roi()["channel"])]
+        budget = float(panel[channels].tail(horizon_periods).to_numpy().sum())
+    plan = mmm.optimize_budget(model, budget, horizon_periods, random_state=random_state, **optimize_kwargs)
+    allocation = plan.allocation.copy()
+    roi = model.roi().set_index("channel")
+    for col in ("roi", "roi_lower", "roi_upper"):  # the model's historical ROI, beside the plan's
+        allocation[f"historical_{col}"] = allocation["channel"].map(roi[col])
+    if "evidence" not in allocation.columns:  # until the optimiser states its own evidence level
+        allocation["evidence"] = ["identified" if ok else "not identified: test before moving money"
+                                  for ok in allocation["channel"].map(roi["identified"])]
+    allocation.attrs.update({"budget": budget, "horizon_periods": horizon_periods, "window": (start, end)})
+    return allocation
+
+
+def it_panel(source, as_of=None, checks=None):
+    """What IT vouches for: data freshness, rows quarantined, contract checks passed, build time.
+
+    One row per item: item, value (text), status (``ok``, ``watch`` or ``fail``).
+    """
+    import pandas as pd
+
+    import cmokit
+    from cmokit.plots.format import number, percent
+    from cmokit.warehouse import health
+
+    r = resolve(source, "orders")
+    wh = r.warehouse
+    checks = cmokit.warehouse.check(wh) if checks is None else checks
+    failing = checks[checks["failing_rows"] > 0]
+    errors = int((failing["severity"] == "error").sum())
+    rows = [{"item": "Contract checks passed", "value": f"{len(checks) - len(failing)} of {len(checks)}",
+             "status": "fail" if errors else ("watch" if len(failing) else "ok")}]
+    loads = health.loads(wh)
+    if len(loads):
+        read, quarantined = float(loads["rows_read"].sum()), float(loads["rows_quarantined"].sum())
+        share = quarantined / read if read else 0.0
+        rows.append({"item": "Rows quarantined by the build", "value": f"{number(quarantined)} of {number(read)} "
+                     f"({percent(share, 2)})", "status": "ok" if share < 0.001 else ("watch" if share < 0.01 else "fail")})
+    fresh = health.freshness(wh, as_of=as_of)
+    orders = fresh[fresh["table"] == "orders"]
+    if len(orders):
+        latest = orders["latest_at"].iloc[0]
+        rows.append({"item": "Latest order", "value": f"{latest:%Y-%m-%d %H:%M} UTC", "status": "ok"})
+    behind = fresh.dropna(subset=["days_behind"])
+    behind = behind[behind["table"].isin(["orders", "marketing_spend", "touchpoints", "customers"])]
+    if len(behind):
+        worst = behind.sort_values("days_behind").iloc[-1]
+        lag = int(worst["days_behind"])
+        rows.append({"item": "Most delayed feed", "value": f"{worst['table']} ({lag} days behind)",
+                     "status": "ok" if lag <= 1 else ("watch" if lag <= 3 else "fail")})
+    info = health.build_info(wh)
+    if len(info) and "built_at" in info.columns:
+        rows.append({"item": "Warehouse built", "value": f"{info['built_at'].iloc[0]:%Y-%m-%d %H:%M} UTC",
+                     "status": "ok"})
+    return pd.DataFrame(rows, columns=["item", "value", "status"])
+
+
+def changes_since_last_run(kpis, history=None, report: str = "05_executive_review"):
+    """The headline against the previous successful run of ``report`` in the run history.
+
+    ``history`` is the run history (a path or a list of records, see
+    :func:`cmokit.reports.history.read`); default ``$CMOKIT_REPORTS_DIR/history.jsonl``.
+    Returns one row per KPI whose value moved: kpi, metric, last_run (value), value, change;
+    empty with ``attrs["last_run"] = None`` when there is no earlier run.
+    """
+    import pandas as pd
+
+    from cmokit.reports import history as run_history
+
+    previous = run_history.last_results(report, history)
+    columns = ["kpi", "metric", "last_run", "value", "change"]
+    if previous is None:
+        out = pd.DataFrame(columns=columns)
+        out.attrs["last_run"] = None
+        return out
+    before = previous["results"].get("headline", {})
+    rows = []
+    for row in kpis.itertuples():
+        old = before.get(row.kpi)
+        if old is None or _nan(old) and _nan(row.value):
+            continue
+        if _nan(old) or _nan(row.value) or not math.isclose(float(old), float(row.value), rel_tol=1e-9, abs_tol=1e-9):
+            rows.append({"kpi": row.kpi, "metric": row.metric, "last_run": old, "value": row.value,
+                         "change": _change(row.value, old)})
+    out = pd.DataFrame(rows, columns=columns)
+    out.attrs["last_run"] = previous.get("started_at")
+    out.attrs["last_as_of"] = previous["results"].get("as_of")
+    return out
+
+
+def headline_results(kpis) -> dict:
+    """The part of the headline the run history keeps: ``{"as_of": ..., "headline": {kpi: value}}``."""
+    return {"as_of": str(kpis.attrs.get("as_of", "")),
+            "headline": {k: (None if _nan(v) else float(v)) for k, v in zip(kpis["kpi"], kpis["value"])}}
+
+
+__all__ = ["HEADLINE", "budget_advice", "changes_since_last_run", "experiments_concluded", "headline_kpis",
+           "headline_results", "it_panel", "revenue_bridge", "review_windows", "segment_movements",
+           "window_metrics"]

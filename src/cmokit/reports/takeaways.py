@@ -1,0 +1,377 @@
+"""Three to five takeaways per report, computed from the report's own results.
+
+Each function takes the tidy frames a report already computed and returns plain
+sentences with formatted numbers (no hand-written prose: change the data and the
+sentences change). Notebooks show them first with
+:func:`cmokit.reports.present.takeaways`.
+
+>>> import pandas as pd
+>>> summary = pd.DataFrame({"segment": ["Champions", "Lost"], "customers": [100, 300],
+...     "customer_share": [0.25, 0.75], "revenue": [9000.0, 1000.0], "revenue_share": [0.9, 0.1]})
+>>> segments(summary)[0]
+'Champions are 25.0 % of customers and bring 90.0 % of revenue (€9,000).'
+"""
+
+from __future__ import annotations
+
+from cmokit._frames import to_pandas
+from cmokit.plots.format import money, number, percent, ratio
+from cmokit.warehouse.contract import PAID_CHANNELS
+
+
+def _name(value) -> str:
+    return str(value).replace("_", " ")
+
+
+def _points(value) -> str:
+    """An absolute change of a rate (conversion 0.19 -> 0.31) in percentage points: ``+12.1 points``."""
+    return percent(value, signed=True).replace(" %", " points")
+
+
+def _and(names) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    names = [_name(n) for n in names]
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+def data_health(checks, loads=None, freshness=None) -> list[str]:
+    """Contract checks passed, rows quarantined, the stalest table.
+
+    ``checks`` from :func:`cmokit.warehouse.check`, ``loads`` from
+    :func:`cmokit.warehouse.health.loads`, ``freshness`` from :func:`~cmokit.warehouse.health.freshness`.
+    """
+    checks = to_pandas(checks)
+    failing = checks[checks["failing_rows"] > 0]
+    errors = failing[failing["severity"] == "error"]
+    out = []
+    if failing.empty:
+        out.append(f"All {len(checks):,} contract checks pass: the numbers in every report rest on clean tables.")
+    else:
+        names = ", ".join(sorted({f"{t}.{c}" if c == c and c else t for t, c in zip(failing["table"], failing["column"])})[:4])
+        out.append(f"{len(failing):,} of {len(checks):,} contract checks fail ({len(errors):,} errors), on {names}; "
+                   "fix those exports before trusting the KPIs built on them.")
+    if loads is not None:
+        loads = to_pandas(loads)
+        read, quarantined = float(loads["rows_read"].sum()), float(loads["rows_quarantined"].sum())
+        share = quarantined / read if read else 0.0
+        out.append(f"The build read {number(read)} rows and quarantined {number(quarantined)} ({percent(share, 2)}).")
+    if freshness is not None:
+        fresh = to_pandas(freshness).dropna(subset=["days_behind"])
+        if not fresh.empty:
+            latest = fresh.loc[fresh["table"] == "orders", "latest_at"]
+            if len(latest):
+                out.append(f"The latest order is from {latest.iloc[0]:%Y-%m-%d}; reports default to that day.")
+            stale = fresh.sort_values("days_behind", ascending=False).iloc[0]
+            if int(stale["days_behind"]) > 2:
+                out.append(f"{_name(stale['table']).capitalize()} is the stalest table, {int(stale['days_behind'])} days "
+                           "behind the snapshot.")
+            else:
+                out.append("Every timed table is within two days of the snapshot.")
+    return out
+
+
+def segments(summary, moves=None) -> list[str]:
+    """Where revenue sits across RFM segments, customers at risk, and how the best customers moved.
+
+    ``summary`` from :func:`cmokit.segments.segment_summary`, ``moves`` from :func:`cmokit.segments.migration`.
+    """
+    summary = to_pandas(summary)
+    top = summary.sort_values("revenue_share", ascending=False).iloc[0]
+    out = [f"{top['segment']} are {percent(top['customer_share'])} of customers and bring "
+           f"{percent(top['revenue_share'])} of revenue ({money(top['revenue'])})."]
+    risk = summary[summary["segment"].isin(["At Risk", "Can't Lose Them"])]
+    if not risk.empty:
+        out.append(f"{number(risk['customers'].sum())} customers are At Risk or Can't Lose Them; they spent "
+                   f"{money(risk['revenue'].sum())} so far ({percent(risk['revenue_share'].sum())} of revenue): "
+                   "the first win-back audience.")
+    if moves is not None:
+        moves = to_pandas(moves)
+        champions = moves[moves["from_segment"] == "Champions"]
+        if not champions.empty:
+            stay = champions.loc[champions["to_segment"] == "Champions", "share_of_from"].sum()
+            worst = champions[champions["to_segment"] != "Champions"].sort_values("customers", ascending=False)
+            sentence = f"{percent(stay)} of the earlier Champions are still Champions"
+            if not worst.empty:
+                sentence += (f"; {percent(worst.iloc[0]['share_of_from'])} slipped to {worst.iloc[0]['to_segment']}")
+            out.append(sentence + ".")
+        new = moves[moves["from_segment"] == "Not yet a customer"]
+        if not new.empty:
+            out.append(f"{number(new['customers'].sum())} customers placed their first order since the earlier date.")
+    return out
+
+
+def customer_value(values, by_channel=None, horizon_days: int | None = None) -> list[str]:
+    """Total and typical expected value, its concentration, and the best acquisition channel.
+
+    ``values`` from :func:`cmokit.clv.customer_lifetime_value`, ``by_channel`` from
+    :func:`cmokit.clv.clv_by` on ``acquisition_channel``.
+    """
+    values = to_pandas(values)
+    clv = values["clv"].sort_values(ascending=False)
+    horizon = f" over the next {horizon_days} days" if horizon_days else ""
+    out = [f"Customers' expected lifetime value{horizon} is {money(clv.sum())} (median {money(clv.median())} per "
+           f"customer, mean {money(clv.mean())})."]
+    top = max(1, len(clv) // 10)
+    out.append(f"The top 10 % of customers ({number(top)}) hold {percent(clv.head(top).sum() / clv.sum())} "
+               "of that value.")
+    alive = values["p_alive"]
+    out.append(f"{percent((alive < 0.5).mean())} of customers are more likely gone than active (P(alive) below 50 %).")
+    if by_channel is not None:
+        group = to_pandas(by_channel)
+        key = group.columns[0]
+        best = group.sort_values("clv_mean", ascending=False).iloc[0]
+        worst = group.sort_values("clv_mean").iloc[0]
+        out.append(f"{_name(best[key]).capitalize()} brings the most valuable customers ({money(best['clv_mean'])} each), "
+                   f"{_name(worst[key])} the least ({money(worst['clv_mean'])}).")
+    return out
+
+
+def retention(cohorts, churn_summary=None, median_lifetime=None, scores=None) -> list[str]:
+    """Month-one retention of recent cohorts, the churn model's check, customers at risk, typical lifetime.
+
+    ``cohorts`` from :func:`cmokit.retention.cohorts`, ``churn_summary`` the fitted
+    ``ChurnModel.summary_``, ``median_lifetime`` from :func:`cmokit.retention.median_lifetime`,
+    ``scores`` from ``ChurnModel.predict``.
+    """
+    table = to_pandas(cohorts)
+    month1 = table[table["months_since_first"] == 1].sort_values("cohort_month")
+    out = []
+    if len(month1) >= 2:
+        recent, earlier = month1.tail(6), month1.iloc[:-6].tail(6)
+        sentence = f"Of customers won in the last {len(recent)} cohorts, {percent(recent['customer_retention'].mean())} " \
+                   "ordered again in their second month"
+        if len(earlier):
+            sentence += f" (the six cohorts before: {percent(earlier['customer_retention'].mean())})"
+        out.append(sentence + ".")
+    if churn_summary is not None:
+        metrics = dict(zip(to_pandas(churn_summary)["metric"], to_pandas(churn_summary)["value"]))
+        if "roc_auc" in metrics:
+            better = metrics["roc_auc"] > metrics.get("recency_rule_roc_auc", 0)
+            out.append(f"The churn model ranks churners with AUC {ratio(metrics['roc_auc'])} on a later period, "
+                       f"{'better' if better else 'no better'} than the recency rule "
+                       f"({ratio(metrics.get('recency_rule_roc_auc'))}).")
+    if scores is not None:
+        p = to_pandas(scores)["churn_probability"]
+        out.append(f"{number((p >= 0.5).sum())} customers ({percent((p >= 0.5).mean())}) are more likely than not to churn.")
+    if median_lifetime is not None:
+        life = to_pandas(median_lifetime).dropna()
+        if len(life):
+            row = life.iloc[0] if len(life) == 1 else life.sort_values(life.columns[0]).iloc[-1]
+            out.append(f"Median active lifetime ({row[life.columns[0]]}): {number(row['median_lifetime_days'])} days.")
+    return out
+
+
+def campaigns(channels, status=None) -> list[str]:
+    """Return on paid spend, best and worst paid channel, KPIs off target, cheapest acquisition.
+
+    ``channels`` from :func:`cmokit.campaigns.campaign_kpis` ``(by="channel")``, ``status`` from
+    :func:`cmokit.campaigns.kpi_status`.
+    """
+    frame = to_pandas(channels)
+    paid = frame[frame["channel"].isin(PAID_CHANNELS) & (frame["spend"] > 0)]
+    out = []
+    if not paid.empty:
+        spend, revenue = paid["spend"].sum(), paid["attributed_revenue"].sum()
+        out.append(f"Paid media cost {money(spend)} and brought {money(revenue)} of attributed revenue "
+                   f"(ROAS {ratio(revenue / spend if spend else None)}).")
+        ranked = paid.sort_values("roas", ascending=False)
+        best, worst = ranked.iloc[0], ranked.iloc[-1]
+        out.append(f"{_name(best['channel']).capitalize()} returns the most per euro (ROAS {ratio(best['roas'])}), "
+                   f"{_name(worst['channel'])} the least (ROAS {ratio(worst['roas'])}).")
+        cheap = paid.dropna(subset=["cac"]).sort_values("cac")
+        if not cheap.empty:
+            out.append(f"New customers are cheapest through {_name(cheap.iloc[0]['channel'])} "
+                       f"(CAC {money(cheap.iloc[0]['cac'])}) and dearest through {_name(cheap.iloc[-1]['channel'])} "
+                       f"({money(cheap.iloc[-1]['cac'])}).")
+    owned = frame[~frame["channel"].isin(PAID_CHANNELS)]
+    if not owned.empty and owned["attributed_revenue"].sum() > 0:
+        out.append(f"Owned channels ({', '.join(_name(c) for c in owned['channel'])}) bring "
+                   f"{money(owned['attributed_revenue'].sum())} of attributed revenue on {money(owned['spend'].sum())} "
+                   "of spend: last-click credit, not proof they caused it.")
+    if status is not None:
+        st = to_pandas(status)
+        off = st[st["status"] == "off_target"]
+        if len(off):
+            items = ", ".join(f"{_name(c)} {k.upper()}" for c, k in zip(off["channel"], off["kpi"]))
+            out.append(f"{len(off)} of {len(st)} channel targets are missed: {items}.")
+        else:
+            out.append(f"All {len(st)} channel targets are met.")
+    return out[:5]
+
+
+def attribution(comparison, journeys=None) -> list[str]:
+    """Which channel the data-driven model credits most, against its spend, and where models disagree.
+
+    ``comparison`` from :func:`cmokit.attribution.compare`, ``journeys`` from
+    :func:`cmokit.attribution.build_journeys` (for the orders without a tracked touch).
+    """
+    frame = to_pandas(comparison)
+    models = list(dict.fromkeys(frame["model"]))
+    data_driven = next((m for m in models if m.startswith("markov")), None) or next(
+        (m for m in models if m.startswith("shapley")), models[-1])
+    rows = frame[frame["model"] == data_driven].sort_values("share", ascending=False)
+    model = "Markov" if data_driven.startswith("markov") else _name(data_driven)
+    out = [f"Under {model} credit, {_name(rows.iloc[0]['channel'])} earns the largest share of "
+           f"conversions ({percent(rows.iloc[0]['share'])})."]
+    paid = rows[rows["spend_share"] > 0].copy()
+    if not paid.empty:
+        paid["gap"] = paid["share"] - paid["spend_share"]
+        low = paid.sort_values("gap").iloc[0]
+        out.append(f"{_name(low['channel']).capitalize()} takes {percent(low['spend_share'])} of media spend but earns "
+                   f"{percent(low['share'])} of the credit: the weakest return on its spend.")
+    spread = frame.groupby("channel")["share"].agg(["min", "max"])
+    spread["range"] = spread["max"] - spread["min"]
+    moved = spread.sort_values("range", ascending=False)
+    if len(moved):
+        name = moved.index[0]
+        out.append(f"The models disagree most on {_name(name)}: {percent(moved.iloc[0]['min'])} to "
+                   f"{percent(moved.iloc[0]['max'])} of conversions depending on the rule.")
+    if journeys is not None:
+        attrs = getattr(journeys, "attrs", {}) or {}
+        if attrs.get("orders_without_touches"):
+            out.append(f"{number(attrs['orders_without_touches'])} orders had no tracked touch in the lookback: "
+                       "no model can credit them.")
+    return out
+
+
+
+def _kpi_text(kpi: str, value) -> str:
+    from cmokit.plots.format import column_kind, formatter
+
+    return formatter(column_kind(kpi))(value)
+
+
+def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, changes=None) -> list[str]:
+    """The month in five sentences: revenue against last period and last year, what drove it,
+    KPIs off target, experiments decided, budget advice, and anything IT flags.
+
+    Inputs are the frames of :mod:`cmokit.reports.review` (``headline_kpis``, ``revenue_bridge``,
+    ``experiments_concluded``, ``budget_advice``, ``it_panel``, ``changes_since_last_run``).
+    """
+    k = to_pandas(kpis).set_index("kpi")
+    start, end = (k.attrs or kpis.attrs).get("windows", {}).get("current", (None, None))
+    span = f" ({start:%d %b}–{end:%d %b %Y})" if start is not None else ""
+    rev = k.loc["revenue"]
+    out = [f"Revenue {money(rev['value'])}{span}: {percent(rev['change_vs_previous'], signed=True)} on the previous "
+           f"period, {percent(rev['change_vs_last_year'], signed=True)} on the same period last year."]
+    if bridge is not None:
+        parts = to_pandas(bridge)
+        parts = parts[parts["factor"] != "revenue"].dropna(subset=["contribution"])
+        if len(parts):
+            up, down = parts.sort_values("contribution").iloc[-1], parts.sort_values("contribution").iloc[0]
+            sentence = (f"{_name(up['factor']).capitalize()} {percent(up['change'], signed=True)} added "
+                        f"{money(up['contribution'])}")
+            if down["contribution"] < 0:
+                sentence += (f"; {_name(down['factor'])} {percent(down['change'], signed=True)} took "
+                             f"{money(-down['contribution'])}")
+            out.append(sentence + " (revenue change split into customers × orders per customer × order value).")
+    judged = k[k["status"].isin(["off_target", "worse"])]
+    if len(judged):
+        items = ", ".join(f"{row.metric.split(' (')[0]} {_kpi_text(name, row.value)} "
+                          f"({'target' if row.status == 'off_target' else 'last year'} "
+                          f"{_kpi_text(name, row.target if row.status == 'off_target' else row.last_year)})"
+                          for name, row in judged.iterrows())
+        out.append(f"Needs attention: {items}.")
+    else:
+        out.append("Every headline KPI is on target or better than last year.")
+    if experiments is not None and len(experiments):
+        exp = to_pandas(experiments)
+        best = exp.sort_values("lift", ascending=False).iloc[0]
+        n = exp["experiment_id"].nunique()
+        show = _points if best["metric"] == "conversion" else (lambda v: number(v, 2))
+        out.append(f"{n} experiment{'s' if n > 1 else ''} concluded; {best['experiment_id']} says {best['decision']} "
+                   f"({best['variant']}: {_name(best['metric'])} {show(best['lift'])}, 95 % interval "
+                   f"{show(best['lift_lower'])} to {show(best['lift_upper'])}).")
+    if advice is not None and len(advice):
+        plan = to_pandas(advice)
+        more = plan[plan["change"] > 0.5].sort_values("change", ascending=False)["channel"].map(_name).tolist()
+        less = plan[plan["change"] < -0.5]["channel"].map(_name).tolist()
+        held = plan[~plan["evidence"].astype(str).str.startswith(("identified", "calibrated"))]["channel"]
+        sentence = (f"The media-mix model would move money to {_and(more) or 'no channel'}, "
+                    f"away from {_and(less) or 'no channel'}") if more or less else (
+                    "The media-mix model keeps every channel at its current budget")
+        if len(held):
+            sentence += f"; {_and(held)} {'needs' if len(held) == 1 else 'need'} a test before money moves"
+        out.append(sentence + ".")
+    if changes is not None and len(changes) and "revenue" in set(to_pandas(changes)["kpi"]):
+        ch = to_pandas(changes).set_index("kpi").loc["revenue"]
+        out.append(f"Since the last review, revenue for the period moved from {money(ch['last_run'])} to "
+                   f"{money(ch['value'])} (new data or restated orders).")
+    if it is not None:
+        panel = to_pandas(it)
+        flagged = panel[panel["status"] != "ok"]
+        if len(flagged):
+            out.insert(1, "IT flags: " + "; ".join(f"{r.item.lower()} {r.value}" for r in flagged.itertuples()) + ".")
+    return out[:5]
+
+
+def experiments(readout, srm=None, incremental=None) -> list[str]:
+    """Is randomisation sound, which variant won on which metric, and what it earned.
+
+    ``readout`` from :func:`cmokit.campaigns.experiment_readout`, ``srm`` from
+    :func:`~cmokit.campaigns.sample_ratio_mismatch`, ``incremental`` from
+    :func:`~cmokit.campaigns.incremental_roi`. For the lead to call first in 50_experiments.
+    """
+    out = []
+    if srm is not None:
+        row = to_pandas(srm).iloc[0]
+        out.append("The arms have the planned sizes (sample-ratio p = " + number(row["p_value"], 3) + ")."
+                   if not bool(row["srm"]) else
+                   f"The arms are not the planned sizes (p = {number(row['p_value'], 4)}): fix the assignment "
+                   "before trusting any lift below.")
+    frame = to_pandas(readout)
+    for metric in ("conversion", "revenue_per_customer"):
+        rows = frame[frame["metric"] == metric].sort_values("abs_lift", ascending=False)
+        if rows.empty:
+            continue
+        best = rows.iloc[0]
+        show = _points if metric == "conversion" else money
+        verdict = "significant after Holm" if bool(best["significant"]) else "not significant"
+        out.append(f"{best['variant']} moves {_name(metric)} by {show(best['abs_lift'])} "
+                   f"({show(best['abs_lift_lower'])} to {show(best['abs_lift_upper'])}), {verdict}.")
+    if incremental is not None:
+        inc = to_pandas(incremental).sort_values("incremental_roi", ascending=False)
+        if len(inc):
+            top = inc.iloc[0]
+            out.append(f"{top['variant']} earned {money(top['incremental_revenue'])} of incremental revenue on "
+                       f"{money(top['spend'])} of spend (incremental ROI {ratio(top['incremental_roi'])}, "
+                       f"{ratio(top['incremental_roi_lower'])} to {ratio(top['incremental_roi_upper'])}).")
+    return out[:5]
+
+
+def media_mix(roi, allocation=None) -> list[str]:
+    """Which channel pays back best with what certainty, which cannot be read, and where the budget would move.
+
+    ``roi`` from ``MediaMixModel.roi()``, ``allocation`` from ``optimize_budget(...).allocation``
+    (its ``evidence`` column is used when present). For the lead to call first in 70_media_mix.
+    """
+    frame = to_pandas(roi).sort_values("roi", ascending=False)
+    best = frame.iloc[0]
+    out = [f"{_name(best['channel']).capitalize()} returns the most per euro of spend (ROI {ratio(best['roi'])}, "
+           f"90 % interval {ratio(best['roi_lower'])} to {ratio(best['roi_upper'])})."]
+    straddle = frame[(frame["roi_lower"] < 1) & (frame["roi_upper"] > 1)]["channel"].tolist()
+    if straddle:
+        out.append(f"The interval of {_and(straddle)} includes break-even (ROI 1): the data cannot say "
+                   f"{'it pays' if len(straddle) == 1 else 'they pay'} back.")
+    if "identified" in frame.columns:
+        blind = frame[~frame["identified"].astype(bool)]["channel"].tolist()
+        if blind:
+            out.append(f"{_and(blind).capitalize()} spent nearly the same every week: "
+                       "vary its spend or run a lift test before trusting its ROI.")
+    if allocation is not None:
+        plan = to_pandas(allocation)
+        up = plan[plan["change"] > 0.5]["channel"].tolist()
+        down = plan[plan["change"] < -0.5]["channel"].tolist()
+        out.append(f"The recommended budget moves money to {_and(up) or 'no channel'}, away from "
+                   f"{_and(down) or 'no channel'}.")
+        if "evidence" in plan.columns:
+            held = plan[plan["evidence"].astype(str).str.contains("held|test", case=False)]["channel"].tolist()
+            if held:
+                one = len(held) == 1
+                out.append(f"{_and(held).capitalize()} {'is' if one else 'are'} held at current spend until a "
+                           f"test measures {'it' if one else 'them'}.")
+    return out[:5]
+
+
+__all__ = ["attribution", "campaigns", "customer_value", "data_health", "executive_review", "experiments",
+           "media_mix", "retention", "segments"]
