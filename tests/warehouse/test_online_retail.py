@@ -168,3 +168,21 @@ def test_init_on_a_plain_transaction_log_drafts_a_file_that_builds_as_is(tmp_pat
     wh = cmokit.connect(res.path)
     got = cmokit.segments.rfm(wh, as_of="2025-12-31").set_index("customer_id")
     assert sorted(got.monetary.round(2)) == pytest.approx(sorted(log.groupby("customer_id").amount.sum().round(2)))
+
+
+def test_a_cdnow_shaped_log_with_integer_dates_drafts_and_builds(tmp_path):
+    """CDNOW: customer id, date as YYYYMMDD, number of CDs, dollar amount; whitespace-free CSV here."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rows = [("00001", 19970101, 1, 11.77), ("00002", 19970112, 1, 12.00), ("00002", 19970112, 5, 77.00),
+            ("00003", 19970102, 2, 20.76), ("00003", 19970330, 2, 20.76), ("00003", 19970402, 2, 19.54)]
+    pd.DataFrame(rows, columns=["customer_id", "date", "cds", "amount"]).to_csv(raw / "cdnow.csv", index=False)
+    d = draft(raw, tmp_path / "sources.yml")
+    assert 'format: "%Y%m%d"' in d.text
+    res = build(raw, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=d.path)
+    assert res.tables["orders"] == 6 and res.tables["customers"] == 3
+    wh = cmokit.connect(res.path)
+    got = cmokit.clv.purchase_summary(wh, as_of="1997-06-30", time_unit="days").set_index("customer_id")
+    # customer 00003: orders on Jan 2, Mar 30, Apr 2 -> 2 repeats, recency 90 days, age 179 days (00002: 169)
+    assert sorted(got.frequency) == [0, 0, 2] and sorted(got["T"]) == [169, 179, 180]
+    assert sorted(got.recency) == [0, 0, 90]

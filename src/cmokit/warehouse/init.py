@@ -65,6 +65,22 @@ class Column:
     c_prefix: float = 0.0  # share of values starting with 'C' (credit notes)
     negative: int = 0
     currency: str | None = None
+    format: str | None = None  # strptime format of a time column that is not ISO 8601
+
+
+#: non-ISO date formats tried on a time column, most specific first (day-first before month-first:
+#: a value that parses both ways is ambiguous, and the draft says to check it)
+DATE_FORMATS = ("%Y%m%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+                "%m/%d/%Y %H:%M", "%m/%d/%Y")
+
+
+def _date_format(con, q: str) -> str | None:
+    for fmt in DATE_FORMATS:
+        ok = con.execute(f"SELECT avg(CASE WHEN try_strptime(CAST({q} AS VARCHAR), $f) IS NOT NULL THEN 1 ELSE 0 END) "
+                         f"FROM sniffed WHERE {q} IS NOT NULL", {"f": fmt}).fetchone()[0]
+        if ok is not None and ok >= 0.99:
+            return fmt
+    return None
 
 
 @dataclass
@@ -139,7 +155,9 @@ def _sniff(con, pattern: str, files: list[Path], fmt: str, raw_dir: Path) -> Fou
             ok = con.execute(f"SELECT avg(CASE WHEN TRY_CAST({q} AS TIMESTAMP) IS NOT NULL THEN 1 ELSE 0 END) "
                              "FROM sniffed WHERE {q} IS NOT NULL".replace("{q}", q)).fetchone()[0]
             if not ok or ok < 0.9:
-                c.role = None if c.role == "time" else c.role
+                c.format = _date_format(con, q)
+                if c.format is None:
+                    c.role = None if c.role == "time" else c.role
         if c.role in ("amount", "price", "quantity") and not numeric:
             c.role = None
         if c.role == "customer_id" and c.type.startswith("TIMESTAMP"):
@@ -285,7 +303,12 @@ def draft(raw_dir, out, force: bool = False) -> Draft:
             out_lines.append(f"      customer_id: {_y(cid.name)}")
             proposals.append(f"{cid.name} -> {table}.customer_id" + (f" ({cid.nulls:,} lines without one: guest orders load with no customer)" if cid.nulls and not refund else ""))
         tcol = "refunded_at" if refund else "ordered_at"
-        out_lines.append(f"      {tcol}: {_y(t.name)}")
+        if t.format:
+            out_lines.append(f"      {tcol}: {{column: {_y(t.name)}, format: {json.dumps(t.format)}}}"
+                             + ("        # EDIT if days and months are the other way round" if "%m/%d" in t.format
+                                or "%d/%m" in t.format else ""))
+        else:
+            out_lines.append(f"      {tcol}: {_y(t.name)}")
         proposals.append(f"{t.name} -> {table}.{tcol}")
         sign = "-" if refund else ""
         expr = f"{sign}sum({money_line})" if lines_per_order else (f"{sign}({money_line})" if (refund or not amount) else None)
