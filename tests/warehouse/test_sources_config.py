@@ -246,3 +246,21 @@ def test_the_bundled_sample_mapping_as_a_sources_file_builds_the_same_warehouse(
     for t in ("customers", "orders", "refunds", "campaigns", "marketing_spend", "touchpoints"):
         sql = f"SELECT * FROM {t} ORDER BY ALL"
         assert _rows(a.path, sql) == _rows(b.path, sql), t
+
+
+def test_cli_init_then_build_prints_the_line_reconciliation(tmp_path, capsys):
+    from cmokit.cli import main
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "sales.csv").write_text("customer,date,amount\na,2025-01-02,3.5\nb,2025-01-03,4\n")
+    yml = tmp_path / "sources.yml"
+    assert main(["warehouse", "init", str(raw), "--out", str(yml)]) == 0
+    assert "customers derived from orders" in capsys.readouterr().out
+    assert main(["warehouse", "build", str(raw), "--sources", str(yml), "--out", str(tmp_path / "wh.duckdb"),
+                 "--dev-key", "--now", "2026-01-01T00:00:00"]) == 0
+    assert "lines: sales.csv: 2 lines read = 2 into orders + 0 quarantined (ok)" in capsys.readouterr().out
+    yml.write_text(yml.read_text().replace("    source:", "    sorce:", 1))
+    assert main(["warehouse", "build", str(raw), "--sources", str(yml), "--out", str(tmp_path / "wh.duckdb"),
+                 "--dev-key"]) == 2
+    assert "unknown key 'sorce'" in capsys.readouterr().err
