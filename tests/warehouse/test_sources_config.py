@@ -264,3 +264,35 @@ def test_cli_init_then_build_prints_the_line_reconciliation(tmp_path, capsys):
     assert main(["warehouse", "build", str(raw), "--sources", str(yml), "--out", str(tmp_path / "wh.duckdb"),
                  "--dev-key"]) == 2
     assert "unknown key 'sorce'" in capsys.readouterr().err
+
+
+def test_overlapping_where_filters_refuse_to_publish(tmp_path):
+    from cmokit.errors import BuildError
+
+    yml = TX.format(extra="").replace("    source: tx\n", "    source: tx\n    where: amount::DOUBLE >= 0\n", 1) + (
+        "  refunds:\n    source: tx\n    where: amount::DOUBLE <= 5\n"
+        "    columns: {customer_id: customer, refunded_at: date, amount: amount}\n")
+    with pytest.raises(BuildError, match=r"tx.csv: lines do not reconcile .*overlap"):
+        _build(tmp_path, yml, {"tx.csv": "customer,date,amount\na,2025-01-02,3\nb,2025-01-02,30\n"})
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_a_wide_file_feeding_two_tables_reconciles_per_table(tmp_path):
+    yml = """version: 1
+sources:
+  wide: {path: "wide*.csv", personal: [email]}
+tables:
+  customers:
+    source: wide
+    group_by: cid
+    columns: {customer_id: cid, first_seen_at: {sql: "min(ts)"}, marketing_consent: {sql: "bool_or(optin = 'Y')"}}
+  orders:
+    source: wide
+    columns: {order_id: oid, customer_id: cid, ordered_at: ts, revenue: amount}
+"""
+    wide = "cid,oid,ts,amount,optin,email\n1,o1,2025-01-02,3,Y,a@x\n1,o2,2025-01-05,4,Y,a@x\n2,o3,2025-01-03,5,N,b@x\n"
+    res = _build(tmp_path, yml, {"wide.csv": wide})
+    assert res.tables["customers"] == 2 and res.tables["orders"] == 3
+    assert res.lines == ["wide.csv: 3 lines read, each used by every table (3 into customers, 3 into orders) "
+                         "+ 0 quarantined (ok)"]
+    assert sorted(_rows(res.path, "SELECT marketing_consent FROM customers")) == [(False,), (True,)]
