@@ -204,3 +204,13 @@ def test_a_redelivered_export_duplicates_nothing_and_still_reconciles(tmp_path, 
     checks = dict(q.execute("SELECT check_name, count(*) FROM quarantine_orders GROUP BY 1").fetchall())
     q.close()
     assert checks["duplicate_delivery"] == built.tables["orders"]
+
+
+def test_init_on_the_bundled_sample_drafts_orders_refunds_and_the_crm_and_builds(tmp_path, sample_dir):
+    d = draft(sample_dir, tmp_path / "sources.yml")
+    assert d.mapped == {"orders": "shop_orders", "refunds": "refunds", "customers": "crm_customers"}
+    assert ("crm_customers", "email") not in d.unmapped and "personal: [email, full_name, phone]" in d.text
+    res = build(sample_dir, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=d.path)
+    full = build(sample_dir, tmp_path / "full.duckdb", dev_key=True, now=NOW)
+    for t in ("customers", "orders", "refunds"):
+        assert res.tables[t] == full.tables[t], t

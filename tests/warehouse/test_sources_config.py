@@ -296,3 +296,24 @@ tables:
     assert res.lines == ["wide.csv: 3 lines read, each used by every table (3 into customers, 3 into orders) "
                          "+ 0 quarantined (ok)"]
     assert sorted(_rows(res.path, "SELECT marketing_consent FROM customers")) == [(False,), (True,)]
+
+
+def test_a_source_in_another_currency_converts_with_an_fx_file(tmp_path):
+    (tmp_path / "fx.csv").write_text("currency,rate\nUSD,0.9\n")
+    yml = TX.format(extra="    currency: USD").replace("reporting_currency: EUR", "reporting_currency: EUR\nfx: {path: fx.csv}")
+    res = _build(tmp_path, yml, {"tx.csv": "customer,date,amount\na,2025-01-02,$10.00\n"})
+    assert _rows(res.path, "SELECT revenue FROM orders") == [(pytest.approx(9.0),)]
+    missing = TX.format(extra="    currency: CHF").replace("reporting_currency: EUR", "reporting_currency: EUR\nfx: {path: fx.csv}")
+    with pytest.raises(ConfigError, match=r"orders.revenue is in CHF but fx has no rate from CHF to the reporting currency EUR"):
+        _build(tmp_path, missing, {"tx.csv": "customer,date,amount\na,2025-01-02,10\n"})
+
+
+def test_excel_without_its_reader_is_a_clear_error(tmp_path):
+    try:
+        import openpyxl  # noqa: F401
+        pytest.skip("openpyxl is installed: Excel is readable")
+    except ImportError:
+        pass
+    yml = TX.format(extra="").replace('path: "tx*.csv"', 'path: "tx*.xlsx"')
+    with pytest.raises(ConfigError, match=r"tx.xlsx: reading Excel needs openpyxl"):
+        _build(tmp_path, yml, {"tx.xlsx": b"PK\x03\x04 not really a workbook"})

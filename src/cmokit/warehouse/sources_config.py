@@ -594,14 +594,19 @@ class Reader:
                  json.dumps({"csv_line": raw}, ensure_ascii=False)) for line, col, err, raw in rows]
 
     def _excel_relation(self, s: SourceSpec, path: Path) -> str:
-        try:
-            import pandas as pd
+        import importlib.util
 
+        if importlib.util.find_spec("openpyxl") is None:
+            raise ConfigError(f"{path.name}: reading Excel needs openpyxl (pip install openpyxl), or save the sheet "
+                              "as CSV and declare format: csv")
+        import pandas as pd
+
+        try:
             frame = pd.read_excel(path, sheet_name=s.sheet or 0, dtype=str, header=0 if s.header else None,
                                   skiprows=s.skip)
-        except ImportError:
-            raise ConfigError(f"{path.name}: reading Excel needs openpyxl (pip install openpyxl), or save the sheet "
-                              "as CSV and declare format: csv") from None
+        except Exception as exc:  # noqa: BLE001 - zipfile, openpyxl and pandas each raise their own
+            raise ConfigError(f"{path.name}: cannot read sheet {s.sheet or 'the first sheet'} of source {s.name!r}: "
+                              f"{type(exc).__name__}: {exc}") from None
         frame["_line"] = range(2 + s.skip, 2 + s.skip + len(frame))
         name = f"xl_{abs(hash(str(path)))}"
         self.con.register(name, frame)
