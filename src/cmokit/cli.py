@@ -1,13 +1,15 @@
 """The ``cmokit`` command line.
 
     cmokit sample --out DIR [--customers N] [--seed S]
-    cmokit warehouse build RAW_DIR --out PATH.duckdb [--dev-key | --key-file F] [--now TS] [--sources YML]
+    cmokit warehouse build RAW_DIR --out PATH.duckdb [--dev-key [--force] | --key-file F] [--now TS]
+                           [--accept GATE ...] [--suppress FILE] [--delivery-order date|mtime]
+                           [--sources YML]
     cmokit warehouse init RAW_DIR --out sources.yml
     cmokit warehouse check PATH [--failing]
     cmokit report list | run NAME | run-all          (see ``cmokit report --help``)
 
-Exit status: 0 on success, 1 when a check or report failed, 2 on a usage or
-input error (the message says what to do next).
+Exit status: 0 on success, 1 when a check, a publish gate or a report failed,
+2 on a usage or input error (the message says what to do next).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def _cmd_build(args) -> int:
     import datetime as dt
 
     from cmokit.warehouse.build import build
+    from cmokit.warehouse.gates import GateError
 
     now = dt.datetime.fromisoformat(args.now) if args.now else None
     bar = None
@@ -66,15 +69,34 @@ def _cmd_build(args) -> int:
     t = time.perf_counter()
     try:
         result = build(args.raw_dir, args.out, key_file=args.key_file, dev_key=args.dev_key, now=now,
-                       progress=progress_cb, memory_limit=args.memory_limit, sources=args.sources)
+                       progress=progress_cb, memory_limit=args.memory_limit, accept=args.accept or (),
+                       max_quarantine_share=args.max_quarantine_share, max_nulled_share=args.max_nulled_share,
+                       max_row_drop=args.max_row_drop,
+                       suppress=args.suppress, delivery_order=args.delivery_order, force=args.force,
+                       sources=args.sources)
+    except GateError as exc:
+        if exc.reasons is not None and len(exc.reasons):
+            _print_reasons(exc.reasons)
+        shown = exc.gates[~exc.gates.passed] if exc.gates is not None else None
+        if shown is not None and len(shown):
+            _print_table(shown.rename(columns={"table_name": "table"}), title="Publish gates that failed")
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         if bar is not None:
             bar.stop()
     summary = result.summary()
-    _print_table(summary, title="Reconciliation (rows read = loaded + quarantined)")
+    _print_table(summary, title="Reconciliation (rows read = loaded + quarantined + erased)")
+    if result.reasons is not None and len(result.reasons):
+        _print_reasons(result.reasons)
+    totals = summary[["read", "loaded", "quarantined", "erased"]].sum()
     for line in result.lines:  # raw lines -> the tables they were aggregated into (sources.yml builds)
         print(f"lines: {line}")
-    totals = summary[["read", "loaded", "quarantined"]].sum()
+    if args.suppress:
+        print(f"erased {result.customers_erased:,} customer(s) on the suppression list "
+              f"({totals['erased']:,} raw rows) from the warehouse and the quarantine")
+    if result.accepted_gates:
+        print(f"note: published past failed gate(s) {', '.join(result.accepted_gates)} (--accept; recorded in meta_build)")
     print(f"published {result.path} in {time.perf_counter() - t:.1f}s: read {totals['read']:,}, "
           f"loaded {totals['loaded']:,}, quarantined {totals['quarantined']:,} "
           f"(IT-side quarantine: {result.quarantine_path})")
@@ -87,6 +109,11 @@ def _cmd_init(args) -> int:
     result = draft(args.raw_dir, args.out, force=args.force)
     print(result.report())
     return 0
+
+
+def _print_reasons(reasons) -> None:
+    shown = reasons.rename(columns={"table_name": "table", "check_name": "check", "column_name": "column"})
+    _print_table(shown, title="Top quarantine reasons per table (rows kept with a null are 'loaded_with_null')")
 
 
 def _cmd_check(args) -> int:
@@ -135,6 +162,8 @@ def _print_table(frame, title: str | None = None) -> None:
 
 # --------------------------------------------------------------------------- parser
 def parser() -> argparse.ArgumentParser:
+    from cmokit.warehouse import gates  # thresholds only (no heavy imports)
+
     p = argparse.ArgumentParser(prog="cmokit", description="Customer-data analytics kit for marketing and IT.")
     p.add_argument("--version", action="version", version=f"cmokit {_version()}")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
@@ -161,6 +190,21 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--sources", metavar="SOURCES_YML",
                    help="where each contract table's data is and how to map it (docs/sources.md; draft one with "
                         "`cmokit warehouse init`); default: the bundled sample's exports")
+    b.add_argument("--force", action="store_true", help="allow --dev-key on data that is not the bundled sample")
+    b.add_argument("--accept", action="append", metavar="GATE",
+                   help="publish although this gate fails (quarantine_share, nulled_values, required_not_empty, "
+                        "row_count_drop; "
+                        "GATE:TABLE for one table); repeatable, recorded in meta_build")
+    b.add_argument("--max-quarantine-share", type=float, default=gates.DEFAULT_MAX_QUARANTINE_SHARE, metavar="FRACTION",
+                   help="gate: most rows per table quarantined as errors (default 0.05 = 5%%)")
+    b.add_argument("--max-nulled-share", type=float, default=gates.DEFAULT_MAX_NULLED_SHARE, metavar="FRACTION",
+                   help="gate: most rows per table and optional column loaded with that value nulled (default 0.05)")
+    b.add_argument("--max-row-drop", type=float, default=gates.DEFAULT_MAX_ROW_DROP, metavar="FRACTION",
+                   help="gate: largest drop in rows per table against the published warehouse (default 0.20)")
+    b.add_argument("--suppress", metavar="FILE",
+                   help="suppression list: customer source ids to erase (one a line) from warehouse and quarantine")
+    b.add_argument("--delivery-order", choices=("date", "mtime"), default="date",
+                   help="order of deliveries of one export (later wins): date in the file name (default) or mtime")
     b.set_defaults(func=_cmd_build)
     i = wsub.add_parser("init", help="draft a sources.yml for the raw exports in a folder")
     i.add_argument("raw_dir", help="folder of raw exports (CSV/TSV, Parquet, JSON lines)")

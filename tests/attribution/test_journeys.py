@@ -51,7 +51,7 @@ def frames():
 
 
 def test_paths_follow_lookback_previous_order_and_session_rules(frames):
-    got = build_journeys(frames, end="2025-12-31", lookback_days=30, session_gap_minutes=30)
+    got = build_journeys(frames, as_of="2025-12-31", lookback_days=30, session_gap_minutes=30)
     expected = pd.DataFrame({
         "path": ["display > display > email", "display > email", "paid_search", "referral"],
         "conversions": [0, 1, 1, 0],
@@ -68,12 +68,12 @@ def test_zero_session_gap_keeps_every_touch_and_longer_lookback_reaches_back(fra
 
 
 def test_window_start_drops_earlier_conversions(frames):
-    got = build_journeys(frames, start="2025-03-04", end="2025-12-31")
+    got = build_journeys(frames, start="2025-03-04", as_of="2025-12-31")
     assert got.loc[got["conversions"] > 0, "path"].tolist() == ["paid_search"]
 
 
 def test_polars_frames_give_polars_paths(frames):
-    got = build_journeys({k: pl.from_pandas(v) for k, v in frames.items()})
+    got = build_journeys({k: pl.from_pandas(v) for k, v in frames.items()}, as_of="2025-12-31")
     assert isinstance(got, pl.DataFrame) and got.height == 4
 
 

@@ -91,8 +91,8 @@ def _planted_revenue(n, seed):
     the planted expected incremental revenue per customer."""
     rng = np.random.default_rng(seed)
     X = pd.DataFrame({"recency_days": rng.uniform(0, 365, n), "frequency": rng.poisson(2, n).astype(float),
-                      "monetary": rng.gamma(2, 50, n), "tenure_days": rng.uniform(30, 1500, n),
-                      "avg_order_value": rng.gamma(3, 20, n), "orders_total": rng.poisson(4, n).astype(float),
+                      "revenue_365d": rng.gamma(2, 50, n), "days_since_signup": rng.uniform(30, 1500, n),
+                      "average_order_value": rng.gamma(3, 20, n), "orders_365d": rng.poisson(4, n).astype(float),
                       "orders_per_week": rng.gamma(1, 0.1, n)})
     for col in FEATURES[8:]:  # acquisition channel indicators: noise
         X[col] = (rng.random(n) < 0.2).astype(float)

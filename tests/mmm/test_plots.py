@@ -31,6 +31,6 @@ def test_curves_budget_and_forecast(simulated_model):
     plan = optimize_budget(simulated_model, 50_000, 4)
     fig = plots.budget(plan)
     np.testing.assert_allclose(fig.data[1].y, plan.allocation["budget"])
-    pred = forward_plan(simulated_model, plan_schedule(plan, simulated_model))
+    pred = forward_plan(simulated_model, plan_schedule(simulated_model, plan))
     assert len(pred) == 4
     np.testing.assert_allclose(plots.forecast(pred).data[1].y, pred["revenue"])

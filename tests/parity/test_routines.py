@@ -50,11 +50,11 @@ ROUTINES = {
     "campaigns.customer_features": lambda wh: cmokit.campaigns.customer_features(wh, MID),
     "campaigns.customer_outcomes": lambda wh: cmokit.campaigns.customer_outcomes(wh, _experiment_id(wh)),
     "campaigns.experiment_stats": lambda wh: cmokit.campaigns.experiment_stats(wh, _experiment_id(wh)),
-    "attribution.build_journeys": lambda wh: cmokit.attribution.build_journeys(wh, end=AS_OF),
-    "attribution.first_order_journeys": lambda wh: cmokit.attribution.build_journeys(wh, end=AS_OF,
+    "attribution.build_journeys": lambda wh: cmokit.attribution.build_journeys(wh, as_of=AS_OF),
+    "attribution.first_order_journeys": lambda wh: cmokit.attribution.build_journeys(wh, as_of=AS_OF,
                                                                                      first_orders_only=True),
-    "attribution.time_decay_by_days": lambda wh: cmokit.attribution.time_decay_by_days(wh, end=AS_OF),
-    "attribution.spend_by_channel": lambda wh: cmokit.attribution.spend_by_channel(wh, end=AS_OF),
+    "attribution.time_decay_by_days": lambda wh: cmokit.attribution.time_decay_by_days(wh, as_of=AS_OF),
+    "attribution.spend_by_channel": lambda wh: cmokit.attribution.spend_by_channel(wh, as_of=AS_OF),
     "mmm.media_panel": lambda wh: cmokit.mmm.media_panel(wh, "2023-01-02", "2025-12-28"),
 }
 

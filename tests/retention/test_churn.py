@@ -14,7 +14,7 @@ AUC_FLOOR = 0.845
 
 @pytest.fixture(scope="module")
 def model(warehouse):
-    return ChurnModel(window_days=180).fit(warehouse, as_of="2025-12-31")
+    return ChurnModel(window_days=180).fit_holdout(warehouse, as_of="2025-12-31")
 
 
 def test_holdout_auc_clears_the_floor_and_the_recency_rule_does_not(model):
@@ -37,7 +37,7 @@ def test_labels_by_hand():
                                                          "2025-02-01 00:00"]),
                            "revenue": [1.0] * 4, "campaign_id": [None] * 4})
     # window after 2025-01-31 is Feb 1 .. Mar 2 (30 days); c first orders after the cutoff
-    got = churn_labels(orders, cutoff="2025-01-31", window_days=30)
+    got = churn_labels(orders, as_of="2025-01-31", window_days=30)
     assert got.to_dict("list") == {"customer_id": ["a", "b"], "churned": [False, True]}
 
 
@@ -58,7 +58,7 @@ def test_labels_same_from_warehouse_and_frames(warehouse, sample_orders):
 
 def test_model_fitted_on_a_polars_frame_equals_the_warehouse_fit(model, warehouse, sample_orders):
     frame = pl.from_pandas(sample_orders)
-    again = ChurnModel(window_days=180).fit(frame, as_of="2025-12-31")
+    again = ChurnModel(window_days=180).fit_holdout(frame, as_of="2025-12-31")
     pd.testing.assert_frame_equal(again.summary_, model.summary_)
     scores = again.predict(frame)
     assert isinstance(scores, pl.DataFrame)

@@ -116,3 +116,14 @@ def test_clone_gives_an_unfitted_copy_with_the_same_settings():
     assert model.features is settings["features"]  # stored unchanged
     assert not hasattr(copy, "model_") and not hasattr(copy, "labels_")
     assert copy.set_params(n_clusters=3).n_clusters == 3 and model.n_clusters == 2
+
+
+def test_missing_feature_values_are_a_contract_error():
+    import numpy as np
+
+    from cmokit.errors import ContractError
+
+    X = pd.DataFrame({"customer_id": list("abcd"), "mean_gap_days": [1.0, np.nan, 3.0, 4.0],
+                      "average_order_value": [5.0, 6.0, 7.0, 8.0]})
+    with pytest.raises(ContractError, match="mean_gap_days"):
+        BehaviourClusters(n_clusters=2).fit(X)

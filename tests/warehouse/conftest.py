@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 
 import pytest
@@ -24,3 +25,23 @@ def raw(tmp_path, small_raw_master):
     d = tmp_path / "raw"
     shutil.copytree(small_raw_master, d)
     return d
+
+
+def rewrite_csv(path, fn):
+    """Rewrite a raw CSV export: ``fn`` gets the rows (header first) and returns the new rows."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    rows = fn(rows)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def read_quarantine(result, table, order="line"):
+    """The IT-side quarantine rows of ``table`` from a build result (pandas)."""
+    import duckdb
+
+    con = duckdb.connect(str(result.quarantine_path), read_only=True)
+    try:
+        return con.execute(f"SELECT * FROM quarantine_{table} ORDER BY {order}").df()
+    finally:
+        con.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 import signal
@@ -17,26 +16,12 @@ from cmokit.errors import BuildError, ConfigError
 from cmokit.warehouse.build import build, quarantine_path
 from cmokit.warehouse.connect import file_sha256
 from tests.conftest import SAMPLE_NOW
+from tests.warehouse.conftest import read_quarantine as _quarantine
+from tests.warehouse.conftest import rewrite_csv as _rewrite
 
 
 def _build(raw, tmp_path, name="w.duckdb"):
     return build(raw, tmp_path / name, dev_key=True, now=SAMPLE_NOW)
-
-
-def _rewrite(path, fn):
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    rows = fn(rows)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-
-
-def _quarantine(result, table):
-    con = duckdb.connect(str(result.quarantine_path), read_only=True)
-    try:
-        return con.execute(f"SELECT * FROM quarantine_{table} ORDER BY line").df()
-    finally:
-        con.close()
 
 
 def _assert_reconciles(result):

@@ -24,7 +24,7 @@ def frames(warehouse):
     for t in ("orders", "touchpoints", "experiment_assignments"):
         table = warehouse.table(t)
         data[t] = warehouse.execute(table.filter(table.customer_id.isin(list(ids))))
-    for t in ("campaigns", "marketing_spend", "experiments"):
+    for t in ("campaigns", "marketing_spend", "experiments", "lift_tests"):
         data[t] = warehouse.execute(warehouse.table(t))
     # the sample has no refunds export: refund half of every tenth order of the slice, an hour later
     o = data["orders"].sort_values("order_id").iloc[::10]
@@ -134,7 +134,8 @@ def _every_check():
 
 #: The bad value each invariant is crafted with.
 INVARIANT_BAD = {"country_iso2": "Germany", "not_in_future": pd.Timestamp("2099-01-01"),
-                 "ends_after_start": pd.Timestamp("1999-01-01"), "clicks_le_impressions": None}
+                 "ends_after_start": pd.Timestamp("1999-01-01"), "clicks_le_impressions": None,
+                 "interval_contains_estimate": 1e9, "spend_changed": 0, "level_below_one": 1.5}
 
 
 @pytest.mark.parametrize("table, check_name, column", _every_check(), ids=lambda v: str(v).replace(", ", "+"))

@@ -25,6 +25,7 @@ ROOT = Path(__file__).parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "online_retail"
 SOURCES = ROOT / "examples" / "online_retail" / "sources.yml"
 NOW = dt.datetime(2026, 1, 1)
+KEY = b"own-data-test-key-0123456789abcdef"  # a test key: --dev-key is for the bundled sample only
 AS_OF = "2010-12-09"
 
 
@@ -36,7 +37,7 @@ def lines() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("retail") / "wh.duckdb"
-    return build(FIXTURE, out, dev_key=True, now=NOW, sources=SOURCES)
+    return build(FIXTURE, out, key=KEY, now=NOW, sources=SOURCES)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,7 @@ def test_init_drafts_the_mapping_the_issue_asks_for(tmp_path):
         assert want in text, text
     assert set(d.missing) >= {"campaigns", "marketing_spend", "touchpoints"}
     # the draft builds as it is (the zone and currency are left for the user to confirm)
-    res = build(FIXTURE, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=d.path)
+    res = build(FIXTURE, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=d.path)
     assert res.tables["refunds"] > 0 and res.lines[0].endswith("+ 0 quarantined (ok)")
 
 
@@ -163,7 +164,7 @@ def test_init_on_a_plain_transaction_log_drafts_a_file_that_builds_as_is(tmp_pat
                         "quantity": rng.integers(1, 5, n), "amount": np.round(rng.gamma(2, 20, n), 2)})
     log.to_csv(raw / "transactions.csv", index=False)
     d = draft(raw, tmp_path / "sources.yml")
-    res = build(raw, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=d.path)
+    res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=d.path)
     assert res.tables["orders"] == n and res.tables["customers"] == log.customer_id.nunique()
     wh = cmokit.connect(res.path)
     got = cmokit.segments.rfm(wh, as_of="2025-12-31").set_index("customer_id")
@@ -179,7 +180,7 @@ def test_a_cdnow_shaped_log_with_integer_dates_drafts_and_builds(tmp_path):
     pd.DataFrame(rows, columns=["customer_id", "date", "cds", "amount"]).to_csv(raw / "cdnow.csv", index=False)
     d = draft(raw, tmp_path / "sources.yml")
     assert 'format: "%Y%m%d"' in d.text
-    res = build(raw, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=d.path)
+    res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=d.path)
     assert res.tables["orders"] == 6 and res.tables["customers"] == 3
     wh = cmokit.connect(res.path)
     got = cmokit.clv.purchase_summary(wh, as_of="1997-06-30", time_unit="days").set_index("customer_id")
@@ -195,7 +196,7 @@ def test_a_redelivered_export_duplicates_nothing_and_still_reconciles(tmp_path, 
     raw.mkdir()
     shutil.copy(FIXTURE / "online_retail_II_subset.parquet", raw / "online_retail_II_2010-12-09.parquet")
     shutil.copy(FIXTURE / "online_retail_II_subset.parquet", raw / "online_retail_II_2010-12-10.parquet")
-    res = build(raw, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=SOURCES)
+    res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=SOURCES)
     assert res.tables == built.tables
     s = res.summary().groupby("table")[["read", "loaded", "quarantined"]].sum()
     assert s.loc["orders", "read"] == 2 * built.summary().set_index("table").loc["orders", "read"]
@@ -210,7 +211,7 @@ def test_init_on_the_bundled_sample_drafts_orders_refunds_and_the_crm_and_builds
     d = draft(sample_dir, tmp_path / "sources.yml")
     assert d.mapped == {"orders": "shop_orders", "refunds": "refunds", "customers": "crm_customers"}
     assert ("crm_customers", "email") not in d.unmapped and "personal: [email, full_name, phone]" in d.text
-    res = build(sample_dir, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=d.path)
-    full = build(sample_dir, tmp_path / "full.duckdb", dev_key=True, now=NOW)
+    res = build(sample_dir, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=d.path)
+    full = build(sample_dir, tmp_path / "full.duckdb", key=KEY, now=NOW)
     for t in ("customers", "orders", "refunds"):
         assert res.tables[t] == full.tables[t], t

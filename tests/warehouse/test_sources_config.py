@@ -14,6 +14,7 @@ from cmokit.warehouse.build import build, quarantine_path
 from cmokit.warehouse.sources_config import load_config, parse_config, to_iso2
 
 NOW = dt.datetime(2026, 1, 1)
+KEY = b"own-data-test-key-0123456789abcdef"  # a test key: --dev-key is for the bundled sample only
 
 TX = """version: 1
 reporting_currency: EUR
@@ -38,7 +39,8 @@ def _build(tmp_path, yml: str, files: dict, **kw):
     for name, content in files.items():
         (raw / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     (tmp_path / "sources.yml").write_text(yml)
-    return build(raw, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=tmp_path / "sources.yml", **kw)
+    kw.setdefault("max_quarantine_share", 1.0)  # these files are small and bad on purpose: no publish gate here
+    return build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=tmp_path / "sources.yml", **kw)
 
 
 def _rows(path, sql):
@@ -144,8 +146,8 @@ def test_currency_per_row_converts_with_the_fx_table(tmp_path):
     log = "customer,date,amount,cur\na,2025-01-02,10,USD\nb,2025-01-03,10,gbp\nc,2025-01-03,10,EUR\nd,2025-01-03,10,XYZ\n"
     res = _build(tmp_path, yml, {"tx.csv": log})
     assert sorted(float(r[0]) for r in _rows(res.path, "SELECT revenue FROM orders")) == [5.0, 10.0, 12.0]
-    q = _rows(quarantine_path(res.path), "SELECT check_name, column_name FROM quarantine_orders")
-    assert q == [("unparseable", "revenue")]  # unknown currency: nothing converted at a made-up rate
+    q = _rows(quarantine_path(res.path), "SELECT column_name, raw_values FROM quarantine_orders")
+    assert len(q) == 1 and q[0][0] == "revenue" and "no fx rate" in q[0][1]  # unknown currency: no made-up rate
     assert _rows(res.path, "SELECT currency FROM meta_build") == [("EUR",)]
 
 
@@ -166,7 +168,7 @@ def test_parquet_and_json_lines(tmp_path):
     yml = (TX.format(extra="").replace('path: "tx*.csv"', 'path: "tx*.parquet"')
            .replace("sources:\n", 'sources:\n  js: {path: "more*.jsonl"}\n'))
     (tmp_path / "s.yml").write_text(yml)
-    res = build(raw, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=tmp_path / "s.yml")
+    res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=tmp_path / "s.yml")
     assert _rows(res.path, "SELECT sum(revenue) FROM orders") == [(pytest.approx(5.5),)]
     cfg = load_config(tmp_path / "s.yml")
     assert cfg.sources["js"].format == "jsonl"
@@ -191,7 +193,7 @@ def test_a_database_table_or_query_through_ibis(tmp_path, kind):
     yml = TX.format(extra=f"    database: {kind}:///shop.{kind}\n    query: SELECT * FROM sales WHERE amount > 2").replace(
         '    path: "tx*.csv"\n', "")
     (tmp_path / "s.yml").write_text(yml)
-    res = build(raw, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=tmp_path / "s.yml")
+    res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=tmp_path / "s.yml")
     assert res.tables["orders"] == 1 and res.lines == [f"{kind}:query: 1 lines read = 1 into orders + 0 quarantined (ok)"]
 
 
@@ -241,8 +243,8 @@ tables:
 
 def test_the_bundled_sample_mapping_as_a_sources_file_builds_the_same_warehouse(tmp_path, sample_dir):
     sample_yml = Path(__file__).parents[2] / "src" / "cmokit" / "warehouse" / "sample_sources.yml"
-    a = build(sample_dir, tmp_path / "a.duckdb", dev_key=True, now=NOW)
-    b = build(sample_dir, tmp_path / "b.duckdb", dev_key=True, now=NOW, sources=sample_yml)
+    a = build(sample_dir, tmp_path / "a.duckdb", key=KEY, now=NOW)
+    b = build(sample_dir, tmp_path / "b.duckdb", key=KEY, now=NOW, sources=sample_yml)
     assert a.tables == b.tables
     assert a.tables["refunds"] > 1000
     for t in ("customers", "orders", "refunds", "campaigns", "marketing_spend", "touchpoints"):
@@ -260,11 +262,11 @@ def test_cli_init_then_build_prints_the_line_reconciliation(tmp_path, capsys):
     assert main(["warehouse", "init", str(raw), "--out", str(yml)]) == 0
     assert "customers derived from orders" in capsys.readouterr().out
     assert main(["warehouse", "build", str(raw), "--sources", str(yml), "--out", str(tmp_path / "wh.duckdb"),
-                 "--dev-key", "--now", "2026-01-01T00:00:00"]) == 0
+                 "--dev-key", "--force", "--now", "2026-01-01T00:00:00"]) == 0
     assert "lines: sales.csv: 2 lines read = 2 into orders + 0 quarantined (ok)" in capsys.readouterr().out
     yml.write_text(yml.read_text().replace("    source:", "    sorce:", 1))
     assert main(["warehouse", "build", str(raw), "--sources", str(yml), "--out", str(tmp_path / "wh.duckdb"),
-                 "--dev-key"]) == 2
+                 "--dev-key", "--force"]) == 2
     assert "unknown key 'sorce'" in capsys.readouterr().err
 
 

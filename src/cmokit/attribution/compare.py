@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cmokit._frames import like, to_pandas
+from cmokit.engine import renamed_args
 from cmokit.errors import ConfigError
 
 #: Models ``compare`` knows: the rules, Markov orders 1-3 and Shapley.
@@ -21,25 +23,31 @@ MODELS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay"
 DEFAULT_MODELS = ("first_touch", "last_touch", "linear", "position_based", "markov_1", "shapley")
 
 
-def spend_by_channel(source, *, start: str | None = None, end: str = "2025-12-31") -> pd.DataFrame:
-    """Media spend per channel between ``start`` and ``end`` (UTC days, inclusive), in the engine.
+@renamed_args(end="as_of")
+def spend_by_channel(source, *, start: str | None = None, as_of=None) -> pd.DataFrame:
+    """Media spend per channel from ``start`` to ``as_of`` (UTC days, inclusive), in the engine.
 
-    Returns ``channel``, ``spend`` (EUR) and ``spend_share``.
+    ``as_of=None`` is the latest order day in the data (the latest spend day when ``source``
+    is a ``marketing_spend`` frame alone); ``end=`` is its old name. Returns ``channel``,
+    ``spend`` (EUR) and ``spend_share``, in the caller's frame kind.
     """
     import ibis
 
+    from cmokit._inputs import read_tables, snapshot
+    from cmokit.engine import as_of_date
     from cmokit.warehouse.connect import resolve
 
     res = resolve(source, "marketing_spend")
-    t = res.table("marketing_spend")
-    t = t.filter(t.spend_date <= ibis.literal(pd.Timestamp(end).date(), type="date"))
+    t = read_tables(res, {"marketing_spend": ("spend_date", "channel", "spend")}, nonempty=("marketing_spend",))
+    t = t["marketing_spend"]
+    t = t.filter(t.spend_date <= ibis.literal(snapshot(res, as_of), type="date"))
     if start is not None:
-        t = t.filter(t.spend_date >= ibis.literal(pd.Timestamp(start).date(), type="date"))
+        t = t.filter(t.spend_date >= ibis.literal(as_of_date(start), type="date"))
     agg = t.group_by("channel").aggregate(spend=t.spend.sum().cast("float64")).order_by("channel")
     out = res.warehouse.execute(agg, output="pandas")
     total = out["spend"].sum()
     out["spend_share"] = out["spend"] / total if total > 0 else 0.0
-    return out.reset_index(drop=True)
+    return res.finish(out.reset_index(drop=True))
 
 
 def reach(journeys) -> pd.DataFrame:
@@ -55,7 +63,7 @@ def reach(journeys) -> pd.DataFrame:
     paths, codes = np.divmod(present, len(enc.channels))
     flow = enc.conversions + enc.nulls
     reached = np.bincount(codes, flow[paths], minlength=len(enc.channels))
-    return pd.DataFrame({"channel": enc.channels, "journeys_reached": reached})
+    return like(pd.DataFrame({"channel": enc.channels, "journeys_reached": reached}), journeys)
 
 
 def run_model(journeys, model: str, **settings) -> pd.DataFrame:
@@ -81,8 +89,9 @@ def run_model(journeys, model: str, **settings) -> pd.DataFrame:
     raise ConfigError(f"unknown attribution model {model!r}; choose from {', '.join(MODELS)}")
 
 
+@renamed_args(end="as_of")
 def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None = None,
-            end: str = "2025-12-31", **settings) -> pd.DataFrame:
+            as_of=None, **settings) -> pd.DataFrame:
     """Channel credit under every model, with spend share and ROAS per model.
 
     Parameters
@@ -93,15 +102,17 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
         Warehouse (or a ``marketing_spend`` frame) for spend; ``None`` leaves spend out.
     models
         Names from :data:`MODELS`; ``"markov"`` takes its order from ``markov_order``.
-    start, end
+    start, as_of
         Spend period (UTC days, inclusive); use the journeys' conversion window.
+        ``as_of=None`` is the latest order day in ``source`` (see :func:`spend_by_channel`);
+        ``end=`` is its old name.
     **settings
         Passed to the models that take them (``markov_order``, ``half_life_touches``,
         ``first_weight``, ...).
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame (or the kind of ``journeys``)
         ``channel``, ``model``, ``conversions``, ``conversion_value``, ``share``,
         ``journeys_reached``, ``conversions_per_journey`` (credit per reached
         journey), ``spend``, ``spend_share``, ``roas``; sorted by model (in ``models``
@@ -125,7 +136,7 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
 
     paths = paths_table(journeys)
     table = pd.concat([run_model(paths, m, **settings) for m in models], ignore_index=True)
-    spend = spend_by_channel(source, start=start, end=end) if source is not None else None
+    spend = to_pandas(spend_by_channel(source, start=start, as_of=as_of)) if source is not None else None
     if spend is not None:
         # a channel that spent but appears in no journey earns nothing under every model: keep it visible
         unseen = sorted(set(spend["channel"]) - set(table["channel"]))
@@ -133,7 +144,7 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
             zero = pd.DataFrame([(c, m) for m in dict.fromkeys(table["model"]) for c in unseen],
                                 columns=["channel", "model"]).assign(conversions=0.0, conversion_value=0.0, share=0.0)
             table = pd.concat([table, zero], ignore_index=True)
-    table = table.merge(reach(paths), on="channel", how="left")
+    table = table.merge(to_pandas(reach(paths)), on="channel", how="left")
     table["journeys_reached"] = table["journeys_reached"].fillna(0.0)
     reached = table["journeys_reached"].to_numpy(dtype=float)
     table["conversions_per_journey"] = np.where(
@@ -155,15 +166,14 @@ def compare(journeys, source=None, *, models=DEFAULT_MODELS, start: str | None =
 
 
 def wide(comparison: pd.DataFrame, value: str = "share") -> pd.DataFrame:
-    """One row per channel: ``spend_share`` then one ``value`` column per model."""
-    if not isinstance(comparison, pd.DataFrame):
-        comparison = comparison.to_pandas()
+    """One row per channel: ``spend_share`` then one ``value`` column per model (kind of ``comparison``)."""
+    source, comparison = comparison, to_pandas(comparison)
     models = list(dict.fromkeys(comparison["model"]))
     out = comparison.pivot(index="channel", columns="model", values=value)[models]
     out.columns = [f"{value}_{m}" for m in models]
     spend = comparison.drop_duplicates("channel").set_index("channel")["spend_share"]
     out.insert(0, "spend_share", spend.reindex(out.index))
-    return out.reset_index()
+    return like(out.reset_index(), source)
 
 
 __all__ = ["MODELS", "DEFAULT_MODELS", "spend_by_channel", "reach", "run_model", "compare", "wide"]

@@ -18,6 +18,10 @@ attribution tools (``path``, ``total_conversions``, ``total_conversion_value``,
 dedup, aggregation) runs in the engine as Ibis expressions; only distinct
 paths come back. Parameters and their defaults are recorded in DECISIONS.md.
 
+The snapshot is ``as_of`` (a UTC day, inclusive: orders and touches on it count;
+``None`` = the latest order day in the data). Its old name ``end=`` still works
+with a ``FutureWarning``.
+
 :func:`encode` turns distinct paths into flat integer arrays (channel code per
 touch, path index, position, path length) that every model consumes.
 """
@@ -30,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cmokit._frames import like, to_pandas
+from cmokit.engine import renamed_args
 from cmokit.errors import ConfigError
 
 #: Separator of channels in a path string.
@@ -38,10 +44,19 @@ SEP = " > "
 PATH_COLUMNS = ("path", "conversions", "conversion_value", "nulls")
 
 
-def journey_touches(warehouse, *, start: str | None = None, end: str = "2025-12-31",
+#: Contract tables and columns journeys read.
+NEEDS = {"touchpoints": ("touchpoint_id", "customer_id", "touched_at", "channel"),
+         "orders": ("order_id", "customer_id", "ordered_at", "revenue")}
+
+
+@renamed_args(end="as_of", warehouse="source")
+def journey_touches(source, *, start: str | None = None, as_of=None,
                     lookback_days: int = 30, session_gap_minutes: float = 30.0,
                     first_orders_only: bool = False):
     """The touch-level journeys as Ibis expressions (see :func:`build_journeys` for the rules).
+
+    ``source`` is a warehouse (or anything :func:`~cmokit.warehouse.connect.resolve` takes);
+    ``as_of`` the snapshot day (UTC, inclusive; ``None`` = the latest order day).
 
     Returns ``(touches, conversions, converting)``: one row per kept touch
     (``touchpoint_id``, ``touched_at``, ``channel``, ``journey_id``,
@@ -51,12 +66,18 @@ def journey_touches(warehouse, *, start: str | None = None, end: str = "2025-12-
     """
     import ibis
 
-    from cmokit.engine import as_timestamp
+    from cmokit._inputs import read_tables, snapshot
+    from cmokit.engine import as_of_date, as_timestamp, day_end
+    from cmokit.warehouse.connect import resolve
 
     if lookback_days <= 0 or session_gap_minutes < 0:
         raise ConfigError("lookback_days must be > 0 and session_gap_minutes >= 0")
-    tp, od = warehouse.table("touchpoints"), warehouse.table("orders")
-    end_ts = as_timestamp(pd.Timestamp(end) + pd.Timedelta(days=1))
+    res = resolve(source, "touchpoints")
+    tables = read_tables(res, NEEDS, nonempty=("touchpoints", "orders"))
+    tp, od = tables["touchpoints"], tables["orders"]
+    end_ts = as_timestamp(day_end(snapshot(res, as_of)))
+    if start is not None:
+        start = as_of_date(start)
     lookback = ibis.interval(days=int(lookback_days))
 
     od = od.filter(od.ordered_at < end_ts)
@@ -104,7 +125,8 @@ def journey_touches(warehouse, *, start: str | None = None, end: str = "2025-12-
     return touches, conv, converting
 
 
-def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
+@renamed_args(end="as_of")
+def build_journeys(source, *, start: str | None = None, as_of=None,
                    lookback_days: int = 30, session_gap_minutes: float = 30.0,
                    first_orders_only: bool = False):
     """Build journeys from ``touchpoints`` and ``orders``, aggregated to paths.
@@ -114,9 +136,11 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     source
         A :class:`cmokit.warehouse.Warehouse`, a path to one, or a dict with
         ``touchpoints`` and ``orders`` frames.
-    start, end
+    start, as_of
         Conversions (orders) and non-converting journeys ending on these UTC
-        days, inclusive. ``start=None`` means from the first order.
+        days, inclusive (ISO ``YYYY-MM-DD``). ``start=None`` means from the
+        first order; ``as_of=None`` is the latest order day in the data (touches
+        after it are not seen). ``end=`` is the old name of ``as_of``.
     lookback_days
         Touches at most this many days before an order count toward it.
     session_gap_minutes
@@ -125,11 +149,11 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     first_orders_only
         Count only each customer's first order as a conversion (acquisition
         attribution); non-converting journeys then come from customers who
-        have not ordered by ``end``.
+        have not ordered by ``as_of``.
 
     Returns
     -------
-    pandas.DataFrame (or polars, for polars frame input)
+    pandas.DataFrame (or the kind of the input frames; a warehouse's ``output``)
         One row per distinct path: ``path``, ``conversions``,
         ``conversion_value`` (EUR), ``nulls``, sorted by path. ``attrs``
         records the parameters and ``orders_without_touches`` (conversions
@@ -146,18 +170,20 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     >>> od = pd.DataFrame({"order_id": ["o1"], "customer_id": ["c1"],
     ...     "ordered_at": pd.to_datetime(["2025-01-04"]), "revenue": [50.0],
     ...     "campaign_id": [None]})
-    >>> build_journeys({"touchpoints": tp, "orders": od}, end="2025-01-31")
+    >>> build_journeys({"touchpoints": tp, "orders": od}, as_of="2025-01-31")
                   path  conversions  conversion_value  nulls
     0          display            0               0.0      1
     1  display > email            1              50.0      0
     """
     import ibis
 
+    from cmokit._inputs import snapshot
     from cmokit.warehouse.connect import resolve
 
     res = resolve(source, "touchpoints")
+    as_of = snapshot(res, as_of)
     touches, conv, converting = journey_touches(
-        res.warehouse, start=start, end=end, lookback_days=lookback_days,
+        res.warehouse, start=start, as_of=as_of, lookback_days=lookback_days,
         session_gap_minutes=session_gap_minutes, first_orders_only=first_orders_only)
     # the path string: collect (time, id, channel) structs, sort them, keep the channel, join.
     # Portable where group_concat(order_by=...) is not (PySpark); structs sort field by field.
@@ -180,11 +206,11 @@ def build_journeys(source, *, start: str | None = None, end: str = "2025-12-31",
     journeys_ids = converting.select("journey_id").distinct()
     untouched = conv.anti_join(journeys_ids, conv.order_id == journeys_ids.journey_id).count()
     out.attrs = {
-        "start": start, "end": end, "lookback_days": int(lookback_days),
+        "start": start, "as_of": str(as_of), "end": str(as_of), "lookback_days": int(lookback_days),
         "session_gap_minutes": float(session_gap_minutes), "first_orders_only": bool(first_orders_only),
         "orders_without_touches": int(res.warehouse.execute(untouched)),
     }
-    return res.finish(out) if res.kind == "polars" else out
+    return res.finish(out)
 
 
 def parse_window(window: str) -> tuple[str | None, str]:
@@ -198,12 +224,14 @@ def parse_window(window: str) -> tuple[str | None, str]:
     parts = [p.strip() for p in str(window).split("/")]
     if len(parts) != 2 or not parts[1]:
         raise ConfigError(f"window must look like 'YYYY-MM-DD/YYYY-MM-DD' (start may be empty), not {window!r}")
+    from cmokit.engine import as_of_date
+
     for part in parts:
         if part:
             try:
-                pd.Timestamp(part)
-            except ValueError as exc:
-                raise ConfigError(f"window {window!r}: {part!r} is not a date") from exc
+                as_of_date(part)
+            except ConfigError as exc:
+                raise ConfigError(f"window {window!r}: {part!r} is not an ISO date (YYYY-MM-DD)") from exc
     return parts[0] or None, parts[1]
 
 
@@ -231,8 +259,7 @@ def from_paths(frame, *, path: str = "path", conversions: str = "total_conversio
     0  A > B            3               0.0      1
     1      C            0               0.0      3
     """
-    if not isinstance(frame, pd.DataFrame):
-        frame = frame.to_pandas()
+    frame = to_pandas(frame)
     missing = [c for c in (path, conversions, conversion_value, nulls) if c and c not in frame.columns]
     if missing:
         raise ConfigError(f"paths frame lacks columns {missing}; it has {list(frame.columns)}")
@@ -253,9 +280,8 @@ def from_paths(frame, *, path: str = "path", conversions: str = "total_conversio
 
 
 def paths_table(journeys) -> pd.DataFrame:
-    """A paths table as pandas with the standard columns (accepts polars too)."""
-    if not isinstance(journeys, pd.DataFrame):
-        journeys = journeys.to_pandas()
+    """A paths table as pandas with the standard columns (accepts polars and Arrow too)."""
+    journeys = to_pandas(journeys)
     missing = [c for c in PATH_COLUMNS if c not in journeys.columns]
     if missing:
         raise ConfigError(
@@ -266,12 +292,8 @@ def paths_table(journeys) -> pd.DataFrame:
 
 
 def same_kind(journeys, result: pd.DataFrame):
-    """``result`` as polars when ``journeys`` was a polars frame, else unchanged (pandas)."""
-    if type(journeys).__module__.startswith("polars"):
-        import polars as pl
-
-        return pl.from_pandas(result)
-    return result
+    """``result`` in the frame kind of ``journeys`` (pandas, polars or Arrow)."""
+    return like(result, journeys)
 
 
 @dataclass

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from cmokit._params import ParamsMixin
+from cmokit.attribution._fitted import LearnedAttributes
 from cmokit.attribution.journeys import SEP, encode, same_kind
 from cmokit.attribution.rules import channel_table
 from cmokit.errors import ConfigError, NotFittedError
@@ -59,7 +60,7 @@ def _decode(state_codes: np.ndarray, order: int, n_channels: int) -> np.ndarray:
     return digits[:, ::-1]
 
 
-class MarkovAttribution(ParamsMixin):
+class MarkovAttribution(LearnedAttributes, ParamsMixin):
     """Markov-chain attribution of order 1-3 with exact removal effects.
 
     Parameters

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cmokit.engine import renamed_args
 from cmokit.errors import ConfigError
 
 RULES = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based")
@@ -132,6 +133,7 @@ def rule_attribution(journeys, rule: str = "last_touch", **settings) -> pd.DataF
     return same_kind(journeys, credit(enc, touch_weights(enc, rule, **settings), rule))
 
 
+@renamed_args(end="as_of")
 def time_decay_by_days(source, half_life_days: float = 7.0, **journey_settings) -> pd.DataFrame:
     """Time-decay attribution on touch timestamps, computed in the engine.
 
@@ -140,6 +142,8 @@ def time_decay_by_days(source, half_life_days: float = 7.0, **journey_settings) 
     ``journey_settings`` takes) gives its conversion to its touches with
     weights ``∝ 2 ** (-days_before_order / half_life_days)``, normalised per
     journey. Use it when calendar time, not touch order, should drive the decay.
+    ``as_of`` (among ``journey_settings``) is the snapshot day, UTC, inclusive;
+    ``None`` (default) is the latest order day. Returns the kind of the input frames.
 
     Examples
     --------
@@ -148,7 +152,7 @@ def time_decay_by_days(source, half_life_days: float = 7.0, **journey_settings) 
     ...     "channel": ["display", "email"], "campaign_id": [None] * 2, "touch_type": ["click"] * 2})
     >>> od = pd.DataFrame({"order_id": ["o1"], "customer_id": ["c1"],
     ...     "ordered_at": pd.to_datetime(["2025-01-08"]), "revenue": [30.0], "campaign_id": [None]})
-    >>> time_decay_by_days({"touchpoints": tp, "orders": od}, 7.0, end="2025-01-31")[["channel", "conversions"]]
+    >>> time_decay_by_days({"touchpoints": tp, "orders": od}, 7.0, as_of="2025-01-31")[["channel", "conversions"]]
        channel  conversions
     0  display     0.333333
     1    email     0.666667
@@ -167,7 +171,7 @@ def time_decay_by_days(source, half_life_days: float = 7.0, **journey_settings) 
     agg = t.group_by("channel").aggregate(conversions=t.credit.sum(),
                                           conversion_value=(t.credit * t.revenue).sum()).order_by("channel")
     out = res.warehouse.execute(agg, output="pandas")
-    return channel_table(out["channel"], out["conversions"], out["conversion_value"], "time_decay_days")
+    return res.finish(channel_table(out["channel"], out["conversions"], out["conversion_value"], "time_decay_days"))
 
 
 def all_rules(journeys, **settings) -> pd.DataFrame:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from cmokit._params import ParamsMixin
+from cmokit.attribution._fitted import LearnedAttributes
 from cmokit.attribution.journeys import encode, same_kind
 from cmokit.attribution.rules import channel_table
 from cmokit.errors import ConfigError
@@ -129,7 +130,7 @@ def _sampled(members: np.ndarray, flow: float, rate, n_channels: int, n_permutat
     return out
 
 
-class ShapleyAttribution(ParamsMixin):
+class ShapleyAttribution(LearnedAttributes, ParamsMixin):
     """Shapley-value attribution with coalition values from observed conversion rates.
 
     Parameters

@@ -1,4 +1,4 @@
-"""cmokit.campaigns: campaign KPIs defined once, targets and pacing, experiment read-outs,
+"""cmokit.campaigns: campaign KPIs defined once, KPI goals and pacing, experiment read-outs,
 pilot power and uplift targeting.
 
 Submodules load on first use (scipy / scikit-learn stay unloaded until needed).
@@ -10,7 +10,7 @@ import importlib
 
 _EXPORTS = {
     "KPI_DEFINITIONS": "kpis", "campaign_kpis": "kpis", "kpi_expr": "kpis", "budget_pacing": "kpis",
-    "load_targets": "targets", "kpi_status": "targets",
+    "load_goals": "goals", "kpi_status": "goals", "load_targets": "goals",
     "experiment_readout": "experiments", "experiment_stats": "experiments", "readout_from_stats": "experiments",
     "sample_ratio_mismatch": "experiments", "incremental_roi": "experiments", "customer_outcomes": "experiments",
     "sample_size_proportions": "power", "sample_size_means": "power", "power_proportions": "power",
@@ -19,6 +19,9 @@ _EXPORTS = {
 "qini_coefficient": "uplift", "auuc": "uplift", "uplift_scores": "uplift", "uplift_by_decile": "uplift",
     "targeting_list": "uplift", "targeting_value": "uplift", "cross_fit_predict": "uplift", "uplift_by_share": "uplift",
     "customer_features": "uplift",
+    "sequential_readout": "sequential", "sequential_from_stats": "sequential", "always_valid_interval": "sequential",
+    "mixture_variance": "sequential", "latest_look": "sequential",
+    "BestOffer": "offers", "policy_value": "offers", "offer_targets": "offers",
 }
 
 __all__ = sorted(_EXPORTS)

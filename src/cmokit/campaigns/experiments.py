@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import math
 
-from cmokit.errors import ConfigError
+from cmokit._frames import kind_of, like, require_columns, to_kind, to_pandas
+from cmokit._inputs import read_tables, snapshot
+from cmokit.errors import ConfigError, ContractError
 from cmokit.warehouse.connect import resolve
 
 CONTROL = "control"
@@ -52,10 +54,42 @@ METRICS = {
 OUTCOME_COLUMNS = ("experiment_id", "customer_id", "variant", "converted", "orders", "revenue",
                    "pre_converted", "pre_orders", "pre_revenue")
 
+#: Contract tables and columns the read-out reads.
+NEEDS = {"experiments": ("experiment_id", "starts_on", "ends_on"),
+         "experiment_assignments": ("experiment_id", "customer_id", "variant"),
+         "orders": ("customer_id", "ordered_at", "revenue")}
 
-def outcomes_expr(wh, experiment_id=None, *, pre_period_days: int = 180):
-    """Ibis expression: one row per assigned customer with window and pre-period outcomes."""
+
+def _ids(experiment_id):
+    return None if experiment_id is None else ([experiment_id] if isinstance(experiment_id, str) else list(experiment_id))
+
+
+def _read(source, experiment_id=None, needs=NEEDS, also_nonempty=()):
+    """Resolve ``source``, check the tables the read-out needs (a duplicated assignment, a
+    missing column, an empty table are :class:`ContractError`) and that every requested
+    experiment exists."""
+    res = resolve(source, "experiment_assignments")
+    tables = read_tables(res, needs, nonempty=("experiments", "experiment_assignments", *also_nonempty))
+    ids = _ids(experiment_id)
+    if ids is not None:
+        e = tables["experiments"]
+        known = sorted(res.warehouse.execute(e.select("experiment_id").distinct(), output="pandas")["experiment_id"])
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ContractError(f"experiment {', '.join(map(repr, unknown))} is not in experiments; "
+                                f"known experiments: {', '.join(map(str, known))}", table="experiments")
+    return res
+
+
+def outcomes_expr(wh, experiment_id=None, *, pre_period_days: int = 180, as_of=None):
+    """Ibis expression: one row per assigned customer with window and pre-period outcomes.
+
+    Orders after ``as_of`` (a UTC day, inclusive) are left out; ``None`` keeps every order
+    (the latest order day: nothing is later).
+    """
     import ibis
+
+    from cmokit.engine import orders_until
 
     a = wh.table("experiment_assignments")
     e = wh.table("experiments").select("experiment_id", "starts_on", "ends_on")
@@ -64,6 +98,8 @@ def outcomes_expr(wh, experiment_id=None, *, pre_period_days: int = 180):
         a = a.filter(a.experiment_id.isin(ids))
     a = a.join(e, "experiment_id").select("experiment_id", "customer_id", "variant", "starts_on", "ends_on")
     o = wh.table("orders").select("customer_id", "ordered_at", "revenue")
+    if as_of is not None:
+        o = orders_until(o, as_of)
     j = a.join(o, "customer_id")
     day = j.ordered_at.cast("date")
     pre_start = j.starts_on.cast("date") - ibis.interval(days=int(pre_period_days))
@@ -98,29 +134,43 @@ def stats_expr(outcomes):
     return out.order_by(["experiment_id", "variant"])
 
 
-def customer_outcomes(source, experiment_id=None, *, pre_period_days: int = 180):
+def customer_outcomes(source, experiment_id=None, *, pre_period_days: int = 180, as_of=None):
     """Per assigned customer: variant, converted, orders, revenue and their pre-period values.
 
-    Personal data never leaves: rows are keyed by the pseudonymous ``customer_id``.
+    Orders up to ``as_of`` count (a UTC day, inclusive; ``None`` = the latest order day), so a
+    running experiment can be read out to date. Personal data never leaves: rows are keyed by
+    the pseudonymous ``customer_id``. An unknown ``experiment_id`` is a :class:`ContractError`.
     """
-    res = resolve(source, "experiment_assignments")
-    return res.execute(outcomes_expr(res.warehouse, experiment_id, pre_period_days=pre_period_days))
+    res = _read(source, experiment_id)
+    return res.execute(outcomes_expr(res.warehouse, experiment_id, pre_period_days=pre_period_days,
+                                     as_of=snapshot(res, as_of)))
 
 
-def experiment_stats(source, experiment_id=None, *, pre_period_days: int = 180):
+def experiment_stats(source, experiment_id=None, *, pre_period_days: int = 180, as_of=None):
     """Sufficient statistics per experiment and variant, computed in the engine.
 
-    ``source`` is a warehouse, or a frame of per-customer outcomes with the columns
-    :data:`OUTCOME_COLUMNS` (for example simulated experiments).
+    ``source`` is a warehouse (orders up to ``as_of``, a UTC day, inclusive; ``None`` = the
+    latest order day), or a frame of per-customer outcomes with the columns
+    :data:`OUTCOME_COLUMNS` (for example simulated experiments; ``as_of`` does not apply).
     """
-    if type(source).__module__.split(".")[0] in ("pandas", "polars"):
-        missing = set(OUTCOME_COLUMNS) - set(source.columns)
-        if missing:
-            raise ConfigError(f"outcome frame lacks columns: {', '.join(sorted(missing))}")
+    if kind_of(source) is not None:
+        frame = require_columns(source, OUTCOME_COLUMNS, "experiment outcomes",
+                                numeric=OUTCOME_COLUMNS[3:], not_null=OUTCOME_COLUMNS)
+        if frame.empty:
+            raise ContractError("experiment outcomes is empty: pass one row per assigned customer",
+                                table="experiment outcomes")
+        dup = frame.duplicated(["experiment_id", "customer_id"])
+        if dup.any():
+            raise ContractError(f"experiment outcomes: experiment_id + customer_id is not unique "
+                                f"({int(dup.sum())} rows, e.g. {frame[dup].iloc[0][['experiment_id', 'customer_id']].to_dict()}); "
+                                "one row per customer per experiment", table="experiment outcomes")
         res = resolve(source, "experiment_outcomes")
-        return res.execute(stats_expr(res.table("experiment_outcomes")))
-    res = resolve(source, "experiment_assignments")
-    return res.execute(stats_expr(outcomes_expr(res.warehouse, experiment_id, pre_period_days=pre_period_days)))
+        out = res.table("experiment_outcomes")
+        ids = _ids(experiment_id)
+        return res.execute(stats_expr(out if ids is None else out.filter(out.experiment_id.isin(ids))))
+    res = _read(source, experiment_id)
+    return res.execute(stats_expr(outcomes_expr(res.warehouse, experiment_id, pre_period_days=pre_period_days,
+                                                as_of=snapshot(res, as_of))))
 
 
 # --- statistics on sufficient statistics -------------------------------------------------------
@@ -237,7 +287,7 @@ def readout_from_stats(stats, *, alpha: float = 0.05, cuped: bool = True, correc
     """
     import pandas as pd
 
-    frame = stats.to_pandas() if type(stats).__module__.startswith("polars") else stats
+    frame = require_columns(stats, ("experiment_id", "variant", "n"), "experiment statistics", numeric=("n",))
     rows_out = []
     for exp_id, grp in frame.groupby("experiment_id", sort=True):
         recs = {r["variant"]: r for r in grp.to_dict("records")}
@@ -296,30 +346,36 @@ def _moments_plain(r, y):
 
 
 def experiment_readout(source, experiment_id=None, *, alpha: float = 0.05, cuped: bool = True,
-                       correction: str = "holm", pre_period_days: int = 180):
+                       correction: str = "holm", pre_period_days: int = 180, as_of=None):
     """Read out every (or one) experiment: each variant vs control on conversion, revenue and
     orders per customer, with intervals, p-values, Holm correction and CUPED.
+
+    Orders up to ``as_of`` count (a UTC day, inclusive; ``None`` = the latest order day). An
+    ``experiment_id`` not in ``experiments`` is a :class:`~cmokit.errors.ContractError` that
+    lists the known ones; a customer assigned twice to one experiment too.
 
     Returns one row per experiment x variant x metric (columns: see
     :func:`readout_from_stats`). ``abs_lift`` and its interval are CUPED-adjusted when
     ``cuped`` (``method == "cuped"``); ``control_value`` / ``variant_value`` are raw means.
     """
-    stats = experiment_stats(source, experiment_id, pre_period_days=pre_period_days)
+    stats = experiment_stats(source, experiment_id, pre_period_days=pre_period_days, as_of=as_of)
     out = readout_from_stats(_with_conversions(stats), alpha=alpha, cuped=cuped, correction=correction)
     return _finish(source, out)
 
 
 def _with_conversions(stats):
-    frame = stats.to_pandas() if type(stats).__module__.startswith("polars") else stats
+    frame = to_pandas(stats)
     return frame.assign(conversions=frame["sum_converted"])
 
 
 def _finish(source, frame):
-    if type(source).__module__.startswith("polars") or getattr(source, "output", None) == "polars":
-        import polars as pl
-
-        return pl.from_pandas(frame)
-    return frame
+    """``frame`` in the caller's kind: a frame's kind, a warehouse's ``output``, else pandas."""
+    if kind_of(source) is not None:
+        return like(frame, source)
+    if isinstance(source, dict):
+        kinds = {kind_of(v) for v in source.values()}
+        return to_kind(frame, kinds.pop() if len(kinds) == 1 else None)
+    return to_kind(frame, getattr(source, "output", None))
 
 
 def sample_ratio_mismatch(source, experiment_id=None, *, allocation: dict | None = None,
@@ -333,13 +389,14 @@ def sample_ratio_mismatch(source, experiment_id=None, *, allocation: dict | None
     import pandas as pd
     from scipy.stats import chisquare
 
-    if hasattr(source, "columns") and {"experiment_id", "variant", "n"} <= set(source.columns):
-        counts = source.to_pandas() if type(source).__module__.startswith("polars") else source
+    if kind_of(source) is not None and {"experiment_id", "variant", "n"} <= set(to_pandas(source).columns):
+        counts = require_columns(source, ("experiment_id", "variant", "n"), "arm sizes", numeric=("n",))
     else:
-        res = resolve(source, "experiment_assignments")
+        res = _read(source, experiment_id, {"experiments": NEEDS["experiments"],
+                                            "experiment_assignments": NEEDS["experiment_assignments"]})
         a = res.table("experiment_assignments")
         if experiment_id is not None:
-            a = a.filter(a.experiment_id.isin([experiment_id] if isinstance(experiment_id, str) else list(experiment_id)))
+            a = a.filter(a.experiment_id.isin(_ids(experiment_id)))
         counts = res.warehouse.execute(a.group_by(["experiment_id", "variant"]).aggregate(n=a.customer_id.count()),
                                        output="pandas")
     rows = []
@@ -354,24 +411,32 @@ def sample_ratio_mismatch(source, experiment_id=None, *, allocation: dict | None
     return _finish(source, pd.DataFrame(rows))
 
 
-def incremental_roi(source, readout=None, *, margin: float = 1.0, alpha: float = 0.05, **readout_kwargs):
+def incremental_roi(source, readout=None, *, margin: float = 1.0, alpha: float = 0.05, as_of=None,
+                    **readout_kwargs):
     """Incremental revenue and incremental ROI of the campaign behind each experiment.
 
     Per treatment variant: ``incremental_revenue`` = lift in revenue per customer x customers in
     the variant (with its interval), ``spend`` = the campaign's media spend during the experiment
-    window shared between treatment arms by size, ``incremental_roi`` =
-    (margin x incremental_revenue - spend) / spend (null without spend).
+    window up to ``as_of`` (a UTC day, inclusive; ``None`` = the latest order day) shared between
+    treatment arms by size, ``incremental_roi`` = (margin x incremental_revenue - spend) / spend
+    (null without spend). Without ``readout`` the read-out is computed as of ``as_of`` too.
     """
+    import ibis
     import pandas as pd
 
     res = resolve(source, "experiments")
+    tables = read_tables(res, {"experiments": ("experiment_id", "campaign_id", "starts_on", "ends_on"),
+                               "marketing_spend": ("spend_date", "campaign_id", "spend")},
+                         nonempty=("experiments", "marketing_spend"))
     wh = res.warehouse
+    day = snapshot(res, as_of)
     if readout is None:
-        readout = experiment_readout(wh, alpha=alpha, **readout_kwargs)
-    rd = readout.to_pandas() if type(readout).__module__.startswith("polars") else readout
+        readout = experiment_readout(wh, alpha=alpha, as_of=day, **readout_kwargs)
+    rd = require_columns(readout, ("experiment_id", "variant", "metric", "n_variant", "abs_lift", "abs_lift_lower",
+                                   "abs_lift_upper"), "read-out", numeric=("n_variant", "abs_lift"))
     rd = rd[rd.metric == "revenue_per_customer"]
-    e = wh.table("experiments")
-    s = wh.table("marketing_spend")
+    e, s = tables["experiments"], tables["marketing_spend"]
+    s = s.filter(s.spend_date <= ibis.literal(day))
     j = e.join(s, [e.campaign_id == s.campaign_id, s.spend_date >= e.starts_on, s.spend_date <= e.ends_on])
     spend = wh.execute(j.group_by(e.experiment_id).aggregate(spend=s.spend.cast("float64").sum()), output="pandas")
     meta = wh.execute(e.select("experiment_id", "campaign_id"), output="pandas")

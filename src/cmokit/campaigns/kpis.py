@@ -41,6 +41,8 @@ A ratio with a zero denominator is null (never infinite).
 
 from __future__ import annotations
 
+from cmokit._frames import require_columns
+from cmokit._inputs import read_tables, snapshot
 from cmokit.errors import ConfigError
 from cmokit.warehouse.connect import resolve
 
@@ -79,15 +81,16 @@ def _period(col, period):
 
 
 def _date_window(col, start, end):
-    """Predicates ``start <= col::date <= end`` with bound literals."""
+    """Predicates ``start <= col::date <= end`` (ISO days, inclusive) with bound literals."""
     import ibis
-    import pandas as pd
+
+    from cmokit.engine import as_of_date
 
     preds = []
     if start is not None:
-        preds.append(col.cast("date") >= ibis.literal(pd.Timestamp(start).date()))
+        preds.append(col.cast("date") >= ibis.literal(as_of_date(start)))
     if end is not None:
-        preds.append(col.cast("date") <= ibis.literal(pd.Timestamp(end).date()))
+        preds.append(col.cast("date") <= ibis.literal(as_of_date(end)))
     return preds
 
 
@@ -104,23 +107,21 @@ def _first_orders(orders):
 
 def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None, end=None,
              as_of=None, margin: float = 1.0, clv=None, clv_column: str = "clv"):
-    """The Ibis expression behind :func:`campaign_kpis` (one row per group and period)."""
+    """The Ibis expression behind :func:`campaign_kpis` (one row per group and period).
+
+    ``as_of=None`` is the latest order day in ``wh`` (see :func:`campaign_kpis`).
+    """
     import ibis
-    import pandas as pd
+
+    from cmokit.engine import day_end, snapshot_day
 
     if by not in GROUPINGS:
         raise ConfigError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
     keys = list(GROUPINGS[by]) + (["period"] if period else [])
-    end = end if end is not None else as_of
-    snapshot = as_of if as_of is not None else end
-    if snapshot is not None:
-        # Start of the day after the snapshot day: orders before it count.
-        as_of_ts = ibis.literal(pd.Timestamp(snapshot).normalize().to_pydatetime()
-                                + pd.Timedelta(days=1).to_pytimedelta(), type="timestamp")
-    else:
-        # No snapshot given: the day of the latest order, found in the engine (a scalar subquery).
-        latest = wh.table("orders").ordered_at.max().cast("date")
-        as_of_ts = (latest + ibis.interval(days=1)).cast("timestamp").as_scalar()
+    day = snapshot_day(wh.table("orders"), as_of)
+    end = end if end is not None else day
+    # Start of the day after the snapshot day (a bound literal): orders before it count.
+    as_of_ts = ibis.literal(day_end(day), type="timestamp")
 
     spend = wh.table("marketing_spend")
     spend = spend.filter(*_date_window(spend.spend_date, start, end)) if (start or end) else spend
@@ -157,7 +158,8 @@ def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None,
         new_days_observed=o.days_observed.sum(where=o.is_new),
     )
     if clv is not None:
-        scores = clv if isinstance(clv, ibis.expr.types.Table) else ibis.memtable(_pandas(clv)[["customer_id", clv_column]])
+        scores = clv if isinstance(clv, ibis.expr.types.Table) else ibis.memtable(
+            require_columns(clv, ("customer_id", clv_column), "clv scores", numeric=(clv_column,))[["customer_id", clv_column]])
         scores = scores.select(_clv_customer=scores.customer_id, _clv=scores[clv_column].cast("float64"))
         o = o.left_join(scores, o.customer_id == scores._clv_customer)
         aggs["mean_clv_new"] = o._clv.mean(where=o.is_new)
@@ -188,12 +190,6 @@ def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None,
     return out.order_by(keys) if keys else out
 
 
-def _pandas(frame):
-    if type(frame).__module__.startswith("polars"):
-        return frame.to_pandas()
-    return frame
-
-
 def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, start=None, end=None,
                   as_of=None, margin: float = 1.0, clv=None, clv_column: str = "clv"):
     """Campaign KPIs by ``by`` (campaign | channel | total) and ``period`` (day | week | month).
@@ -208,10 +204,12 @@ def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, st
     period : {"day", "week", "month"} or None
         Calendar bucket of spend_date / ordered_at (weeks start on Monday); None = whole window.
     start, end : date-like, optional
-        Inclusive window on spend_date and ordered_at; ``end`` defaults to ``as_of``.
+        Inclusive window (UTC days, ISO ``YYYY-MM-DD``) on spend_date and ordered_at; ``end``
+        defaults to ``as_of``.
     as_of : date-like, optional
-        Snapshot day (inclusive): orders after it are ignored; payback observes customers up to it.
-        Defaults to ``end``, else to the day of the latest order in the warehouse.
+        Snapshot day, a UTC day, inclusive: orders after it are ignored; payback observes
+        customers up to it. ``None`` (default) is the latest order day in the data. To report a
+        past window as it stood at its end, pass ``as_of=end``.
     margin : float
         Gross margin applied to revenue in ROI and payback (1.0 = revenue-based ROI).
     clv : DataFrame, optional
@@ -225,13 +223,20 @@ def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, st
         new_customers, roas, roi, cpa, cac, ctr, payback_days[, ltv_cac]. See :data:`KPI_DEFINITIONS`.
     """
     res = resolve(source, "orders")
-    expr = kpi_expr(res.warehouse, by=by, period=period, start=start, end=end, as_of=as_of,
+    read_tables(res, {"orders": ("order_id", "customer_id", "ordered_at", "revenue", "campaign_id"),
+                      "campaigns": ("campaign_id", "channel"),
+                      "marketing_spend": ("spend_date", "campaign_id", "channel", "spend", "impressions", "clicks")},
+                nonempty=("orders", "campaigns", "marketing_spend"))
+    expr = kpi_expr(res.warehouse, by=by, period=period, start=start, end=end, as_of=snapshot(res, as_of),
                     margin=margin, clv=clv, clv_column=clv_column)
     return res.execute(expr)
 
 
-def budget_pacing(source, as_of, *, tolerance: float = 0.1):
+def budget_pacing(source, as_of=None, *, tolerance: float = 0.1):
     """Budget pacing per campaign: spend to date vs budget vs share of flight elapsed.
+
+    ``as_of`` is the snapshot day (UTC, inclusive: that day's spend counts); ``None`` (default)
+    is the latest order day in the data (the latest spend day for a source without orders).
 
     ``elapsed_share`` = days of the flight up to ``as_of`` / flight days (clipped to 0..1);
     ``spent_share`` = spend_to_date / budget; ``pacing_index`` = spent_share / elapsed_share;
@@ -240,13 +245,12 @@ def budget_pacing(source, as_of, *, tolerance: float = 0.1):
     when the campaign has none. Computed in the engine.
     """
     import ibis
-    import pandas as pd
 
     res = resolve(source, "campaigns")
-    wh = res.warehouse
-    day = ibis.literal(pd.Timestamp(as_of).date())
-    c = wh.table("campaigns")
-    s = wh.table("marketing_spend")
+    tables = read_tables(res, {"campaigns": ("campaign_id", "starts_on", "ends_on", "budget"),
+                               "marketing_spend": ("spend_date", "campaign_id", "spend")}, nonempty=("campaigns",))
+    day = ibis.literal(snapshot(res, as_of))
+    c, s = tables["campaigns"], tables["marketing_spend"]
     s = s.filter(s.spend_date <= day).group_by("campaign_id").aggregate(spend_to_date=s.spend.cast("float64").sum())
     t = c.left_join(s, "campaign_id").drop("campaign_id_right")
     flight = t.ends_on.delta(t.starts_on, unit="day") + 1

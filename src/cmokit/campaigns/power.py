@@ -142,24 +142,28 @@ def mde_means(std, n_control, *, power=0.8, ratio=1.0, alpha=0.05, alternative="
                                                alternative=alternative), power, 100 * std)
 
 
-def baseline_metrics(source, *, as_of, window_days: int = 28):
+def baseline_metrics(source, *, as_of=None, window_days: int = 28):
     """Observed per-customer baseline over the ``window_days`` up to ``as_of`` (in the engine).
 
-    Over all customers first seen by the window's start: conversion rate (any order), mean
-    and standard deviation of revenue and of orders per customer. One row.
+    ``as_of`` is a UTC day, inclusive (its orders count); ``None`` (default) is the latest
+    order day in the data. Over all customers first seen by the window's start: conversion
+    rate (any order), mean and standard deviation of revenue and of orders per customer. One row.
     """
-    import ibis
-    import pandas as pd
+    import datetime as dt
 
+    import ibis
+
+    from cmokit._inputs import read_tables, snapshot
     from cmokit.warehouse.connect import resolve
 
     res = resolve(source, "orders")
-    wh = res.warehouse
-    end = pd.Timestamp(as_of).date()
-    start = (pd.Timestamp(as_of) - pd.Timedelta(days=window_days - 1)).date()
-    c = wh.table("customers")
+    tables = read_tables(res, {"orders": ("order_id", "customer_id", "ordered_at", "revenue"),
+                               "customers": ("customer_id", "first_seen_at")}, nonempty=("orders", "customers"))
+    end = snapshot(res, as_of)
+    start = end - dt.timedelta(days=window_days - 1)
+    c = tables["customers"]
     c = c.filter(c.first_seen_at.cast("date") < ibis.literal(start))
-    o = wh.table("orders")
+    o = tables["orders"]
     day = o.ordered_at.cast("date")
     o = o.filter((day >= ibis.literal(start)) & (day <= ibis.literal(end)))
     per = o.group_by("customer_id").aggregate(revenue=o.revenue.cast("float64").sum(), orders=o.order_id.count())
@@ -170,21 +174,32 @@ def baseline_metrics(source, *, as_of, window_days: int = 28):
         revenue_mean=j.revenue.mean(), revenue_std=j.revenue.std(),
         orders_mean=j.orders.mean(), orders_std=j.orders.std(),
     )
-    return wh.execute(expr, output="pandas").assign(window_days=window_days, as_of=str(end))
+    return res.finish(res.warehouse.execute(expr, output="pandas").assign(window_days=window_days, as_of=str(end)))
 
 
-def plan_pilot(source=None, *, as_of="2025-12-31", window_days: int = 28, relative_mdes=(0.05, 0.1, 0.2),
+def plan_pilot(source=None, *, as_of=None, window_days: int = 28, relative_mdes=(0.05, 0.1, 0.2),
                power=0.8, alpha=0.05, ratio=1.0, baseline=None):
     """Sample size per arm for a pilot, for several relative MDEs, on each metric.
 
     The baseline (conversion rate, revenue and orders mean / std per customer over
     ``window_days``) comes from the warehouse (:func:`baseline_metrics`) or a given one-row
-    ``baseline`` frame. Returns one row per metric x relative MDE: baseline, baseline_std, absolute_mde,
-    n_control, n_treatment, total.
+    ``baseline`` frame. ``as_of`` is the last day of the baseline window (UTC, inclusive);
+    ``None`` (default) is the latest order day in the data. Returns one row per metric x relative
+    MDE: baseline, baseline_std, absolute_mde, n_control, n_treatment, total (pandas, or the kind
+    of a frame ``source`` / ``baseline``).
     """
     import pandas as pd
 
+    from cmokit._frames import kind_of, require_columns, to_kind
+
     b = baseline if baseline is not None else baseline_metrics(source, as_of=as_of, window_days=window_days)
+    kind = kind_of(b)  # baseline_metrics answers in the source's kind
+    b = require_columns(b, ("conversion_rate", "revenue_mean", "revenue_std", "orders_mean", "orders_std"),
+                        "baseline", numeric=("conversion_rate", "revenue_mean", "revenue_std"))
+    if b.empty:
+        from cmokit.errors import ContractError
+
+        raise ContractError("baseline is empty: pass one row of baseline metrics", table="baseline")
     b = b.iloc[0]
     rows = []
     for rel in relative_mdes:
@@ -202,4 +217,4 @@ def plan_pilot(source=None, *, as_of="2025-12-31", window_days: int = 28, relati
     out["total"] = out["n_control"] + out["n_treatment"]
     out["power"] = power
     out["alpha"] = alpha
-    return out
+    return to_kind(out, kind if kind in ("pandas", "polars", "arrow") else None)

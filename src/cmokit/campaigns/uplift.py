@@ -27,8 +27,15 @@ on scikit-learn models, their evaluation, and a consent-respecting targeting lis
   overstate the top of the list (winner's curse: the top is selected partly on noise), so they are
   reported only as ``predicted_incremental_revenue``, labelled model-based.
 
-Features (:func:`customer_features`) are computed in the engine as of a date: tenure, recency,
-frequency and revenue over a look-back window, consent and acquisition channel indicators.
+Features (:func:`customer_features`) are computed in the engine as of a day (UTC, inclusive:
+that day's orders count; ``as_of=None`` = the latest order day): tenure, recency, frequency and
+revenue over a look-back window, consent and acquisition channel indicators. An experiment's
+training features (:func:`uplift_features`) are taken as of the day before it starts, so no
+order of the experiment window leaks into them.
+
+The estimators follow scikit-learn's conventions (``fit`` returns ``self``, ``clone`` works)
+without importing scikit-learn until they are fitted; ``predict`` on a frame with a
+``customer_id`` column returns a frame (``customer_id``, ``predicted_uplift``) of the same kind.
 
 >>> import numpy as np
 >>> from cmokit.campaigns.uplift import qini_coefficient
@@ -40,81 +47,77 @@ frequency and revenue over a look-back window, consent and acquisition channel i
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
+from cmokit._frames import kind_of, like, to_pandas
+from cmokit._inputs import read_tables, snapshot
+from cmokit._params import ParamsMixin
 from cmokit.errors import ConfigError, NotFittedError
 from cmokit.warehouse.connect import resolve
 from cmokit.warehouse.contract import CHANNELS
 
-#: Numeric feature columns produced by :func:`customer_features`.
-FEATURES = ("tenure_days", "recency_days", "frequency", "monetary", "orders_total", "avg_order_value",
-            "orders_per_week", "consent",
+#: Numeric feature columns produced by :func:`customer_features` (names and definitions from
+#: :mod:`cmokit.features`: ``frequency`` = all orders, ``orders_365d`` / ``revenue_365d`` = the
+#: look-back window, ``days_since_signup`` = days since first seen, ``marketing_consent`` = 1.0 when
+#: contactable under :func:`cmokit.features.contactable`).
+FEATURES = ("days_since_signup", "recency_days", "orders_365d", "revenue_365d", "frequency", "average_order_value",
+            "orders_per_week", "marketing_consent",
             *(f"acq_{c}" for c in CHANNELS))
 
 
 # --- features in the engine -------------------------------------------------------------------
 
 def customer_features_expr(wh, as_of, *, lookback_days: int = 365):
-    """Ibis expression: one row per customer first seen before ``as_of`` with :data:`FEATURES`."""
-    import ibis
-    import pandas as pd
+    """Ibis expression: one row per customer first seen by the UTC day ``as_of`` (inclusive) with
+    :data:`FEATURES`, built by the shared :func:`cmokit.features.customer_features_expr`."""
+    from cmokit.features import customer_features_expr as build
 
-    day = ibis.literal(pd.Timestamp(as_of).date())
-    start = ibis.literal((pd.Timestamp(as_of) - pd.Timedelta(days=int(lookback_days))).date())
-    c = wh.table("customers")
-    c = c.filter(c.first_seen_at.cast("date") < day)
-    o = wh.table("orders")
-    od = o.ordered_at.cast("date")
-    o = o.filter(od < day)
-    per = o.group_by("customer_id").aggregate(
-        last_at=o.ordered_at.max(),
-        orders_total=o.order_id.count(),
-        revenue_total=o.revenue.cast("float64").sum(),
-        frequency=(od >= start).cast("int64").sum(),
-        monetary=ibis.ifelse(od >= start, o.revenue.cast("float64"), 0.0).sum(),
-    )
-    j = c.left_join(per, "customer_id").drop("customer_id_right")
-    recency = day.delta(j.last_at.cast("date"), unit="day")
-    cols = dict(
-        tenure_days=day.delta(j.first_seen_at.cast("date"), unit="day").cast("float64"),
-        recency_days=ibis.coalesce(recency, int(lookback_days) * 2).cast("float64"),
-        frequency=ibis.coalesce(j.frequency, 0).cast("float64"),
-        monetary=ibis.coalesce(j.monetary, 0.0),
-        orders_total=ibis.coalesce(j.orders_total, 0).cast("float64"),
-        avg_order_value=ibis.coalesce(j.revenue_total / j.orders_total.cast("float64"), 0.0),
-        orders_per_week=ibis.coalesce(j.orders_total, 0).cast("float64") * 7.0
-        / (day.delta(j.first_seen_at.cast("date"), unit="day").cast("float64") + 7.0),
-        consent=j.marketing_consent.cast("float64"),
-    )
-    for ch in CHANNELS:
-        cols[f"acq_{ch}"] = (j.acquisition_channel == ch).fill_null(False).cast("float64")
-    return j.select("customer_id", **cols)
+    if int(lookback_days) != 365:
+        raise ConfigError("uplift features use a 365-day look-back (orders_365d, revenue_365d); for other "
+                          "windows build features with cmokit.features.customer_features(..., windows=...)")
+    return build(wh.table("orders"), as_of, customers=wh.table("customers"), no_order_days=2 * int(lookback_days))
 
 
-def customer_features(source, as_of, *, lookback_days: int = 365):
-    """Per-customer uplift features as of ``as_of`` (see :data:`FEATURES`), with consent flag."""
-    res = resolve(source, "customers")
-    return res.execute(customer_features_expr(res.warehouse, as_of, lookback_days=lookback_days))
+#: Contract tables and columns the features read.
+FEATURE_NEEDS = {"customers": ("customer_id", "first_seen_at", "marketing_consent", "acquisition_channel"),
+                 "orders": ("order_id", "customer_id", "ordered_at", "revenue")}
 
 
-def uplift_features(source, experiment_id: str, *, variant: str | None = None, lookback_days: int = 365):
-    """Training frame for one experiment: features at its start, ``treatment`` (0/1), outcomes.
+def customer_features(source, as_of=None, *, lookback_days: int = 365):
+    """Per-customer uplift features as of ``as_of`` (see :data:`FEATURES`), with consent flag.
 
-    ``variant`` picks one treatment arm (with control); by default every non-control arm
-    counts as treated. Outcomes: ``converted``, ``orders``, ``revenue`` in the experiment window.
+    ``as_of`` is a UTC day, inclusive (orders on it count); ``None`` (default) is the latest
+    order day in the data.
     """
-    from cmokit.campaigns.experiments import CONTROL, outcomes_expr
+    res = resolve(source, "customers")
+    read_tables(res, FEATURE_NEEDS, nonempty=("customers",))
+    return res.execute(customer_features_expr(res.warehouse, snapshot(res, as_of), lookback_days=lookback_days))
 
-    res = resolve(source, "experiment_assignments")
+
+def uplift_features(source, experiment_id: str, *, variant: str | None = None, lookback_days: int = 365,
+                    as_of=None):
+    """Training frame for one experiment: features, ``treatment`` (0/1), outcomes.
+
+    Features are as of the day before the experiment starts (inclusive), so they hold no
+    order of the experiment window. ``variant`` picks one treatment arm (with control); by
+    default every non-control arm counts as treated. Outcomes: ``converted``, ``orders``,
+    ``revenue`` in the experiment window, counting orders up to ``as_of`` (a UTC day,
+    inclusive; ``None`` = the latest order day). An unknown ``experiment_id`` is a
+    :class:`~cmokit.errors.ContractError` listing the known ones.
+    """
+    import datetime as dt
+
+    from cmokit.campaigns.experiments import CONTROL, NEEDS, _read, outcomes_expr
+    from cmokit.engine import as_of_date
+
+    res = _read(source, experiment_id, {**NEEDS, **FEATURE_NEEDS}, also_nonempty=("customers",))
     wh = res.warehouse
     e = wh.table("experiments")
     start = wh.execute(e.filter(e.experiment_id == experiment_id).starts_on.max(), output="pandas")
-    if start is None or (hasattr(start, "__len__") and len(start) == 0):
-        raise ConfigError(f"experiment {experiment_id!r} is not in the warehouse")
-    out = outcomes_expr(wh, experiment_id).select("customer_id", "variant", "converted", "orders", "revenue")
+    out = outcomes_expr(wh, experiment_id, as_of=snapshot(res, as_of))
+    out = out.select("customer_id", "variant", "converted", "orders", "revenue")
     if variant is not None:
         out = out.filter(out.variant.isin([CONTROL, variant]))
-    feats = customer_features_expr(wh, start, lookback_days=lookback_days)
+    feats = customer_features_expr(wh, as_of_date(start) - dt.timedelta(days=1), lookback_days=lookback_days)
     j = out.join(feats, "customer_id")
     j = j.mutate(treatment=(j.variant != CONTROL).cast("int64")).order_by("customer_id")
     return res.execute(j)
@@ -123,11 +126,30 @@ def uplift_features(source, experiment_id: str, *, variant: str | None = None, l
 # --- estimators -------------------------------------------------------------------------------
 
 def _matrix(X):
-    if hasattr(X, "columns"):
-        cols = [c for c in FEATURES if c in X.columns] or list(X.columns)
-        X = X[cols]
-        X = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
+    if kind_of(X) is not None:
+        X = to_pandas(X)
+        cols = [c for c in FEATURES if c in X.columns] or [c for c in X.columns if c != "customer_id"]
+        X = X[cols].to_numpy()
     return np.asarray(X, dtype=float)
+
+
+def _keyed(X, uplift):
+    """``uplift`` as a frame keyed by ``customer_id`` when ``X`` is a frame with one (same kind)."""
+    if kind_of(X) is None or "customer_id" not in to_pandas(X).columns:
+        return uplift
+    import pandas as pd
+
+    ids = to_pandas(X)["customer_id"].to_numpy()
+    return like(pd.DataFrame({"customer_id": ids, "predicted_uplift": uplift}), X)
+
+
+def _fit_inputs(X, treatment, y):
+    X, t, y = _matrix(X), np.asarray(treatment), np.asarray(y, dtype=float)
+    if len(X) != len(t) or len(X) != len(y):
+        raise ConfigError(f"X, treatment and y must have the same length ({len(X)}, {len(t)}, {len(y)})")
+    if np.isnan(X).any() or np.isnan(y).any():
+        raise ConfigError("X and y must not contain missing values (NaN)")
+    return X, t.astype(int), y
 
 
 def _is_binary(y):
@@ -166,7 +188,7 @@ def _predict(model, X):
     return model.predict(X)
 
 
-class TLearner(BaseEstimator):
+class TLearner(ParamsMixin):
     """Two-model uplift estimator: one outcome model per arm, uplift = difference.
 
     Parameters
@@ -196,7 +218,7 @@ class TLearner(BaseEstimator):
     def fit(self, X, treatment, y):
         from sklearn.base import clone
 
-        X, t, y = _matrix(X), np.asarray(treatment).astype(int), np.asarray(y, dtype=float)
+        X, t, y = _fit_inputs(X, treatment, y)
         if set(np.unique(t).tolist()) != {0, 1}:
             raise ConfigError("treatment must contain both 0 (control) and 1 (treated)")
         base = self.estimator if self.estimator is not None else _default_model(_is_binary(y), self.random_state)
@@ -206,14 +228,15 @@ class TLearner(BaseEstimator):
         return self
 
     def predict(self, X):
-        """Predicted uplift ``mu1(x) - mu0(x)`` per row."""
+        """Predicted uplift ``mu1(x) - mu0(x)`` per row (a frame keyed by ``customer_id`` when
+        ``X`` is a frame with one, else an array)."""
         if not hasattr(self, "model_treatment_"):
             raise NotFittedError("TLearner is not fitted yet: call fit(X, treatment, y) first")
-        X = _matrix(X)
-        return _predict(self.model_treatment_, X) - _predict(self.model_control_, X)
+        Xm = _matrix(X)
+        return _keyed(X, _predict(self.model_treatment_, Xm) - _predict(self.model_control_, Xm))
 
 
-class XLearner(BaseEstimator):
+class XLearner(ParamsMixin):
     """X-learner (Kunzel, Sekhon, Bickel & Yu 2019): impute each customer's effect, then model it.
 
     Stage 1 fits one outcome model per arm (as the T-learner). Stage 2 fits ``tau1`` on the
@@ -237,7 +260,7 @@ class XLearner(BaseEstimator):
     def fit(self, X, treatment, y):
         from sklearn.base import clone
 
-        X, t, y = _matrix(X), np.asarray(treatment).astype(int), np.asarray(y, dtype=float)
+        X, t, y = _fit_inputs(X, treatment, y)
         stage1 = TLearner(self.estimator, self.random_state).fit(X, t, y)
         mu0 = _predict(stage1.model_control_, X)
         mu1 = _predict(stage1.model_treatment_, X)
@@ -248,15 +271,16 @@ class XLearner(BaseEstimator):
         return self
 
     def predict(self, X):
-        """Predicted uplift per row."""
+        """Predicted uplift per row (a frame keyed by ``customer_id`` when ``X`` is a frame with
+        one, else an array)."""
         if not hasattr(self, "effect_treated_"):
             raise NotFittedError("XLearner is not fitted yet: call fit(X, treatment, y) first")
-        X = _matrix(X)
+        Xm = _matrix(X)
         g = self.treated_share_
-        return g * self.effect_control_.predict(X) + (1 - g) * self.effect_treated_.predict(X)
+        return _keyed(X, g * self.effect_control_.predict(Xm) + (1 - g) * self.effect_treated_.predict(Xm))
 
 
-class ClassTransformation(BaseEstimator):
+class ClassTransformation(ParamsMixin):
     """Class-transformation uplift for a binary outcome (Jaskowski & Jaroszewicz 2012).
 
     Fits one classifier of ``z = 1`` when (treated and converted) or (control and not
@@ -271,7 +295,7 @@ class ClassTransformation(BaseEstimator):
     def fit(self, X, treatment, y):
         from sklearn.base import clone
 
-        X, t, y = _matrix(X), np.asarray(treatment).astype(int), np.asarray(y, dtype=float)
+        X, t, y = _fit_inputs(X, treatment, y)
         if not _is_binary(y):
             raise ConfigError("ClassTransformation needs a 0/1 outcome (e.g. converted); use TLearner for revenue")
         p = t.mean()
@@ -285,10 +309,11 @@ class ClassTransformation(BaseEstimator):
         return self
 
     def predict(self, X):
-        """Predicted uplift in conversion probability per row."""
+        """Predicted uplift in conversion probability per row (a frame keyed by ``customer_id``
+        when ``X`` is a frame with one, else an array)."""
         if not hasattr(self, "model_"):
             raise NotFittedError("ClassTransformation is not fitted yet: call fit(X, treatment, y) first")
-        return 2 * self.model_.predict_proba(_matrix(X))[:, 1] - 1
+        return _keyed(X, 2 * self.model_.predict_proba(_matrix(X))[:, 1] - 1)
 
 
 def cross_fit_predict(model, X, treatment, y, *, folds: int = 5, random_state: int = 0):
@@ -497,10 +522,11 @@ def _scores_frame(scores, uplift):
         frame["predicted_uplift"] = np.asarray(uplift, dtype=float)
     if "predicted_uplift" not in frame.columns:
         raise ConfigError("scores need a predicted_uplift column (or pass uplift=...)")
-    consent = "marketing_consent" if "marketing_consent" in frame.columns else "consent"
-    if consent not in frame.columns:
+    if "marketing_consent" not in frame.columns and "consent" not in frame.columns:
         raise ConfigError("scores need marketing_consent: customers without consent never go on a target list")
-    frame["_consent"] = frame[consent].astype(bool)
+    from cmokit.features import contactable
+
+    frame["_consent"] = contactable(frame)  # the one consent rule: unknown (null/NaN) = not contactable
     return frame
 
 
@@ -510,9 +536,9 @@ def targeting_list(scores, k: int | None = None, *, uplift=None, min_uplift: flo
     ``scores`` has customer_id, marketing_consent (or consent) and predicted_uplift (or pass
     ``uplift``). Customers without consent are never listed; by default customers with
     negative predicted uplift are left out too (``min_uplift=None`` keeps them). Returns
-    customer_id, rank, predicted_uplift, cumulative_incremental_revenue.
+    customer_id, rank, predicted_uplift, cumulative_incremental_revenue (the kind of ``scores``).
     """
-    frame = _scores_frame(scores, uplift)
+    frame = _scores_frame(to_pandas(scores), uplift)
     frame = frame[frame["_consent"]]
     if min_uplift is not None:
         frame = frame[frame["predicted_uplift"] > min_uplift]
@@ -522,7 +548,7 @@ def targeting_list(scores, k: int | None = None, *, uplift=None, min_uplift: flo
     out = frame[["customer_id", "predicted_uplift"]].reset_index(drop=True)
     out.insert(1, "rank", np.arange(1, len(out) + 1))
     out["cumulative_incremental_revenue"] = out["predicted_uplift"].cumsum()
-    return out
+    return like(out, scores)
 
 
 def targeting_value(scores, k: int, *, uplift=None, cost_per_contact: float = 0.0, y=None, treatment=None,
@@ -551,7 +577,7 @@ def targeting_value(scores, k: int, *, uplift=None, cost_per_contact: float = 0.
     """
     import pandas as pd
 
-    frame = _scores_frame(scores, uplift)
+    frame = _scores_frame(to_pandas(scores), uplift)
     allowed = frame[frame["_consent"]]
     top = targeting_list(frame, k, min_uplift=None)
     n_allowed = len(allowed)
@@ -575,4 +601,4 @@ def targeting_value(scores, k: int, *, uplift=None, cost_per_contact: float = 0.
     out["contact_cost"] = out["customers_contacted"] * cost_per_contact
     for col in ("", "_lower", "_upper"):
         out[f"net_incremental_revenue{col}"] = out[f"incremental_revenue{col}"] - out["contact_cost"]
-    return out
+    return like(out, scores)

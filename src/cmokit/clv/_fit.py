@@ -24,6 +24,20 @@ from cmokit.errors import ConfigError, ConvergenceError, NotFittedError
 Z_95 = 1.959963984540054
 
 
+class _LazySpecial:
+    """``scipy.special``, imported on first use so ``import cmokit.clv`` (and the model
+    modules) do not load SciPy (~0.3 s) until a model is fitted or scored."""
+
+    def __getattr__(self, name: str):
+        import scipy.special
+
+        return getattr(scipy.special, name)
+
+
+#: Lazy ``scipy.special``: ``special.gammaln(x)``.
+special = _LazySpecial()
+
+
 def collapse(*columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique rows of the stacked ``columns``, their counts, and the inverse index.
 

@@ -15,15 +15,12 @@ from cmokit.clv import _fit
 
 
 def frame_like(template, data: dict):
-    """A pandas frame from ``data``, or polars when ``template`` is polars."""
+    """A frame from ``data`` in the kind of ``template`` (pandas, polars or Arrow; see :mod:`cmokit._frames`)."""
     import pandas as pd
 
-    frame = pd.DataFrame(data)
-    if type(template).__module__.startswith("polars"):
-        import polars as pl
+    from cmokit._frames import like
 
-        return pl.from_pandas(frame)
-    return frame
+    return like(pd.DataFrame(data), template)
 
 
 def customer_ids(frame) -> np.ndarray:

@@ -25,9 +25,9 @@ r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, LL = -9582.4;
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from cmokit.clv import _fit
+from cmokit.clv._fit import special
 from cmokit.clv._transaction import TransactionModel
 
 
@@ -91,13 +91,13 @@ class BetaGeo(TransactionModel):
         repeat = x > 0
         bx1 = np.where(repeat, b + x - 1, 1.0)
         log_odds = np.log(a) - np.log(bx1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
-        return np.where(repeat, expit(-log_odds), 1.0)
+        return np.where(repeat, special.expit(-log_odds), 1.0)
 
     def _conditional_expectation(self, params, t, x, tx, T):
         r, alpha, a, b = params
         z = t / (alpha + T + t)
         head = (a + b + x - 1) / (a - 1)
-        tail = 1 - np.exp((r + x) * np.log1p(-z)) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+        tail = 1 - np.exp((r + x) * np.log1p(-z)) * special.hyp2f1(r + x, b + x, a + b + x - 1, z)
         repeat = x > 0
         bx1 = np.where(repeat, b + x - 1, 1.0)
         odds = np.where(repeat, np.exp(np.log(a) - np.log(bx1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))), 0.0)
@@ -105,7 +105,7 @@ class BetaGeo(TransactionModel):
 
     def _unconditional_expectation(self, params, t):
         r, alpha, a, b = params
-        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * special.hyp2f1(r, b, a + b - 1, t / (alpha + t)))
 
 
 CHUNK_ROWS = 32_768  # rows per block: temporaries stay in cache (1.6x faster at millions of rows)
@@ -116,8 +116,8 @@ def _tables(params, d):
     r, alpha, a, b = params
     ux = d.X.values
     bx1 = np.where(ux > 0, b + ux - 1, 1.0)
-    x_table = np.column_stack([gammaln(r + ux), betaln(a, b + ux), betaln(a + 1, bx1), digamma(r + ux),
-                               digamma(a + b + ux), digamma(b + ux), digamma(bx1)])
+    x_table = np.column_stack([special.gammaln(r + ux), special.betaln(a, b + ux), special.betaln(a + 1, bx1), special.digamma(r + ux),
+                               special.digamma(a + b + ux), special.digamma(b + ux), special.digamma(bx1)])
     return (x_table, np.column_stack([np.log(alpha + d.TT.values), 1 / (alpha + d.TT.values)]),
             np.column_stack([np.log(alpha + d.TX.values), 1 / (alpha + d.TX.values)]))
 
@@ -130,9 +130,9 @@ def _rows(params, tables, d, rows: slice, gradient: bool):
     xt = x_table[d.X.inverse[rows]]
     tt = t_table[d.TT.inverse[rows]]
     txt = tx_table[d.TX.inverse[rows]]
-    base = betaln(a, b)
+    base = special.betaln(a, b)
     rx = r + x
-    a1 = xt[:, 0] - gammaln(r) + r * np.log(alpha)
+    a1 = xt[:, 0] - special.gammaln(r) + r * np.log(alpha)
     a2 = xt[:, 1] - base - rx * tt[:, 0]
     a3 = np.where(repeat, xt[:, 2] - base - rx * txt[:, 0], -np.inf)
     both = np.logaddexp(a2, a3)
@@ -141,12 +141,12 @@ def _rows(params, tables, d, rows: slice, gradient: bool):
         return ll
     w3 = np.where(repeat, np.exp(a3 - both), 0.0)  # share of the 'dropped after last purchase' term
     w2 = 1.0 - w3
-    d_ab = digamma(a + b)
+    d_ab = special.digamma(a + b)
     grad = np.empty((len(x), 4))
-    grad[:, 0] = xt[:, 3] - digamma(r) + np.log(alpha) - w2 * tt[:, 0] - w3 * txt[:, 0]
+    grad[:, 0] = xt[:, 3] - special.digamma(r) + np.log(alpha) - w2 * tt[:, 0] - w3 * txt[:, 0]
     grad[:, 1] = r / alpha - rx * (w2 * tt[:, 1] + w3 * txt[:, 1])
-    grad[:, 2] = d_ab - xt[:, 4] + w3 * (digamma(a + 1) - digamma(a))
-    grad[:, 3] = d_ab - xt[:, 4] - digamma(b) + w2 * xt[:, 5] + w3 * xt[:, 6]
+    grad[:, 2] = d_ab - xt[:, 4] + w3 * (special.digamma(a + 1) - special.digamma(a))
+    grad[:, 3] = d_ab - xt[:, 4] - special.digamma(b) + w2 * xt[:, 5] + w3 * xt[:, 6]
     return ll, grad
 
 

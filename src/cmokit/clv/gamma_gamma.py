@@ -20,9 +20,9 @@ gamma = 15.44 (946 repeat buyers); ``tests/clv/test_gamma_gamma.py`` pins them.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
 
 from cmokit.clv import _fit
+from cmokit.clv._fit import special
 from cmokit.clv._transaction import customer_ids, frame_like
 from cmokit.errors import ConfigError
 
@@ -152,7 +152,7 @@ class GammaGamma(_fit.FittedMixin):
 def _log_likelihood(params, x, m):
     p, q, gamma = params
     px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
+    return (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(gamma + x * m))
 
 

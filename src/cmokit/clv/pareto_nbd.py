@@ -24,8 +24,8 @@ r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669, LL = -9595.0;
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1
 
+from cmokit.clv._fit import special
 from cmokit.clv._transaction import TransactionModel
 
 
@@ -58,7 +58,7 @@ class ParetoNBD(TransactionModel):
         r, alpha, s, beta = params
         with np.errstate(invalid="ignore", divide="ignore"):
             log_a0 = _log_a0(params, x, tx, T)
-            common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+            common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
             alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
             gone = np.log(s) - np.log(r + s + x) + log_a0
             ll = common + np.logaddexp(alive, gone)
@@ -99,8 +99,8 @@ def _log_a0(params, x, tx, T):
         shift, b_arg, lead = alpha - beta, s + 1, alpha
     else:
         shift, b_arg, lead = beta - alpha, r + x, beta
-    log_tx = np.log(hyp2f1(rsx, b_arg, rsx + 1, shift / (lead + tx))) - rsx * np.log(lead + tx)
-    log_T = np.log(hyp2f1(rsx, b_arg, rsx + 1, shift / (lead + T))) - rsx * np.log(lead + T)
+    log_tx = np.log(special.hyp2f1(rsx, b_arg, rsx + 1, shift / (lead + tx))) - rsx * np.log(lead + tx)
+    log_T = np.log(special.hyp2f1(rsx, b_arg, rsx + 1, shift / (lead + T))) - rsx * np.log(lead + T)
     # A0 = exp(log_tx) - exp(log_T) > 0 because t_x <= T; difference on the log scale
     return log_tx + np.log(-np.expm1(np.minimum(log_T - log_tx, -1e-300)))
 

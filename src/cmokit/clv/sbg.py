@@ -19,9 +19,9 @@ and high-end alpha = 0.668, beta = 3.806 (survivors 1000, 869, 743, ...); ``test
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln
 
 from cmokit.clv import _fit
+from cmokit.clv._fit import special
 from cmokit.errors import ConfigError
 
 
@@ -72,7 +72,7 @@ class ShiftedBetaGeometric(_fit.FittedMixin):
 
         alpha, beta = self._param_array()
         t = np.arange(periods + 1)
-        survival = np.exp(betaln(alpha, beta + t) - betaln(alpha, beta))
+        survival = np.exp(special.betaln(alpha, beta + t) - special.betaln(alpha, beta))
         retention = np.r_[np.nan, (beta + t[1:] - 1) / (alpha + beta + t[1:] - 1)]
         return pd.DataFrame({"period": t, "survival": survival, "retention_rate": retention})
 
@@ -93,9 +93,9 @@ def _counts(active_customers) -> np.ndarray:
 
 def _log_likelihood(params, periods, lost, survivors) -> float:
     alpha, beta = params
-    base = betaln(alpha, beta)
-    log_p = betaln(alpha + 1, beta + periods - 1) - base
-    log_s = betaln(alpha, beta + periods[-1]) - base
+    base = special.betaln(alpha, beta)
+    log_p = special.betaln(alpha + 1, beta + periods - 1) - base
+    log_s = special.betaln(alpha, beta + periods[-1]) - base
     return float(lost @ log_p + survivors * log_s)
 
 
@@ -106,8 +106,9 @@ def fit_cohorts(frame):
     """
     import pandas as pd
 
-    if hasattr(frame, "to_pandas"):
-        frame = frame.to_pandas()
+    from cmokit._frames import to_pandas
+
+    frame = to_pandas(frame)
     tables = []
     for cohort, group in frame.groupby("cohort", sort=True):
         model = ShiftedBetaGeometric().fit(group)

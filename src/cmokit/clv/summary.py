@@ -50,17 +50,29 @@ def _occasions(orders, end, merge_same_day: bool):
                          tiebreak=orders.order_id)
 
 
+#: The ``orders`` columns the purchase summary reads (checked on entry).
+ORDER_COLUMNS = ("customer_id", "order_id", "ordered_at", "revenue")
+
+
 def _bounds(as_of, merge_same_day: bool):
     """(exclusive end of the orders read, end of observation) as timestamps."""
-    day = pd.Timestamp(as_of).normalize()
+    from cmokit.engine import as_of_date
+
+    day = pd.Timestamp(as_of_date(as_of))
     end_orders = day + pd.Timedelta(days=1)
     return end_orders, (day if merge_same_day else end_orders)
 
 
-def summary_expr(orders, as_of, *, time_unit: str = "weeks", merge_same_day: bool = True):
-    """The purchase summary of ``orders`` (an Ibis table) as an Ibis expression (not executed)."""
+def summary_expr(orders, as_of=None, *, time_unit: str = "weeks", merge_same_day: bool = True):
+    """The purchase summary of ``orders`` (an Ibis table) as an Ibis expression (not executed).
+
+    ``as_of``: snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
+    """
     import ibis
 
+    from cmokit.engine import snapshot_day
+
+    as_of = snapshot_day(orders, as_of)
     seconds_per_unit = SECONDS_PER_DAY * unit_days(time_unit)
     end_orders, end_obs = _bounds(as_of, merge_same_day)
     events = _occasions(orders, ibis.literal(end_orders.to_pydatetime(), type="timestamp"), merge_same_day)
@@ -99,7 +111,7 @@ def summary_expr(orders, as_of, *, time_unit: str = "weeks", merge_same_day: boo
     )
 
 
-def purchase_summary(source, as_of="2025-12-31", *, time_unit: str = "weeks", merge_same_day: bool = True):
+def purchase_summary(source, as_of=None, *, time_unit: str = "weeks", merge_same_day: bool = True):
     """Frequency, recency, T and mean repeat value of every customer who ordered by ``as_of``.
 
     Parameters
@@ -107,8 +119,9 @@ def purchase_summary(source, as_of="2025-12-31", *, time_unit: str = "weeks", me
     source
         A warehouse (or path) with an ``orders`` table, or one pandas / polars
         frame shaped like ``orders`` (customer_id, order_id, ordered_at, revenue).
-    as_of : str or date
-        Snapshot date, inclusive (orders up to the end of that UTC day count).
+    as_of : str or date, optional
+        Snapshot day, inclusive (orders up to the end of that UTC day count);
+        ``None`` (default) = the latest order day in the data.
     time_unit : {"weeks", "days"}
         Unit of ``recency`` and ``T``.
     merge_same_day : bool
@@ -119,6 +132,10 @@ def purchase_summary(source, as_of="2025-12-31", *, time_unit: str = "weeks", me
     -------
     DataFrame keyed by ``customer_id`` (pandas, or polars for polars input),
     sorted by ``customer_id``; pandas results record ``attrs["time_unit"]``.
+    Orders are validated on entry: a missing column, non-numeric or NaN
+    revenue, or a duplicate ``order_id`` raises :class:`~cmokit.errors.ContractError`
+    (NaN revenue is never dropped silently), and so does an empty table with
+    ``as_of=None``; with an explicit ``as_of`` and no order by then the summary is empty.
 
     Examples
     --------
@@ -133,13 +150,18 @@ def purchase_summary(source, as_of="2025-12-31", *, time_unit: str = "weeks", me
     1           b          0      0.0  3.0             0.0
     """
     resolved = resolve(source, "orders")
-    expr = summary_expr(resolved.table("orders"), as_of, time_unit=time_unit, merge_same_day=merge_same_day)
+    orders = resolved.table("orders", columns=ORDER_COLUMNS)
+    expr = summary_expr(orders, resolved.as_of(as_of), time_unit=time_unit, merge_same_day=merge_same_day)
     return _finish(resolved, expr.order_by("customer_id"), time_unit)
 
 
-def calibration_holdout(source, calibration_end, holdout_end, *, time_unit: str = "weeks",
+def calibration_holdout(source, calibration_end, holdout_end=None, *, time_unit: str = "weeks",
                         merge_same_day: bool = True):
     """Calibration summary to ``calibration_end`` plus what each customer did up to ``holdout_end``.
+
+    Both are UTC days, inclusive; ``holdout_end=None`` = the latest order day in
+    the data (the snapshot rule of every routine). Orders are validated on entry
+    as in :func:`purchase_summary`.
 
     Customers are those with a first purchase by ``calibration_end``. Added
     columns: ``frequency_holdout`` (purchase occasions in the holdout),
@@ -160,7 +182,8 @@ def calibration_holdout(source, calibration_end, holdout_end, *, time_unit: str 
     import ibis
 
     resolved = resolve(source, "orders")
-    orders = resolved.table("orders")
+    orders = resolved.table("orders", columns=ORDER_COLUMNS)
+    holdout_end = resolved.as_of(holdout_end)
     calibration = summary_expr(orders, calibration_end, time_unit=time_unit, merge_same_day=merge_same_day)
     cal_end_orders, cal_end_obs = _bounds(calibration_end, merge_same_day)
     hold_end_orders, hold_end_obs = _bounds(holdout_end, merge_same_day)
@@ -186,7 +209,9 @@ def calibration_end(as_of, holdout_days: int) -> str:
     >>> calibration_end("2025-12-31", 182)
     '2025-07-02'
     """
-    return (pd.Timestamp(as_of).normalize() - pd.Timedelta(days=int(holdout_days))).date().isoformat()
+    from cmokit.engine import as_of_date
+
+    return (as_of_date(as_of) - pd.Timedelta(days=int(holdout_days))).isoformat()
 
 
 def _finish(resolved, expr, time_unit: str):

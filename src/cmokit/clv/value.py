@@ -192,8 +192,9 @@ def score_customers(summary, transactions_model, spend_model, path, *, horizon_d
         raise ConfigError(f"score_customers writes .parquet or .duckdb files, not {path!r}")
     if to_duckdb and not _IDENTIFIER.match(table):
         raise ConfigError(f"table name {table!r} must be a plain identifier (letters, digits, _)")
-    if hasattr(summary, "to_pandas"):
-        summary = summary.to_pandas()
+    from cmokit._frames import to_pandas
+
+    summary = to_pandas(summary)
     writer = con = None
     written = 0
     try:
@@ -236,7 +237,9 @@ def holdout_by_frequency(calibration_holdout, transactions_model, max_frequency:
     """
     import pandas as pd
 
-    frame = calibration_holdout.to_pandas() if hasattr(calibration_holdout, "to_pandas") else calibration_holdout
+    from cmokit._frames import to_pandas
+
+    frame = to_pandas(calibration_holdout)
     duration_days = float(frame["duration_holdout"].iloc[0]) * _fit.unit_days(transactions_model.time_unit)
     predicted = transactions_model.predict(frame, horizon_days=duration_days,
                                           intervals=False)["expected_purchases"].to_numpy()
@@ -247,9 +250,12 @@ def holdout_by_frequency(calibration_holdout, transactions_model, max_frequency:
     return out
 
 
-def cumulative_transactions(source, transactions_model, calibration_end, holdout_end, *,
+def cumulative_transactions(source, transactions_model, calibration_end, holdout_end=None, *,
                             merge_same_day: bool = True):
     """Daily cumulative repeat purchases: actual (from ``orders``) vs expected by the model.
+
+    ``calibration_end`` and ``holdout_end`` are UTC days, inclusive; ``holdout_end=None``
+    = the latest order day in the data. Orders are validated on entry (ContractError).
 
     Covers customers whose first purchase falls by ``calibration_end``; the
     expected curve sums E[X(age)] over them. Returns a pandas frame: date,
@@ -258,10 +264,12 @@ def cumulative_transactions(source, transactions_model, calibration_end, holdout
     import ibis
     import pandas as pd
 
-    from cmokit.clv.summary import _bounds, _occasions
+    from cmokit.clv.summary import ORDER_COLUMNS, _bounds, _occasions
     from cmokit.warehouse.connect import resolve
 
     resolved = resolve(source, "orders")
+    resolved.table("orders", columns=ORDER_COLUMNS)
+    holdout_end = resolved.as_of(holdout_end)
     cal_end_orders, _ = _bounds(calibration_end, merge_same_day)
     hold_end_orders, _ = _bounds(holdout_end, merge_same_day)
     events = _occasions(resolved.table("orders"), ibis.literal(hold_end_orders.to_pydatetime(), type="timestamp"),
@@ -277,6 +285,9 @@ def cumulative_transactions(source, transactions_model, calibration_end, holdout
     firsts = starts.group_by(day=starts.at.truncate("D")).agg(customers=starts.count())
     daily_df = resolved.warehouse.execute(daily.order_by("day"), output="pandas")
     firsts_df = resolved.warehouse.execute(firsts.order_by("day"), output="pandas")
+    if firsts_df.empty:  # no customer by calibration_end: an empty table, not an error
+        return resolved.finish(pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "actual": pd.Series(dtype=float),
+                                             "expected": pd.Series(dtype=float), "period": pd.Series(dtype=str)}))
     days = pd.date_range(pd.Timestamp(firsts_df["day"].min()).normalize(), hold_end_orders - pd.Timedelta(days=1),
                          freq="D")
     actual = daily_df.set_index(pd.to_datetime(daily_df["day"]).dt.normalize())["repeats"].reindex(days, fill_value=0)
@@ -286,9 +297,9 @@ def cumulative_transactions(source, transactions_model, calibration_end, holdout
     age_days = np.clip(age_days, 0.0, None)
     with np.errstate(over="ignore", under="ignore"):
         expected = transactions_model.expected_purchases(age_days) @ firsts_df["customers"].to_numpy(dtype=float)
-    return pd.DataFrame({"date": days, "actual": np.cumsum(actual.to_numpy(dtype=float)),
-                         "expected": expected,
-                         "period": np.where(days < cal_end_orders, "calibration", "holdout")})
+    return resolved.finish(pd.DataFrame({"date": days, "actual": np.cumsum(actual.to_numpy(dtype=float)),
+                                         "expected": expected,
+                                         "period": np.where(days < cal_end_orders, "calibration", "holdout")}))
 
 
 def alive_matrix(transactions_model, T: float, max_frequency: int | None = None, points: int = 40):
@@ -318,29 +329,31 @@ def clv_by(values, source, by: str = "acquisition_channel", *, as_of=None):
     ``values`` is :func:`customer_lifetime_value` output; ``by`` is a column of
     the contract ``customers`` table (e.g. ``acquisition_channel``, ``country``)
     or ``"segment"`` for the RFM segment of :func:`cmokit.segments.rfm` as of
-    ``as_of``. Customers without the attribute fall in ``"unknown"``.
-    Returns a pandas frame: ``by``, customers, clv_mean, clv_total, clv_share,
-    sorted by clv_total descending.
+    ``as_of`` (snapshot day, inclusive, UTC; ``None`` = the latest order day in
+    the data). Customers without the attribute fall in ``"unknown"``.
+    Returns ``by``, customers, clv_mean, clv_total, clv_share, sorted by
+    clv_total descending, in the frame kind of ``values``. The source's tables
+    are validated on entry (:class:`~cmokit.errors.ContractError`).
     """
-    import pandas as pd
-
-    from cmokit.warehouse.connect import connect
+    from cmokit._frames import like, require_columns, to_pandas
+    from cmokit.warehouse.connect import resolve
     from cmokit.warehouse.contract import CONTRACT
 
-    wh = connect(source)
+    frame = require_columns(values, ("customer_id", "clv"), "CLV values", numeric=("clv",),
+                            not_null=("customer_id", "clv"))
     if by == "segment":
         from cmokit.segments import rfm
 
-        attributes = rfm(wh, as_of or "2025-12-31")[["customer_id", "segment"]]
+        attributes = to_pandas(rfm(resolve(source, "orders").warehouse, as_of))[["customer_id", "segment"]]
     elif by in {c.name for c in CONTRACT["customers"].columns}:
-        customers = wh.customers
-        attributes = wh.execute(customers.select("customer_id", by), output="pandas")
+        r = resolve(source, "customers")
+        customers = r.table("customers", columns=("customer_id", by))
+        attributes = r.warehouse.execute(customers.select("customer_id", by), output="pandas")
     else:
         raise ConfigError(f"clv_by: {by!r} is neither 'segment' nor a column of the customers table")
-    frame = values.to_pandas() if hasattr(values, "to_pandas") else values
     merged = frame[["customer_id", "clv"]].merge(attributes, on="customer_id", how="left")
     merged[by] = merged[by].astype("string").fillna("unknown")
     table = merged.groupby(by, as_index=False).agg(customers=("clv", "size"), clv_mean=("clv", "mean"),
                                                    clv_total=("clv", "sum"))
     table["clv_share"] = table["clv_total"] / table["clv_total"].sum()
-    return table.sort_values("clv_total", ascending=False, ignore_index=True)
+    return like(table.sort_values("clv_total", ascending=False, ignore_index=True), values)

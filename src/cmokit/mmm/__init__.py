@@ -16,7 +16,9 @@ import importlib
 
 _EXPORTS = {
     "media_panel": "panel",
-    "MediaMixModel": "model", "LiftTest": "model", "fit_media_mix": "model",
+    "MediaMixModel": "model", "LiftTest": "calibration", "lift_tests": "calibration",
+    "lift_test_table": "calibration", "fit_media_mix": "model",
+    "evidence_levels": "evidence", "test_design": "evidence",
     "optimize_budget": "budget", "forward_plan": "budget", "BudgetPlan": "budget",
     "current_allocation": "budget", "plan_schedule": "budget",
     "geometric_adstock": "transforms", "weibull_adstock": "transforms", "hill": "transforms",

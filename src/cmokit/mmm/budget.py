@@ -7,7 +7,12 @@ maximises the sum over channels subject to ``sum_c B_c = total_budget`` and per-
 bounds given **by channel name**; with ``target_roas`` it instead maximises revenue
 subject to ``revenue >= target_roas * spend`` and ``spend <= total_budget``. SciPy's SLSQP
 runs from several starts (current allocation, equal split, seeded random splits), so
-S-shaped responses do not trap it at an equal split. Expected revenue of the recommended
+S-shaped responses do not trap it at an equal split.
+
+Advice is gated by evidence (:mod:`cmokit.mmm.evidence`): by default each channel stays within
+±30 % of its current budget (``band``; user ``bounds`` override it per channel), and a channel
+whose effect is not identified or whose ROI interval straddles break-even is held at its current
+budget and listed in ``plan.tests`` ("test before moving money") with a test design. Expected revenue of the recommended
 and the current allocation, and the uplift, carry intervals from the model's bootstrap
 replicates (paired: the same replicate scores both allocations).
 
@@ -32,37 +37,78 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cmokit.errors import ConfigError, ConvergenceError
+from cmokit.mmm.evidence import BREAK_EVEN_ROI
+
+#: Default band around each channel's current budget in a fixed-budget plan (Meridian's default
+#: optimisation keeps every channel within ±30 % of its historical spend).
+DEFAULT_BAND = 0.3
 
 
 @dataclass
 class BudgetPlan:
     """Result of :func:`optimize_budget`.
 
-    ``allocation``: one row per channel (channel, current_budget, budget, change,
-    lower_bound, upper_bound, revenue, current_revenue, roi, marginal_roi).
+    ``allocation``: one row per channel (channel, evidence, current_budget, budget, change,
+    lower_bound, upper_bound, bound — where the bounds come from: ``held``, ``user``,
+    ``band ±30%`` or ``open`` —, revenue, current_revenue, roi, marginal_roi).
     ``totals``: one row per scenario (``current``, ``optimised``, ``uplift``) with spend,
     media_revenue, media_revenue_lower, media_revenue_upper, roas.
+    ``tests``: "test before moving money", one row per held channel with its test design
+    (:func:`cmokit.mmm.evidence.test_design`).
     """
 
     allocation: object
     totals: object
+    tests: object = None
     settings: dict = field(default_factory=dict)
 
 
-def _bounds_by_name(channels, total_budget: float, bounds) -> np.ndarray:
+def _bounds_by_name(channels, total_budget: float, bounds) -> dict:
     bounds = dict(bounds or {})
     unknown = sorted(set(bounds) - set(channels))
     if unknown:
         raise ConfigError(f"bounds given for unknown channel(s) {unknown}; the model has {list(channels)}")
-    out = np.empty((len(channels), 2))
-    for j, ch in enumerate(channels):
-        lo, hi = bounds.get(ch, (0.0, total_budget))
+    out = {}
+    for ch, (lo, hi) in bounds.items():
         lo = 0.0 if lo is None else float(lo)
         hi = total_budget if hi is None else float(hi)
         if lo < 0 or hi < lo:
             raise ConfigError(f"bounds for {ch!r} must satisfy 0 <= lower <= upper, got ({lo}, {hi})")
-        out[j] = lo, hi
+        out[ch] = (lo, hi)
     return out
+
+
+def channel_bounds(channels, current, total_budget: float, bounds=None, *, band: float | None = DEFAULT_BAND,
+                   held=()):
+    """Per-channel budget bounds and where each comes from.
+
+    A held channel (evidence gate) stays at its current budget whatever else is asked; a
+    channel named in ``bounds`` gets the user's bounds; every other channel stays within
+    ``band`` of its current budget (``(1 - band) * current, (1 + band) * current``), or
+    ``(0, total_budget)`` when ``band`` is ``None``. Returns (box: channels × 2, source: list of
+    ``"held"``, ``"user"``, ``"band ±30%"`` or ``"open"``).
+
+    >>> box, source = channel_bounds(["a", "b", "c"], [100.0, 50.0, 50.0], 200.0, {"b": (0, 80)}, held=["c"])
+    >>> box.tolist(), source
+    ([[70.0, 130.0], [0.0, 80.0], [50.0, 50.0]], ['band ±30%', 'user', 'held'])
+    """
+    if band is not None and not 0 <= band < 1:
+        raise ConfigError(f"band must be in [0, 1) (a share of current spend) or None, got {band!r}")
+    user = _bounds_by_name(channels, float(total_budget), bounds)
+    box = np.empty((len(channels), 2))
+    source = []
+    for j, ch in enumerate(channels):
+        cur = float(current[j])
+        if ch in set(held):
+            box[j], src = (cur, cur), "held"
+        elif ch in user:
+            box[j], src = user[ch], "user"
+        elif band is not None:
+            box[j], src = ((1 - band) * cur, (1 + band) * cur), f"band ±{band:.0%}"
+        else:
+            box[j], src = (0.0, float(total_budget)), "open"
+        source.append(src)
+    return box, source
 
 
 def media_revenue(mmm, budgets, horizon_periods: int, draws: bool = False):
@@ -88,9 +134,10 @@ def current_allocation(mmm, total_budget: float | None = None, last_periods: int
 
 
 def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds: dict | None = None,
-                    *, current: dict | None = None, target_roas: float | None = None,
-                    n_starts: int = 20, random_state: int = 0) -> BudgetPlan:
-    """Allocate ``total_budget`` across the model's channels.
+                    *, band: float | None = DEFAULT_BAND, gate: bool = True,
+                    break_even: float = BREAK_EVEN_ROI, current: dict | None = None,
+                    target_roas: float | None = None, n_starts: int = 20, random_state: int = 0) -> BudgetPlan:
+    """Allocate ``total_budget`` across the model's channels, moving money only where the evidence allows.
 
     Parameters
     ----------
@@ -101,8 +148,19 @@ def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds:
     horizon_periods : int
         Number of periods (weeks for a weekly model) the budget is spent over, evenly.
     bounds : dict
-        ``{channel: (lower, upper)}`` budget over the horizon; channels not named get
-        ``(0, total_budget)``. Order does not matter; unknown names raise ``ConfigError``.
+        ``{channel: (lower, upper)}`` budget over the horizon; they override the band for the
+        channels they name. Order does not matter; unknown names raise ``ConfigError``.
+    band : float or None
+        Channels without user bounds stay within ``±band`` of their current budget (default
+        ±30 %, shown in ``allocation``'s ``lower_bound`` / ``upper_bound`` / ``bound``);
+        ``None`` lets them range over ``(0, total_budget)``.
+    gate : bool
+        Apply the evidence gate (:mod:`cmokit.mmm.evidence`): a channel whose effect is not
+        identified or whose ROI interval straddles ``break_even`` is held at its current budget
+        and listed in ``plan.tests`` with a test design. ``False`` lets the optimiser move every
+        channel (for analysis, not for advice).
+    break_even : float
+        ROI at which spend pays back (1.0: one euro of revenue per euro of spend).
     current : dict, optional
         The allocation to compare with (default: historical spend shares scaled to the budget;
         it is compared as is, even where it breaks ``bounds``).
@@ -113,25 +171,37 @@ def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds:
         Random starting allocations besides the current and the equal split.
     random_state : int
         Seed of the random starts.
+
+    Returns
+    -------
+    BudgetPlan
+        ``allocation`` (with ``evidence`` and the bound applied), ``totals``, ``tests`` ("test
+        before moving money": one row per held channel with its test design), ``settings``.
     """
     import pandas as pd
     from scipy.optimize import minimize
 
-    mmm._check_fitted()
+    from cmokit.mmm.evidence import evidence_levels, test_design
+
+    from cmokit._frames import to_pandas
+
+    roi = to_pandas(mmm.roi())  # checks the model is fitted
     if total_budget <= 0 or horizon_periods <= 0:
         raise ConfigError("total_budget and horizon_periods must be positive")
     channels = list(mmm.channels_)
-    box = _bounds_by_name(channels, float(total_budget), bounds)
-    lo, hi = box[:, 0], box[:, 1]
-    if lo.sum() > total_budget + 1e-9:
-        raise ConfigError(f"lower bounds add up to {lo.sum():,.2f}, more than the budget {total_budget:,.2f}")
-    if target_roas is None and hi.sum() < total_budget - 1e-9:
-        raise ConfigError(f"upper bounds add up to {hi.sum():,.2f}, less than the budget {total_budget:,.2f}")
     cur = current_allocation(mmm, total_budget) if current is None else dict(current)
     unknown = sorted(set(cur) - set(channels))
     if unknown:
         raise ConfigError(f"current allocation names unknown channel(s) {unknown}")
     cur_vec = np.array([float(cur.get(ch, 0.0)) for ch in channels])
+    levels = evidence_levels(roi, break_even)
+    held = list(levels.loc[levels["evidence"] == "held", "channel"]) if gate else []
+    box, source = channel_bounds(channels, cur_vec, float(total_budget), bounds, band=band, held=held)
+    lo, hi = box[:, 0], box[:, 1]
+    if lo.sum() > total_budget + 1e-9:
+        raise ConfigError(f"lower bounds add up to {lo.sum():,.2f}, more than the budget {total_budget:,.2f}")
+    if target_roas is None and hi.sum() < total_budget - 1e-9:
+        raise ConfigError(f"upper bounds add up to {hi.sum():,.2f}, less than the budget {total_budget:,.2f}")
 
     scale = float(total_budget)
 
@@ -169,18 +239,24 @@ def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds:
                 f"no allocation within the bounds reaches ROAS {target_roas}; lower the target or widen the bounds")
         raise ConvergenceError("the budget optimiser found no feasible allocation; check the bounds")
     alloc = best_x * scale
+    fixed = lo == hi
+    alloc[fixed] = lo[fixed]  # held channels stay exactly where they are
 
     rev_opt = media_revenue(mmm, alloc, horizon_periods)
     rev_cur = media_revenue(mmm, cur_vec, horizon_periods)
     draws_opt = media_revenue(mmm, alloc, horizon_periods, draws=True).sum(axis=1)
     draws_cur = media_revenue(mmm, cur_vec, horizon_periods, draws=True).sum(axis=1)
-    from cmokit.mmm.model import centred_interval
+    from cmokit.mmm.sampling import centred_interval
 
     eps = 1e-3 * np.maximum(alloc, 1.0)
     mroi = (media_revenue(mmm, alloc + eps, horizon_periods) - rev_opt) / eps
+    evidence = levels.set_index("channel")["evidence"].reindex(channels).to_numpy()
+    if not gate:
+        evidence = np.where(evidence == "held", "held (gate off)", evidence)
     allocation = pd.DataFrame({
-        "channel": channels, "current_budget": cur_vec, "budget": alloc, "change": alloc - cur_vec,
-        "lower_bound": lo, "upper_bound": hi, "revenue": rev_opt, "current_revenue": rev_cur,
+        "channel": channels, "evidence": evidence, "current_budget": cur_vec, "budget": alloc,
+        "change": alloc - cur_vec, "lower_bound": lo, "upper_bound": hi, "bound": source,
+        "revenue": rev_opt, "current_revenue": rev_cur,
         "roi": np.divide(rev_opt, alloc, out=np.full(len(alloc), np.nan), where=alloc > 0),
         "marginal_roi": mroi})
     rows = []
@@ -194,10 +270,12 @@ def optimize_budget(mmm, total_budget: float, horizon_periods: int = 13, bounds:
         rows.append({"scenario": name, "spend": spend, "media_revenue": point,
                      "media_revenue_lower": float(lower[0]), "media_revenue_upper": float(upper[0]),
                      "roas": point / spend if name != "uplift" and spend > 0 else np.nan})
+    tests = test_design(roi, mmm.spend_history_, mmm.residual_sd_, interval=mmm.interval, break_even=break_even)
     settings = {"total_budget": float(total_budget), "horizon_periods": int(horizon_periods),
                 "bounds": {ch: (float(a), float(b)) for ch, (a, b) in zip(channels, box)},
+                "band": band, "gate": bool(gate), "break_even": float(break_even),
                 "target_roas": target_roas, "random_state": random_state}
-    return BudgetPlan(allocation=allocation, totals=pd.DataFrame(rows), settings=settings)
+    return BudgetPlan(allocation=allocation, totals=pd.DataFrame(rows), tests=tests, settings=settings)
 
 
 def _feasible(x, revenue, target_roas) -> bool:
@@ -223,12 +301,22 @@ def _feasible_split(lo, hi, scale) -> np.ndarray:
     return _project(np.full(n, 1.0 / n), lo / scale, hi / scale)
 
 
-def plan_schedule(plan: BudgetPlan, mmm, start=None):
+def plan_schedule(mmm, plan: BudgetPlan, start=None):
     """Spend schedule (period + one column per channel) spreading a plan's budgets evenly over
-    its horizon, from ``start`` (default: the period after the model's training data)."""
+    its horizon, from ``start`` (default: the period after the model's training data).
+
+    The model comes first, as everywhere; ``plan_schedule(plan, mmm)`` still works with a
+    ``FutureWarning``.
+    """
     import pandas as pd
 
-    step = mmm._period_step()
+    if isinstance(mmm, BudgetPlan):
+        import warnings
+
+        warnings.warn("plan_schedule(plan, mmm) is deprecated: call plan_schedule(mmm, plan)",
+                      FutureWarning, stacklevel=2)
+        mmm, plan = plan, mmm
+    step = mmm.period_step_
     first = pd.Timestamp(start) if start is not None else mmm.periods_.max() + step
     horizon = plan.settings["horizon_periods"]
     periods = pd.date_range(first, periods=horizon, freq=step)
@@ -241,11 +329,13 @@ def forward_plan(mmm, plan):
 
     ``plan``: a frame with ``period`` and one spend column per model channel (wide), or
     tidy ``period, channel, spend``. Carry-over from the historical spend continues into
-    the plan. Returns period, revenue, revenue_lower, revenue_upper, media_revenue.
+    the plan. Returns period, revenue, revenue_lower, revenue_upper, media_revenue, in the
+    plan's frame kind.
     """
-    from cmokit.mmm.model import _as_pandas
+    from cmokit._frames import like, to_pandas
 
-    plan = _as_pandas(plan)
+    source = plan
+    plan = to_pandas(plan).copy()
     if {"channel", "spend"} <= set(plan.columns):
         unknown = sorted(set(plan["channel"]) - set(mmm.channels_))
         if unknown:
@@ -255,7 +345,8 @@ def forward_plan(mmm, plan):
         if ch not in plan.columns:
             plan[ch] = 0.0
     plan = plan.fillna(0.0)
-    return mmm.predict(plan, history=True)
+    return like(mmm.predict(plan, history=True), source)
 
 
-__all__ = ["BudgetPlan", "current_allocation", "forward_plan", "media_revenue", "optimize_budget", "plan_schedule"]
+__all__ = ["DEFAULT_BAND", "BudgetPlan", "channel_bounds", "current_allocation", "forward_plan", "media_revenue",
+           "optimize_budget", "plan_schedule"]

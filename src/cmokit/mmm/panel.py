@@ -7,6 +7,12 @@ controls (``holiday``: number of listed holiday days in the period, and columns
 joined from a ``controls`` frame keyed by ``period``). Periods with no orders or
 no spend are present with zeros.
 
+When the source has a ``lift_tests`` table, the tests measured on ``kpi`` inside the window
+are attached as ``panel.attrs["lift_tests"]`` (a list of
+:class:`~cmokit.mmm.calibration.LiftTest`); :class:`~cmokit.mmm.MediaMixModel` calibrates
+with them unless told otherwise (``calibration=[]``). Polars and Arrow frames carry no
+attributes: pass ``calibration=cmokit.mmm.lift_tests(source)`` there.
+
 ``kpi="first_order_revenue"`` counts only each customer's first order (new-customer
 revenue: the acquisition view of media).
 
@@ -127,6 +133,11 @@ def media_panel(source, start, end, *, granularity: str = "week", channels=None,
         panel = panel.merge(ctrl, on="period", how="left")
     panel.attrs["granularity"] = granularity
     panel.attrs["kpi"] = kpi
+    if res.warehouse.has_table("lift_tests"):  # lift tests are data: the model calibrates with them
+        from cmokit.mmm.calibration import from_table
+
+        tests = res.warehouse.execute(res.table("lift_tests"), output="pandas")
+        panel.attrs["lift_tests"] = from_table(tests, kpi, start, end)
     return res.finish(panel)
 
 

@@ -35,6 +35,7 @@ array([100.,  50.,  25.])
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -174,6 +175,9 @@ def logistic_saturation(x, lam: float) -> np.ndarray:
 
 
 # -- thin classes ---------------------------------------------------------------
+# Each class is also a *family* the model is given: ``name`` and ``params`` (the
+# hyperparameters the model searches) and a classmethod applying the transform at a dict of
+# them, so the model never branches on a family's name.
 
 @dataclass(frozen=True)
 class GeometricAdstock:
@@ -186,6 +190,14 @@ class GeometricAdstock:
     decay: float
     max_lag: int = 12
     normalize: bool = False
+
+    name: ClassVar[str] = "geometric"
+    params: ClassVar[tuple[str, ...]] = ("decay",)
+
+    @classmethod
+    def lag_weights(cls, p: dict, max_lag: int) -> np.ndarray:
+        """Lag weights at hyperparameters ``p`` (``{"decay": ...}``)."""
+        return geometric_weights(p["decay"], max_lag)
 
     def weights(self) -> np.ndarray:
         w = geometric_weights(self.decay, self.max_lag)
@@ -204,6 +216,14 @@ class WeibullAdstock:
     max_lag: int = 12
     kind: str = "cdf"
     normalize: bool = False
+
+    name: ClassVar[str] = "weibull"
+    params: ClassVar[tuple[str, ...]] = ("weibull_shape", "weibull_scale")
+
+    @classmethod
+    def lag_weights(cls, p: dict, max_lag: int) -> np.ndarray:
+        """Lag weights (``kind="cdf"``) at ``{"weibull_shape": ..., "weibull_scale": ...}``."""
+        return weibull_weights(p["weibull_shape"], p["weibull_scale"], max_lag, "cdf")
 
     def weights(self) -> np.ndarray:
         w = weibull_weights(self.shape, self.scale, self.max_lag, self.kind)
@@ -224,6 +244,14 @@ class HillSaturation:
     half_saturation: float
     shape: float = 1.0
 
+    name: ClassVar[str] = "hill"
+    params: ClassVar[tuple[str, ...]] = ("half_saturation", "shape")
+
+    @classmethod
+    def curve(cls, x, p: dict) -> np.ndarray:
+        """Saturation at ``{"half_saturation": ..., "shape": ...}``."""
+        return hill(x, p["half_saturation"], p["shape"])
+
     def transform(self, x) -> np.ndarray:
         return hill(x, self.half_saturation, self.shape)
 
@@ -234,11 +262,39 @@ class LogisticSaturation:
 
     lam: float
 
+    name: ClassVar[str] = "logistic"
+    params: ClassVar[tuple[str, ...]] = ("lam",)
+
+    @classmethod
+    def curve(cls, x, p: dict) -> np.ndarray:
+        """Saturation at ``{"lam": ...}``."""
+        return logistic_saturation(x, p["lam"])
+
     def transform(self, x) -> np.ndarray:
         return logistic_saturation(x, self.lam)
 
 
+#: Adstock and saturation families by name (the model accepts a name or the class).
+ADSTOCK_FAMILIES = {cls.name: cls for cls in (GeometricAdstock, WeibullAdstock)}
+SATURATION_FAMILIES = {cls.name: cls for cls in (HillSaturation, LogisticSaturation)}
+
+
+def family(value, families: dict, what: str):
+    """The family class for a name, a family class or an instance of one.
+
+    >>> family("hill", SATURATION_FAMILIES, "saturation").__name__
+    'HillSaturation'
+    >>> family(GeometricAdstock(0.5), ADSTOCK_FAMILIES, "adstock").name
+    'geometric'
+    """
+    cls = value if isinstance(value, type) else (families.get(value) if isinstance(value, str) else type(value))
+    if cls not in families.values():
+        raise ConfigError(f"{what} must be one of {sorted(families)} (or its class), not {value!r}")
+    return cls
+
+
 __all__ = [
+    "ADSTOCK_FAMILIES", "SATURATION_FAMILIES", "family",
     "GeometricAdstock", "HillSaturation", "LogisticSaturation", "WeibullAdstock",
     "apply_lag_weights", "geometric_adstock", "geometric_weights", "hill",
     "logistic_saturation", "weibull_adstock", "weibull_weights",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = {"theme", "health", "segments", "retention", "clv", "campaigns", "experiments", "attribution", "mmm"}
+_MODULES = {"theme", "health", "segments", "retention", "clv", "campaigns", "experiments", "attribution", "mmm", "geo", "sequential", "offers"}
 
 
 def __getattr__(name: str):

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cmokit.errors import CmokitError, ConfigError
-from cmokit.reports.execute import RunResult, finish, make_run_key, prepare
+from cmokit.reports.execute import RunResult, finish, kernel_environment, make_run_key, prepare
 from cmokit.reports.notebooks import list_reports
 from cmokit.reports.provenance import collect
 
@@ -125,7 +125,7 @@ def _start(job: Job, name: str, run_dir: Path, options: dict[str, Any]) -> _Runn
                   out_dir=str(run_dir.parent.parent))
     log = open(run_dir / "log.txt", "w")
     proc = subprocess.Popen([sys.executable, "-m", "cmokit.reports.execute", json.dumps(kwargs, default=str)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy())
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=kernel_environment())
     return _Running(job, name, run_dir, proc, time.monotonic(), log)
 
 

@@ -37,6 +37,29 @@ from cmokit.reports.provenance import collect
 #: Environment the kernel gets: figures as plotly mime bundles (inlined into the HTML page).
 KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype"}
 
+#: The caller's environment variables a report kernel may see; nothing else reaches a notebook
+#: (not the pseudonymisation key ``CMOKIT_PSEUDONYM_KEY``, not cloud or database credentials).
+KERNEL_PASSTHROUGH = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
+    "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME", "PYTHONHASHSEED", "SYSTEMROOT", "CI",
+    "CMOKIT_WAREHOUSE", "CMOKIT_MEMORY_LIMIT", "CMOKIT_TEMP_DIRECTORY", "CMOKIT_THREADS", "CMOKIT_NOTEBOOKS",
+    "CMOKIT_CHROMIUM",
+)
+KERNEL_PASSTHROUGH_PREFIXES = ("LC_", "JUPYTER_", "IPYTHON", "OMP_", "MKL_", "OPENBLAS_", "PLOTLY_", "XDG_",
+                               "POLARS_", "PYDEVD_")
+
+
+def kernel_environment(environ=None) -> dict[str, str]:
+    """The part of ``environ`` (default ``os.environ``) a report kernel needs: an allow-list.
+
+    >>> sorted(kernel_environment({"PATH": "/bin", "LC_ALL": "C", "CMOKIT_PSEUDONYM_KEY": "s3cret",
+    ...                            "AWS_SECRET_ACCESS_KEY": "x", "CMOKIT_WAREHOUSE": "w.duckdb"}))
+    ['CMOKIT_WAREHOUSE', 'LC_ALL', 'PATH']
+    """
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in environ.items()
+            if k in KERNEL_PASSTHROUGH or k.startswith(KERNEL_PASSTHROUGH_PREFIXES)}
+
 
 @dataclass
 class RunResult:
@@ -78,16 +101,17 @@ def _unique_dir(base: Path) -> Path:
 
 @contextlib.contextmanager
 def _environment(values: dict[str, str]):
-    old = {k: os.environ.get(k) for k in values}
+    """While running a report: the process environment is :func:`kernel_environment` plus ``values``
+    (the kernel inherits it), restored afterwards."""
+    old = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(kernel_environment(old))
     os.environ.update(values)
     try:
         yield
     finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        os.environ.clear()
+        os.environ.update(old)
 
 
 def prepare(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, notebooks=None,

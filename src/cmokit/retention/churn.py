@@ -1,21 +1,26 @@
 """Churn by inactivity, and a churn-propensity model on engine-built features.
 
 Definition (see DECISIONS.md, "Retention and churn"): a customer with at least
-one order by a cutoff date ``t`` *churns after t* when they place no order in
+one order by a snapshot day ``t`` (inclusive, UTC) *churns after t* when they place no order in
 the ``window_days`` days after ``t`` (the UTC days ``t+1 .. t+window_days``).
 
 Features are computed per customer as of ``t`` by one Ibis query
-(:func:`churn_features`): recency, frequency, monetary value, tenure, mean gap
-between orders, average order value, orders and revenue in the last 90 / 365
-days. :class:`ChurnModel` fits a scikit-learn classifier on the features at
+(:func:`churn_features`, the shared builder :mod:`cmokit.features`): recency,
+frequency (number of orders), monetary value, tenure, mean gap between orders,
+average order value, orders and revenue in the last 90 / 365 days.
+:class:`ChurnModel` is an estimator like any other: ``fit(X, y)`` on features
+and labels, which :func:`churn_training_set` builds from a warehouse (features
+at ``as_of − window``, labels over the window ending on ``as_of``).
+:meth:`ChurnModel.fit_holdout` fits on the features at
 ``t_train = as_of − 2·window`` labelled by ``(t_train, t_train + window]`` and
-evaluates it on a **time-based holdout**: features at ``t_test = as_of − window``
+evaluates on a **time-based holdout**: features at ``t_test = as_of − window``
 labelled by ``(t_test, as_of]`` — the same customers (plus those acquired
 since ``t_train``) at a later date, with labels the model never saw at fit
 time: out-of-time, not out-of-customer, validation. It reports ROC AUC, the
 AUC of the trivial rule "longer since the last order = more likely to churn",
 a calibration table (predicted vs observed churn by decile) and the Brier
-score. ``predict`` scores every customer as of ``as_of``.
+score. ``predict`` scores every customer as of ``as_of``. Every ``as_of`` here
+is a UTC day, inclusive; ``None`` = the latest order day in the data.
 
 References: Fader, Hardie & Lee (2005), "Counting your customers the easy
 way", Marketing Science 24(2) (recency and frequency as the sufficient
@@ -26,7 +31,7 @@ J. Marketing Research 43(2) (time-based validation of churn models).
 >>> orders = pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["a", "a", "b"],
 ...     "ordered_at": pd.to_datetime(["2025-01-01", "2025-03-01", "2025-01-15"]),
 ...     "revenue": [10.0, 20.0, 5.0], "campaign_id": [None, None, None]})
->>> churn_labels(orders, cutoff="2025-01-31", window_days=60)
+>>> churn_labels(orders, as_of="2025-01-31", window_days=60)
   customer_id  churned
 0           a    False
 1           b     True
@@ -37,14 +42,18 @@ from __future__ import annotations
 import datetime as _dt
 
 from cmokit._params import ParamsMixin
+from cmokit.engine import renamed_args
 from cmokit.errors import ConfigError, NotFittedError
+from cmokit.features import ORDER_FEATURES
 
-FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "mean_gap_days", "average_order_value",
-            "orders_90d", "orders_365d", "revenue_365d", "overdue_ratio")
+#: The model's features: :data:`cmokit.features.ORDER_FEATURES` (one definition, shared with clusters).
+FEATURES = ORDER_FEATURES
+
+ORDER_COLUMNS = ("customer_id", "ordered_at", "revenue")
 
 
 def _day(value):
-    from cmokit.segments.rfm import as_of_date
+    from cmokit.engine import as_of_date
 
     return as_of_date(value)
 
@@ -55,47 +64,22 @@ def _timestamp(day: _dt.date):
     return ibis.literal(_dt.datetime.combine(day, _dt.time()), type="timestamp")
 
 
-def churn_features_expr(orders, cutoff):
-    """Per-customer features as of ``cutoff`` (inclusive) as an Ibis expression."""
-    import ibis
+def churn_features_expr(orders, as_of=None):
+    """Per-customer features as of ``as_of`` (inclusive; ``None`` = latest order day) as an Ibis expression."""
+    from cmokit.engine import snapshot_day
+    from cmokit.features import customer_features_expr
 
-    from cmokit.engine import days_between
-    from cmokit.segments.rfm import money, orders_until
-
-    day = _day(cutoff)
-    end = ibis.literal(day, type="date")
-    since_90 = _timestamp(day - _dt.timedelta(days=89))
-    since_365 = _timestamp(day - _dt.timedelta(days=364))
-    o = orders_until(orders, day)
-    per = o.group_by("customer_id").aggregate(
-        first_order_at=o.ordered_at.min(),
-        last_order_at=o.ordered_at.max(),
-        frequency=o.count().cast("int64"),
-        monetary=money(o.revenue),
-        orders_90d=(o.ordered_at >= since_90).cast("int64").sum(),
-        orders_365d=(o.ordered_at >= since_365).cast("int64").sum(),
-        revenue_365d=(o.ordered_at >= since_365).ifelse(o.revenue.cast("decimal(18, 2)"), 0).sum().cast("float64"),
-    )
-    per = per.mutate(
-        recency_days=days_between(end, per.last_order_at).cast("int64"),
-        tenure_days=days_between(end, per.first_order_at).cast("int64"),
-        average_order_value=per.monetary / per.frequency,
-    )
-    gap = days_between(per.last_order_at, per.first_order_at).cast("float64")
-    per = per.mutate(
-        mean_gap_days=(per.frequency > 1).ifelse(gap / (per.frequency - 1).cast("float64"),
-                                                 per.tenure_days.cast("float64")),
-    )
-    # days since the last order in units of the customer's own mean gap: > 1 = "overdue"
-    per = per.mutate(overdue_ratio=per.recency_days.cast("float64") / ibis.greatest(per.mean_gap_days, 1.0))
-    return per.select("customer_id", *FEATURES).order_by("customer_id")
+    return customer_features_expr(orders, snapshot_day(orders, as_of)).select("customer_id", *FEATURES)
 
 
-def churn_labels_expr(orders, cutoff, window_days: int):
-    """``churned`` per customer with an order by ``cutoff``: no order in the next ``window_days``."""
-    from cmokit.segments.rfm import orders_until
+def churn_labels_expr(orders, as_of, window_days: int):
+    """``churned`` per customer with an order by ``as_of``: no order in the next ``window_days``.
 
-    day = _day(cutoff)
+    ``as_of`` is a resolved snapshot day, inclusive (UTC): orders up to the end of that day count.
+    """
+    from cmokit.engine import orders_until
+
+    day = _day(as_of)
     start = _timestamp(day + _dt.timedelta(days=1))
     stop = _timestamp(day + _dt.timedelta(days=window_days + 1))
     before = orders_until(orders, day).select("customer_id").distinct()
@@ -105,29 +89,86 @@ def churn_labels_expr(orders, cutoff, window_days: int):
     return joined.select(customer_id=before.customer_id, churned=joined.returned.isnull()).order_by("customer_id")
 
 
-def churn_features(source, cutoff="2025-12-31"):
-    """Churn-model features per customer as of ``cutoff`` (one engine query).
+@renamed_args(cutoff="as_of")
+def churn_features(source, as_of=None):
+    """Churn-model features per customer as of ``as_of`` (one engine query).
 
-    Returns ``customer_id`` plus the columns in :data:`FEATURES`; pandas for a
-    warehouse, the input's kind for a frame.
+    ``as_of`` is the snapshot day, inclusive (UTC: orders up to the end of that day
+    count); ``None`` = the latest order day in the data (old name: ``cutoff``).
+    Returns ``customer_id`` plus the columns in :data:`FEATURES`
+    (:func:`cmokit.features.customer_features`); pandas for a warehouse, the
+    input's kind for a frame. Orders are validated on entry (ContractError).
+    """
+    from cmokit.features import customer_features
+
+    return customer_features(source, as_of)
+
+
+@renamed_args(cutoff="as_of")
+def churn_labels(source, as_of=None, window_days: int = 180):
+    """Observed churn after ``as_of``: ``customer_id, churned`` (bool), one engine query.
+
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in
+    the data (old name: ``cutoff``). Customers with an order by ``as_of`` churn when
+    they place no order in the ``window_days`` UTC days after it.
     """
     from cmokit.warehouse import resolve
 
     r = resolve(source, "orders")
-    return r.execute(churn_features_expr(r.table("orders"), cutoff))
+    orders = r.table("orders", columns=ORDER_COLUMNS)
+    return r.execute(churn_labels_expr(orders, r.as_of(as_of), window_days))
 
 
-def churn_labels(source, cutoff, window_days: int = 180):
-    """Observed churn after ``cutoff``: ``customer_id, churned`` (bool), one engine query."""
+def _training_set(r, features_day, window_days: int):
+    """(features, labels) of the customers with an order by ``features_day``, labelled over the next window."""
+    orders = r.table("orders", columns=ORDER_COLUMNS)
+    expr = churn_features_expr(orders, features_day)
+    labels = churn_labels_expr(orders, features_day, int(window_days))
+    joined = expr.join(labels, "customer_id").order_by("customer_id")
+    data = r.warehouse.execute(joined, output="pandas")
+    y = data.pop("churned").astype("int64").rename("churned")
+    return data, y
+
+
+def churn_training_set(source, as_of=None, *, window_days: int = 180):
+    """Features and churn labels to train (or evaluate) a :class:`ChurnModel`.
+
+    The features are taken as of ``as_of − window_days`` and labelled by the
+    window that ends on ``as_of`` (``churned`` = no order in those ``window_days``
+    days), so every label is observed by ``as_of``. ``as_of`` is the snapshot
+    day, inclusive (UTC); ``None`` = the latest order day in the data.
+
+    Returns ``(X, y)``: ``X`` is a frame ``customer_id`` + :data:`FEATURES`
+    sorted by ``customer_id``; ``y`` the aligned 0/1 Series ``churned`` (pandas for
+    a warehouse, the input's kind for a frame). Orders are validated on entry.
+
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["a", "a", "b"],
+    ...     "ordered_at": pd.to_datetime(["2025-01-01", "2025-03-01", "2025-01-15"]), "revenue": [10.0, 20.0, 5.0]})
+    >>> X, y = churn_training_set(orders, as_of="2025-03-31", window_days=59)
+    >>> X["customer_id"].tolist(), y.tolist()
+    (['a', 'b'], [0, 1])
+    """
     from cmokit.warehouse import resolve
 
+    if int(window_days) < 1:
+        raise ConfigError(f"window_days must be a positive number of days, not {window_days!r}")
     r = resolve(source, "orders")
-    return r.execute(churn_labels_expr(r.table("orders"), cutoff, window_days))
+    r.table("orders", columns=ORDER_COLUMNS)
+    end = r.as_of(as_of)
+    X, y = _training_set(r, end - _dt.timedelta(days=int(window_days)), window_days)
+    if r.kind == "pandas":
+        return X, y
+    data = r.finish(X.assign(churned=y))
+    return (data.drop("churned"), data["churned"]) if r.kind == "polars" else (r.finish(X), y)
 
 
 def _design(frame):
     import numpy as np
 
+    from cmokit._frames import require_columns
+
+    frame = require_columns(frame, FEATURES, "churn features", numeric=FEATURES, not_null=FEATURES)
     x = frame[list(FEATURES)].astype("float64").to_numpy()
     return np.log1p(np.clip(x, 0, None))
 
@@ -144,8 +185,18 @@ def calibration_table(y_true, y_score, bins: int = 10):
     return out.reset_index()
 
 
+def _is_feature_frame(X) -> bool:
+    from cmokit._frames import kind_of
+
+    return kind_of(X) is not None and all(c in X.columns for c in FEATURES)
+
+
 class ChurnModel(ParamsMixin):
     """Churn propensity: a scikit-learn classifier on engine-built features.
+
+    Like every cmokit estimator, :meth:`fit` takes features and labels
+    (``X, y``); :func:`churn_training_set` builds them from a warehouse, and
+    :meth:`fit_holdout` does the whole time-based fit-and-evaluate in one call.
 
     Parameters
     ----------
@@ -159,10 +210,12 @@ class ChurnModel(ParamsMixin):
 
     Attributes
     ----------
-    train_cutoff_, test_cutoff_ : date
-        Feature dates of the training and holdout sets.
+    estimator_
+        The fitted scikit-learn classifier (on ``log1p`` of :data:`FEATURES`).
+    as_of_, train_cutoff_, test_cutoff_ : date
+        (:meth:`fit_holdout`) Snapshot day and feature days of the training and holdout sets.
     auc_, recency_rule_auc_, brier_ : float
-        Holdout ROC AUC of the model and of the trivial recency rule; Brier score.
+        (:meth:`evaluate`) Holdout ROC AUC of the model and of the trivial recency rule; Brier score.
     calibration_ : DataFrame
         Predicted vs observed churn by decile of the holdout scores.
     summary_ : DataFrame
@@ -195,62 +248,141 @@ class ChurnModel(ParamsMixin):
             return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
         raise ConfigError(f"model must be 'gradient_boosting' or 'logistic', not {self.model!r}")
 
-    def _labelled(self, r, cutoff):
-        orders = r.table("orders")
-        feats = r.warehouse.execute(churn_features_expr(orders, cutoff), output="pandas")
-        labels = r.warehouse.execute(churn_labels_expr(orders, cutoff, self.window_days), output="pandas")
-        data = feats.merge(labels, on="customer_id", how="inner", validate="one_to_one")
-        return data, data["churned"].astype("int64").to_numpy()
+    def _check_window(self) -> int:
+        if int(self.window_days) < 1:
+            raise ConfigError(f"window_days must be a positive number of days, not {self.window_days!r}")
+        return int(self.window_days)
 
-    def fit(self, source, as_of="2025-12-31"):
-        """Fit on features at ``as_of − 2·window`` and evaluate on ``as_of − window``."""
+    def fit(self, X, y=None, **legacy):
+        """Fit the classifier on features ``X`` (``customer_id`` + :data:`FEATURES`) and 0/1 labels ``y``.
+
+        Build ``X, y`` with :func:`churn_training_set`. The old call
+        ``fit(source, as_of)`` still works for now with a ``FutureWarning``: it is
+        :meth:`fit_holdout`.
+        """
+        import numpy as np
+
+        if not _is_feature_frame(X):
+            import warnings
+
+            as_of = legacy.pop("as_of", y)
+            if legacy:
+                raise TypeError(f"ChurnModel.fit got unexpected arguments {sorted(legacy)}")
+            warnings.warn("ChurnModel.fit(source, as_of) is deprecated: fit takes features and labels. Use "
+                          "X, y = cmokit.retention.churn_training_set(source, as_of=..., window_days=...); "
+                          "model.fit(X, y), or model.fit_holdout(source, as_of) to fit and evaluate in one call",
+                          FutureWarning, stacklevel=2)
+            return self.fit_holdout(X, as_of)
+        if legacy:
+            raise TypeError(f"ChurnModel.fit(X, y) got unexpected arguments {sorted(legacy)}")
+        if y is None:
+            raise ConfigError("ChurnModel.fit needs labels y (0/1 churned); build X, y with churn_training_set")
+        self._check_window()
+        design = _design(X)
+        labels = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y).astype("int64").ravel()
+        if len(labels) != len(design):
+            raise ConfigError(f"X has {len(design)} rows but y has {len(labels)}")
+        if len(set(labels.tolist())) < 2:
+            raise ConfigError("churn needs both churned and returning customers to fit; "
+                              "use a shorter window_days or a later as_of")
+        self.estimator_ = self._classifier().fit(design, labels)
+        self.n_features_in_ = len(FEATURES)
+        self.train_customers_ = int(len(labels))
+        self.train_churn_rate_ = float(labels.mean())
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "estimator_"):
+            raise NotFittedError("ChurnModel is not fitted; call fit(X, y) (see churn_training_set) "
+                                 "or fit_holdout(source, as_of) first")
+
+    def evaluate(self, X, y):
+        """Score a holdout ``X, y``: sets ``auc_``, ``recency_rule_auc_``, ``brier_``,
+        ``calibration_`` and ``summary_``; returns ``summary_``."""
+        import numpy as np
         import pandas as pd
         from sklearn.metrics import brier_score_loss, roc_auc_score
 
-        from cmokit.warehouse import resolve
+        from cmokit._frames import to_pandas
 
-        if int(self.window_days) < 1:
-            raise ConfigError(f"window_days must be a positive number of days, not {self.window_days!r}")
-        r = resolve(source, "orders")
-        end = _day(as_of)
-        self.as_of_ = end
-        self.test_cutoff_ = end - _dt.timedelta(days=int(self.window_days))
-        self.train_cutoff_ = self.test_cutoff_ - _dt.timedelta(days=int(self.window_days))
-        train, y_train = self._labelled(r, self.train_cutoff_)
-        test, y_test = self._labelled(r, self.test_cutoff_)
-        if len(set(y_train)) < 2 or len(set(y_test)) < 2:
-            raise ConfigError("churn needs both churned and returning customers in each period; "
+        self._check_fitted()
+        frame = to_pandas(X)
+        y_test = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y).astype("int64").ravel()
+        if len(set(y_test.tolist())) < 2:
+            raise ConfigError("churn needs both churned and returning customers in the holdout; "
                               "use a shorter window_days or a later as_of")
-        self.estimator_ = self._classifier().fit(_design(train), y_train)
-        score = self.estimator_.predict_proba(_design(test))[:, 1]
+        score = self.estimator_.predict_proba(_design(frame))[:, 1]
         self.auc_ = float(roc_auc_score(y_test, score))
-        self.recency_rule_auc_ = float(roc_auc_score(y_test, test["recency_days"].to_numpy()))
+        self.recency_rule_auc_ = float(roc_auc_score(y_test, frame["recency_days"].to_numpy()))
         self.brier_ = float(brier_score_loss(y_test, score))
         self.calibration_ = calibration_table(y_test, score)
         self.summary_ = pd.DataFrame({
             "metric": ["roc_auc", "recency_rule_roc_auc", "brier_score", "train_customers", "test_customers",
                        "train_churn_rate", "test_churn_rate"],
-            "value": [self.auc_, self.recency_rule_auc_, self.brier_, float(len(train)), float(len(test)),
-                      float(y_train.mean()), float(y_test.mean())],
+            "value": [self.auc_, self.recency_rule_auc_, self.brier_, float(self.train_customers_),
+                      float(len(frame)), self.train_churn_rate_, float(y_test.mean())],
         })
-        return self
+        return self.summary_
 
-    def predict(self, source, as_of=None):
-        """Churn probability per customer as of ``as_of`` (default: the fit's ``as_of``).
+    def fit_holdout(self, source, as_of=None):
+        """Fit on features at ``as_of − 2·window`` and evaluate on ``as_of − window`` (time-based holdout).
 
-        Returns ``customer_id, churn_probability`` sorted by risk, highest first.
+        ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order
+        day in the data. Both sets come from :func:`churn_training_set`. Returns ``self``.
         """
-        if not hasattr(self, "estimator_"):
-            raise NotFittedError("ChurnModel is not fitted; call fit(source, as_of) first")
         from cmokit.warehouse import resolve
 
+        window = self._check_window()
         r = resolve(source, "orders")
-        feats = r.warehouse.execute(churn_features_expr(r.table("orders"), as_of or self.as_of_), output="pandas")
-        feats["churn_probability"] = self.estimator_.predict_proba(_design(feats))[:, 1]
-        out = feats[["customer_id", "churn_probability"]].sort_values(
-            ["churn_probability", "customer_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
-        return r.finish(out)
+        r.table("orders", columns=ORDER_COLUMNS)
+        end = r.as_of(as_of)
+        self.as_of_ = end
+        self.test_cutoff_ = end - _dt.timedelta(days=window)
+        self.train_cutoff_ = self.test_cutoff_ - _dt.timedelta(days=window)
+        train, y_train = _training_set(r, self.train_cutoff_, window)
+        test, y_test = _training_set(r, self.test_cutoff_, window)
+        if len(set(y_train)) < 2 or len(set(y_test)) < 2:
+            raise ConfigError("churn needs both churned and returning customers in each period; "
+                              "use a shorter window_days or a later as_of")
+        self.fit(train, y_train)
+        self.evaluate(test, y_test)
+        return self
+
+    def predict_proba(self, X):
+        """Churn probability per row of the feature frame ``X`` (a numpy array)."""
+        import numpy as np
+
+        self._check_fitted()
+        design = _design(X)
+        if len(design) == 0:
+            return np.empty(0, dtype="float64")
+        return self.estimator_.predict_proba(design)[:, 1]
+
+    def predict(self, X, as_of=None):
+        """Churn probability per customer, highest risk first: ``customer_id, churn_probability``.
+
+        ``X`` is a feature frame (``customer_id`` + :data:`FEATURES`), or a source
+        (warehouse, path, orders frame) whose features are built as of ``as_of``
+        (snapshot day, inclusive, UTC; ``None`` = the latest order day in the data).
+        Returns the input's frame kind (pandas for a warehouse).
+        """
+        self._check_fitted()
+        from cmokit._frames import like, to_pandas
+
+        if _is_feature_frame(X):
+            feats, finish = to_pandas(X), (lambda out: like(out, X))
+        else:
+            from cmokit.warehouse import resolve
+
+            r = resolve(X, "orders")
+            orders = r.table("orders", columns=ORDER_COLUMNS)
+            feats = r.warehouse.execute(churn_features_expr(orders, r.as_of(as_of)), output="pandas")
+            finish = r.finish
+        out = feats[["customer_id"]].assign(churn_probability=self.predict_proba(feats))
+        out = out.sort_values(["churn_probability", "customer_id"], ascending=[False, True],
+                              kind="stable").reset_index(drop=True)
+        return finish(out)
 
 
 __all__ = ["FEATURES", "ChurnModel", "calibration_table", "churn_features", "churn_features_expr",
-           "churn_labels", "churn_labels_expr"]
+           "churn_labels", "churn_labels_expr", "churn_training_set"]

@@ -37,8 +37,10 @@ def _month_index(ts):
     return ts.year().cast("int64") * 12 + ts.month().cast("int64")
 
 
-def cohort_expr(orders, as_of="2025-12-31"):
+def cohort_expr(orders, as_of=None):
     """One row per (cohort month, months since first order): active customers, orders, revenue.
+
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
 
     Orders are first reduced to one row per (customer, calendar month), so the first month is a
     plain group-by (no window over the order log) and active customers are a row count (no
@@ -46,9 +48,9 @@ def cohort_expr(orders, as_of="2025-12-31"):
     """
     import ibis
 
-    from cmokit.segments.rfm import orders_until
+    from cmokit.engine import orders_until, snapshot_day
 
-    o = orders_until(orders, as_of)
+    o = orders_until(orders, snapshot_day(orders, as_of))
     o = o.mutate(month_index=_month_index(o.ordered_at))
     per = o.group_by(["customer_id", "month_index"]).aggregate(
         orders=o.count().cast("int64"),
@@ -68,7 +70,7 @@ def cohort_expr(orders, as_of="2025-12-31"):
                       active_customers=agg.active_customers, orders=agg.orders, revenue=agg.revenue)
 
 
-def cohorts(source, as_of="2025-12-31"):
+def cohorts(source, as_of=None):
     """Acquisition-month cohort table: customer and revenue retention, cumulative revenue.
 
     Parameters
@@ -77,7 +79,8 @@ def cohorts(source, as_of="2025-12-31"):
         A :class:`cmokit.Warehouse` (or path), or a pandas / polars frame shaped
         like the contract ``orders`` table.
     as_of
-        Snapshot date, inclusive (orders up to the end of this UTC day).
+        Snapshot day, inclusive (orders up to the end of this UTC day);
+        ``None`` (default) = the latest order day in the data.
 
     Returns
     -------
@@ -85,7 +88,11 @@ def cohorts(source, as_of="2025-12-31"):
         One row per (``cohort_month``, ``months_since_first``) for every period
         from 0 to the month of ``as_of``, sorted by both: ``cohort_size,
         active_customers, orders, revenue, customer_retention,
-        revenue_retention, cumulative_revenue_per_customer``.
+        revenue_retention, cumulative_revenue_per_customer``; pandas for a
+        warehouse, the input's kind for a frame. Orders are validated on entry
+        (a missing column, non-numeric or NaN revenue, duplicate order ids:
+        :class:`~cmokit.errors.ContractError`; no orders with ``as_of=None``
+        too); with an explicit ``as_of`` and no order by then the table is empty.
 
     Examples
     --------
@@ -98,15 +105,16 @@ def cohorts(source, as_of="2025-12-31"):
     """
     import pandas as pd
 
-    from cmokit.segments.rfm import as_of_date
     from cmokit.warehouse import resolve
 
     r = resolve(source, "orders")
-    raw = r.warehouse.execute(cohort_expr(r.table("orders"), as_of), output="pandas")
+    orders = r.table("orders", columns=("customer_id", "ordered_at", "revenue"))
+    day = r.as_of(as_of)
+    raw = r.warehouse.execute(cohort_expr(orders, day), output="pandas")
     if raw.empty:
         return r.finish(pd.DataFrame({c: [] for c in COHORT_COLUMNS}))
     raw["cohort_month"] = pd.to_datetime(raw["cohort_month"])
-    end = pd.Timestamp(as_of_date(as_of))
+    end = pd.Timestamp(day)
     end_index = end.year * 12 + end.month
     rows = []
     for month in sorted(raw["cohort_month"].unique()):
@@ -137,9 +145,9 @@ def cohort_matrix(table, value: str = "customer_retention"):
     >>> cohort_matrix(t).values.tolist()
     [[1.0, 0.5]]
     """
-    if type(table).__module__.startswith("polars"):
-        table = table.to_pandas()
-    return table.pivot(index="cohort_month", columns="months_since_first", values=value).sort_index()
+    from cmokit._frames import to_pandas
+
+    return to_pandas(table).pivot(index="cohort_month", columns="months_since_first", values=value).sort_index()
 
 
 __all__ = ["COHORT_COLUMNS", "cohort_expr", "cohort_matrix", "cohorts"]

@@ -27,15 +27,20 @@ from cmokit.errors import ConfigError
 GROUPS = ("cohort_year", "cohort_quarter", "segment", "all")
 
 
-def lifetimes_expr(orders, as_of, window_days: int):
-    """Per customer: cohort, segment, ``duration_days`` and ``churned`` as of ``as_of``."""
+def lifetimes_expr(orders, as_of=None, window_days: int = 180):
+    """Per customer: cohort, segment, ``duration_days`` and ``churned`` as of ``as_of``.
+
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
+    """
     import ibis
 
-    from cmokit.engine import days_between
-    from cmokit.segments.rfm import as_of_date, rfm_expr
+    from cmokit.engine import days_between, orders_until, snapshot_day
+    from cmokit.segments.rfm import rfm_expr
 
-    day = ibis.literal(as_of_date(as_of), type="date")
+    as_of = snapshot_day(orders, as_of)
+    day = ibis.literal(as_of, type="date")
     scored = rfm_expr(orders, as_of)
+    orders = orders_until(orders, as_of)
     firsts = orders.group_by("customer_id").aggregate(first_order_at=orders.ordered_at.min())
     t = scored.join(firsts, "customer_id")
     churned = t.recency_days > int(window_days)
@@ -52,13 +57,19 @@ def lifetimes_expr(orders, as_of, window_days: int):
     ).order_by("customer_id")
 
 
-def lifetimes(source, as_of="2025-12-31", window_days: int = 180):
+def lifetimes(source, as_of=None, window_days: int = 180):
     """Lifetime per customer (``customer_id, cohort_year, cohort_quarter, segment,
-    duration_days, churned``) as of ``as_of``; one engine query."""
+    duration_days, churned``) as of ``as_of``; one engine query.
+
+    ``as_of`` is the snapshot day, inclusive (UTC: orders up to the end of that day
+    count); ``None`` = the latest order day in the data. Orders are validated on
+    entry (:class:`~cmokit.errors.ContractError`); the input's frame kind comes back.
+    """
     from cmokit.warehouse import resolve
 
     r = resolve(source, "orders")
-    return r.execute(lifetimes_expr(r.table("orders"), as_of, window_days))
+    orders = r.table("orders", columns=("customer_id", "ordered_at", "revenue"))
+    return r.execute(lifetimes_expr(orders, r.as_of(as_of), window_days))
 
 
 def kaplan_meier(table, by: str = "cohort_year"):
@@ -78,8 +89,9 @@ def kaplan_meier(table, by: str = "cohort_year"):
 
     if by not in GROUPS:
         raise ConfigError(f"by must be one of {GROUPS}, not {by!r}")
-    if type(table).__module__.startswith("polars"):
-        table = table.to_pandas()
+    from cmokit._frames import to_pandas
+
+    table = to_pandas(table)
     keys = pd.Series("all customers", index=table.index) if by == "all" else table[by]
     frames = []
     for group in sorted(keys.dropna().unique()):

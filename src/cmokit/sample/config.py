@@ -110,6 +110,33 @@ class Experiment:
 
 EXPERIMENT = Experiment()
 
+
+@dataclass(frozen=True)
+class LiftTest:
+    """A planted geo-holdout lift test on a paid channel (written to ``lift_tests.csv``).
+
+    The channel goes dark in ``holdout_share`` of the market for ``weeks`` weeks from
+    ``starts_on``; with a geo-proportional response the revenue lost is ``holdout_share`` times
+    the planted response's loss from zero spend in those weeks (carry-over included). The
+    measurement is the true loss with the interval of a test whose standard error is
+    ``relative_se`` of it. The holdout is planted
+    beside the data: national spend and orders are not reduced by it, so every other planted
+    number stays as it was.
+    """
+
+    test_id: str = "LT-PS-2025-09"
+    channel: str = "paid_search"
+    starts_on: dt.date = dt.date(2025, 9, 1)  # a Monday
+    weeks: int = 8
+    holdout_share: float = 0.2
+    relative_se: float = 0.15
+    interval_level: float = 0.9
+    method: str = "geo_holdout"
+    kpi: str = "first_order_revenue"
+
+
+LIFT_TEST = LiftTest()
+
 #: Days before the first order over which a journey's touches fall.
 JOURNEY_DAYS = 21
 #: Days of look-back the shop's own last-click attribution uses.

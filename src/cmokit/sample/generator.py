@@ -289,6 +289,7 @@ def generate(out_dir, customers: int = 5000, seed: int = 42, progress: bool | No
             "incremental_roi": round(float(expected.sum() * mean_order_value / x.sum()), 6),
             "effective": m.acquisition_share > 0,
         }
+    lift_truth = _write_lift_test(out, weekly_spend, media_truth, mean_order_value)
     comp = np.vstack(components)  # (1 + media, weeks)
     probs = (comp / comp.sum()).ravel()
 
@@ -396,6 +397,7 @@ def generate(out_dir, customers: int = 5000, seed: int = 42, progress: bool | No
         "gamma_gamma": {**gg, "note": "every order's value; mean order value p*gamma/(q-1)",
                         "mean_order_value": mean_order_value},
         "media": media_truth,
+        "lift_tests": [lift_truth],
         "media_note": ("weekly grain, weeks start Monday; incremental_roi = expected first-order revenue of "
                        "media-acquired customers / spend; repeat purchases of those customers are not credited"),
         "baseline": {"trend": "linear +60% over the period", "seasonality": "yearly, peak in December",
@@ -453,6 +455,52 @@ def write_refunds(out, seed: int) -> None:
                   "order_number": sub["order_number"], "crm_id": sub["crm_id"], "refund_ts": _ts(at),
                   "amount_eur": [f"{v:.2f}" for v in refunded]}).write_csv(
         out / "refunds.csv", datetime_format="%Y-%m-%dT%H:%M:%SZ", line_terminator="\n")
+
+
+def _write_lift_test(out: Path, weekly_spend, media_truth, mean_order_value) -> dict:
+    """Write ``lift_tests.csv`` (the planted geo holdout, :class:`config.LiftTest`); return its truth.
+
+    The measured revenue change is the true one (the estimate a test centred on the truth
+    gives); its interval is the one a test of ``relative_se`` gives. No random draws: every
+    other file is byte-for-byte what it was without it.
+    """
+    import polars as pl
+    from scipy.stats import norm
+
+    lt = C.LIFT_TEST
+    m = media_truth[lt.channel]
+    x = weekly_spend[lt.channel]
+    first = (lt.starts_on - C.START).days // 7
+    window = slice(first, first + lt.weeks)
+    beta = m["max_weekly_revenue"] / mean_order_value if m["max_weekly_revenue"] else 0.0
+    dark = x.copy()
+    dark[window] = 0.0
+
+    def revenue(spend):
+        return beta * hill(geometric_adstock(spend, m["decay"]), m["half_saturation"], m["shape"]) * mean_order_value
+
+    lost = lt.holdout_share * float((revenue(x) - revenue(dark)).sum())  # carry-over to the end of the data
+    spend_change = -lt.holdout_share * float(x[window].sum())
+    se = lt.relative_se * lost
+    measured = -lost
+    z = float(norm.ppf(1 - (1 - lt.interval_level) / 2))
+    ends_on = lt.starts_on + dt.timedelta(days=7 * lt.weeks - 1)
+    pl.DataFrame({
+        "test_code": [lt.test_id], "channel": [lt.channel], "start_date": [lt.starts_on], "end_date": [ends_on],
+        "kpi": [lt.kpi], "spend_change_eur": [round(spend_change, 2)], "incremental_revenue_eur": [round(measured, 2)],
+        "incremental_revenue_lower_eur": [round(measured - z * se, 2)],
+        "incremental_revenue_upper_eur": [round(measured + z * se, 2)],
+        "interval_level": [lt.interval_level], "method": [lt.method],
+    }).write_csv(out / "lift_tests.csv", date_format="%Y-%m-%d", float_precision=2, line_terminator="\n")
+    return {"test_id": lt.test_id, "channel": lt.channel, "starts_on": lt.starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(), "method": lt.method, "holdout_share": lt.holdout_share,
+            "spend_change": round(spend_change, 2), "true_incremental_revenue": round(-lost, 2),
+            "true_incremental_roi": round(lost / -spend_change, 6) if spend_change else 0.0,
+            "std_error": round(se, 2),
+            "note": ("a geo holdout planted beside the data: the channel dark in holdout_share of the market for the "
+                     "test weeks; true revenue change = holdout_share x (planted response at actual spend - at zero "
+                     "spend in the test weeks), carry-over included; the measurement is the true change with the interval of a "
+                     "test of this precision; the national spend and orders are not reduced")}
 
 
 def _write_campaigns_and_spend(out: Path, rng, daily_spend, planned, variant, ex) -> None:

@@ -1,7 +1,8 @@
 """Behavioural clusters: log + standardise, then k-means or a Gaussian mixture.
 
 Features per customer come from one engine query (:func:`cluster_features`,
-the churn-model features as of a date). Each feature is ``log1p``-transformed
+the shared per-customer features of :mod:`cmokit.features` as of a date,
+the same ones the churn model uses). Each feature is ``log1p``-transformed
 (order counts and money are right-skewed) and standardised; then
 
 * ``method="kmeans"``: k-means (Lloyd; k-means++ starts, ``n_init=10``), and with
@@ -48,21 +49,23 @@ _WORDS = {
 }
 
 
-def cluster_features(source, as_of="2025-12-31"):
+def cluster_features(source, as_of=None):
     """Per-customer behavioural features as of ``as_of`` (one engine query).
 
-    The columns of :data:`cmokit.retention.churn.FEATURES` keyed by
-    ``customer_id``; pandas for a warehouse, the input's kind for a frame.
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day
+    in the data. The columns of :data:`cmokit.features.ORDER_FEATURES` keyed by
+    ``customer_id`` (:func:`cmokit.features.customer_features`); pandas for a
+    warehouse, the input's kind for a frame. Orders are validated on entry.
     """
-    from cmokit.retention.churn import churn_features
+    from cmokit.features import customer_features
 
-    return churn_features(source, as_of)
+    return customer_features(source, as_of)
 
 
 def _pandas(frame):
-    if type(frame).__module__.startswith("polars"):
-        return frame.to_pandas()
-    return frame
+    from cmokit._frames import to_pandas
+
+    return to_pandas(frame)
 
 
 class BehaviourClusters(ParamsMixin):
@@ -114,11 +117,15 @@ class BehaviourClusters(ParamsMixin):
     def _transform(self, frame):
         import numpy as np
 
+        from cmokit._frames import require_columns
+
         missing = [c for c in self.features if c not in frame.columns]
         if missing:
             raise ConfigError(f"cluster features missing from the input: {missing}; "
                               "build them with cmokit.segments.cluster_features(source, as_of)")
-        x = frame[list(self.features)].astype("float64").to_numpy()
+        features = list(self.features)
+        require_columns(frame, features, "cluster features", numeric=features, not_null=features)
+        x = frame[features].astype("float64").to_numpy()
         return np.log1p(np.clip(x, 0, None))
 
     def _model(self, k: int):
@@ -206,11 +213,9 @@ class BehaviourClusters(ParamsMixin):
             predicted = self.model_.predict(z)
         labels = np.array([self.relabel_[int(c)] for c in predicted], dtype="int64")
         out = frame[["customer_id"]].assign(cluster=labels)
-        if type(X).__module__.startswith("polars"):
-            import polars as pl
+        from cmokit._frames import like
 
-            return pl.from_pandas(out)
-        return out
+        return like(out, X)
 
     def _profile(self, frame, z, labels):
         import pandas as pd

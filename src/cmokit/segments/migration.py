@@ -28,7 +28,10 @@ NEW = "Not yet a customer"
 
 
 def migration_expr(orders, from_date, to_date, *, scoring: str = "auto"):
-    """Counts of customers per (segment at ``from_date``, segment at ``to_date``)."""
+    """Counts of customers per (segment at ``from_date``, segment at ``to_date``).
+
+    Both are snapshot days, inclusive (UTC): orders up to the end of each day count.
+    """
     import ibis
 
     from cmokit.segments.rfm import rfm_expr
@@ -40,7 +43,7 @@ def migration_expr(orders, from_date, to_date, *, scoring: str = "auto"):
     return joined.group_by(["from_segment", "to_segment"]).aggregate(customers=joined.count().cast("int64"))
 
 
-def migration(source, from_date, to_date, *, scoring: str = "auto"):
+def migration(source, from_date, to_date=None, *, scoring: str = "auto"):
     """Transition counts and shares between RFM segments at two dates.
 
     Parameters
@@ -48,7 +51,9 @@ def migration(source, from_date, to_date, *, scoring: str = "auto"):
     source
         A :class:`cmokit.Warehouse` (or path), or a pandas / polars ``orders`` frame.
     from_date, to_date
-        Snapshot dates (inclusive); ``from_date`` must be before ``to_date``.
+        Snapshot days (inclusive, UTC: orders up to the end of the day count);
+        ``from_date`` must be before ``to_date``. ``to_date=None`` = the latest
+        order day in the data (the snapshot rule of every routine).
     scoring
         How RFM scores are cut at both dates (see :func:`cmokit.segments.rfm.rfm`).
 
@@ -56,18 +61,22 @@ def migration(source, from_date, to_date, *, scoring: str = "auto"):
     -------
     DataFrame
         ``from_segment, to_segment, customers, share_of_from, share_of_to``,
-        one row per observed transition, in segment order.
+        one row per observed transition, in segment order; the input's kind for a frame.
+        Orders are validated on entry as in :func:`cmokit.segments.rfm`.
     """
     import pandas as pd
 
+    from cmokit.engine import as_of_date
     from cmokit.errors import ConfigError
-    from cmokit.segments.rfm import SEGMENTS, as_of_date
+    from cmokit.segments.rfm import ORDER_COLUMNS, SEGMENTS
     from cmokit.warehouse import resolve
 
-    if as_of_date(from_date) >= as_of_date(to_date):
-        raise ConfigError(f"from_date ({from_date}) must be before to_date ({to_date})")
     r = resolve(source, "orders")
-    out = r.warehouse.execute(migration_expr(r.table("orders"), from_date, to_date, scoring=scoring), output="pandas")
+    orders = r.table("orders", columns=ORDER_COLUMNS)
+    start, to_day = as_of_date(from_date), r.as_of(to_date)
+    if start >= to_day:
+        raise ConfigError(f"from_date ({from_date}) must be before to_date ({to_day})")
+    out = r.warehouse.execute(migration_expr(orders, start, to_day, scoring=scoring), output="pandas")
     order = {name: i for i, name in enumerate((*SEGMENTS, NEW))}
     out = out.sort_values(["from_segment", "to_segment"], key=lambda s: s.map(order)).reset_index(drop=True)
     out["share_of_from"] = out["customers"] / out.groupby("from_segment")["customers"].transform("sum")
@@ -83,10 +92,10 @@ def migration_matrix(table, value: str = "customers"):
     >>> migration_matrix(t).loc["Lost", "Champions"]
     np.int64(0)
     """
+    from cmokit._frames import to_pandas
     from cmokit.segments.rfm import SEGMENTS
 
-    if type(table).__module__.startswith("polars"):
-        table = table.to_pandas()
+    table = to_pandas(table)
     wide = table.pivot_table(index="from_segment", columns="to_segment", values=value, aggfunc="sum", fill_value=0)
     rows = [s for s in (*SEGMENTS, NEW) if s in set(table["from_segment"])]
     return wide.reindex(index=rows, columns=list(SEGMENTS), fill_value=0)

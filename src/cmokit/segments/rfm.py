@@ -80,13 +80,21 @@ def segment_of(r_score: int, fm_score: int) -> str:
     raise ValueError(f"scores out of range: r={r_score}, fm={fm_score}")
 
 
-def rfm_expr(orders, as_of="2025-12-31", *, buckets: int = 5, scoring: str = "auto"):
-    """The RFM table as an Ibis expression over an ``orders`` Ibis table."""
+#: The ``orders`` columns RFM reads (checked on entry).
+ORDER_COLUMNS = ("customer_id", "ordered_at", "revenue")
+
+
+def rfm_expr(orders, as_of=None, *, buckets: int = 5, scoring: str = "auto"):
+    """The RFM table as an Ibis expression over an ``orders`` Ibis table.
+
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
+    """
     import ibis
 
-    from cmokit.engine import days_between, quantile_scores
+    from cmokit.engine import days_between, quantile_scores, snapshot_day
 
-    day = ibis.literal(as_of_date(as_of), type="date")
+    as_of = snapshot_day(orders, as_of)
+    day = ibis.literal(as_of, type="date")
     per = orders_until(orders, as_of).group_by("customer_id").aggregate(
         last_order_at=lambda t: t.ordered_at.max(),
         frequency=lambda t: t.count().cast("int64"),
@@ -108,7 +116,7 @@ def rfm_expr(orders, as_of="2025-12-31", *, buckets: int = 5, scoring: str = "au
     return scored.select(*RFM_COLUMNS).order_by("customer_id")
 
 
-def rfm(source, as_of="2025-12-31", *, buckets: int = 5, scoring: str = "auto"):
+def rfm(source, as_of=None, *, buckets: int = 5, scoring: str = "auto"):
     """Recency, frequency, monetary value, scores and named segment per customer.
 
     Parameters
@@ -117,7 +125,8 @@ def rfm(source, as_of="2025-12-31", *, buckets: int = 5, scoring: str = "auto"):
         A :class:`cmokit.Warehouse` (or path), or a pandas / polars frame shaped
         like the contract ``orders`` table.
     as_of
-        Snapshot date, inclusive: orders up to the end of this UTC day count.
+        Snapshot day, inclusive: orders up to the end of this UTC day count;
+        ``None`` (default) = the latest order day in the data.
     buckets
         Number of quantile scores (5 gives the classic 1–5 scores; the named
         segments need 5).
@@ -136,6 +145,14 @@ def rfm(source, as_of="2025-12-31", *, buckets: int = 5, scoring: str = "auto"):
         monetary, r_score, f_score, m_score, fm_score, rfm_score, segment``.
         pandas for a warehouse; the input's kind for a frame.
 
+    Raises
+    ------
+    ContractError
+        When ``orders`` lacks ``customer_id``, ``ordered_at`` or ``revenue``, has
+        revenue that is not a number (text, NaN), duplicate ``order_id`` values,
+        or no rows at all with ``as_of=None``. With an explicit ``as_of`` and no
+        order by then, the result is an empty table.
+
     Examples
     --------
     >>> import pandas as pd
@@ -150,7 +167,8 @@ def rfm(source, as_of="2025-12-31", *, buckets: int = 5, scoring: str = "auto"):
     from cmokit.warehouse import resolve
 
     r = resolve(source, "orders")
-    return r.execute(rfm_expr(r.table("orders"), as_of, buckets=buckets, scoring=scoring))
+    orders = r.table("orders", columns=ORDER_COLUMNS)
+    return r.execute(rfm_expr(orders, r.as_of(as_of), buckets=buckets, scoring=scoring))
 
 
 def segment_summary_expr(scored):
@@ -171,8 +189,11 @@ def segment_summary_expr(scored):
     )
 
 
-def segment_summary(source, as_of="2025-12-31", *, scoring: str = "auto"):
+def segment_summary(source, as_of=None, *, scoring: str = "auto"):
     """Segment sizes and revenue shares as of a date (one engine query).
+
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in the data.
+    Orders are validated as in :func:`rfm`.
 
     Returns one row per named segment in :data:`SEGMENTS` order (segments with
     no customers appear with zeros): ``segment, customers, customer_share,
@@ -191,7 +212,9 @@ def segment_summary(source, as_of="2025-12-31", *, scoring: str = "auto"):
     from cmokit.warehouse import resolve
 
     r = resolve(source, "orders")
-    raw = r.warehouse.execute(segment_summary_expr(rfm_expr(r.table("orders"), as_of, scoring=scoring)), output="pandas")
+    orders = r.table("orders", columns=ORDER_COLUMNS)
+    raw = r.warehouse.execute(segment_summary_expr(rfm_expr(orders, r.as_of(as_of), scoring=scoring)),
+                              output="pandas")
     out = (raw.set_index("segment").reindex(list(SEGMENTS)).rename_axis("segment").reset_index())
     counts = ["customers"]
     zeros = ["revenue", "customer_share", "revenue_share"]
@@ -202,5 +225,5 @@ def segment_summary(source, as_of="2025-12-31", *, scoring: str = "auto"):
     return r.finish(pd.DataFrame(out[cols]))
 
 
-__all__ = ["RFM_COLUMNS", "SEGMENTS", "SEGMENT_RULES", "as_of_date", "money", "orders_until", "rfm",
+__all__ = ["ORDER_COLUMNS", "RFM_COLUMNS", "SEGMENTS", "SEGMENT_RULES", "as_of_date", "money", "orders_until", "rfm",
            "rfm_expr", "segment_of", "segment_rules", "segment_summary", "segment_summary_expr"]

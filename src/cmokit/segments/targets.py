@@ -1,9 +1,10 @@
 """Target lists for activation: a segment, or the top-N churn risks, minus opted-out customers.
 
 A target list holds pseudonymous ``customer_id`` values only (plus the
-segment or score that selected them) and never a customer without
-``marketing_consent``, read from the contract ``customers`` table (a
-customer missing from that table counts as not consenting). For a segment
+segment or score that selected them) and never a customer who is not
+contactable under the one consent rule, :func:`cmokit.features.contactable`:
+``marketing_consent`` true in the contract ``customers`` table (a null flag,
+or a customer missing from that table, counts as not consenting). For a segment
 list the consent join runs in the engine with the RFM query; for a top-N
 list the scores are already a per-customer frame in memory, so the engine
 returns the consenting ids and the scores are filtered against them. The number of customers left out for lack of consent is
@@ -42,7 +43,29 @@ class TargetExport:
 
 
 def _consent_flag(customers):
-    return customers.select("customer_id", consent=customers.marketing_consent.fill_null(False))
+    from cmokit.features import contactable
+
+    return customers.select("customer_id", consent=contactable(customers))
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame):
+    """``frame`` with every text cell that a spreadsheet would run as a formula prefixed with ``'``
+    (OWASP's advice for CSV injection); numbers are left alone.
+
+    >>> import pandas as pd
+    >>> csv_safe(pd.DataFrame({"segment": ["=HYPERLINK(1)", "Loyal", "-2+3", "@SUM(A1)"], "score": [-1, 2, 3, 4]})
+    ...          ).values.tolist()
+    [["'=HYPERLINK(1)", -1], ['Loyal', 2], ["'-2+3", 3], ["'@SUM(A1)", 4]]
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v)
+    return out
 
 
 def _write(frame, path) -> str:
@@ -50,7 +73,7 @@ def _write(frame, path) -> str:
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        frame.to_csv(path, index=False)
+        csv_safe(frame).to_csv(path, index=False)
     elif suffix in (".parquet", ".pq"):
         frame.to_parquet(path, index=False)
     else:
@@ -59,16 +82,19 @@ def _write(frame, path) -> str:
 
 
 def segment_targets(r, segments, as_of):
-    """(consenting rows, excluded count) for RFM segments, joined to consent in the engine."""
-    from cmokit.segments.rfm import SEGMENTS, rfm_expr
+    """(consenting rows, excluded count) for RFM segments, joined to consent in the engine.
 
-    scored = rfm_expr(r.table("orders"), as_of)
+    ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in the data.
+    """
+    from cmokit.segments.rfm import ORDER_COLUMNS, SEGMENTS, rfm_expr
+
+    scored = rfm_expr(r.table("orders", columns=ORDER_COLUMNS), r.as_of(as_of))
     if segments is not None:
         unknown = sorted(set(segments) - set(SEGMENTS))
         if unknown:
             raise ConfigError(f"unknown segments {unknown}; choose from {list(SEGMENTS)}")
         scored = scored.filter(scored.segment.isin(list(segments)))
-    consent = _consent_flag(r.table("customers"))
+    consent = _consent_flag(r.table("customers", columns=("customer_id", "marketing_consent")))
     joined = scored.left_join(consent, scored.customer_id == consent.customer_id)
     joined = joined.mutate(ok=joined.consent.fill_null(False))
     excluded = int(r.warehouse.execute((~joined.ok).cast("int64").sum().fill_null(0), output="pandas"))
@@ -78,12 +104,14 @@ def segment_targets(r, segments, as_of):
 
 def risk_targets(r, scores, top_n: int):
     """(top-N consenting rows by churn risk, opted-out customers ranked above the last one kept)."""
-    import pandas as pd
+    from cmokit._frames import require_columns
+    from cmokit.features import contactable
 
-    customers = r.table("customers")
-    consenting = customers.filter(customers.marketing_consent.fill_null(False)).select("customer_id")
+    customers = r.table("customers", columns=("customer_id", "marketing_consent"))
+    consenting = customers.filter(contactable(customers)).select("customer_id")
     allowed = set(r.warehouse.execute(consenting, output="pandas")["customer_id"])
-    ranked = scores.to_pandas() if type(scores).__module__.startswith("polars") else pd.DataFrame(scores)
+    ranked = require_columns(scores, ("customer_id", "churn_probability"), "churn scores",
+                             numeric=("churn_probability",), not_null=("customer_id", "churn_probability"))
     ranked = ranked.sort_values(["churn_probability", "customer_id"], ascending=[False, True], kind="stable")
     ok = ranked["customer_id"].isin(allowed).to_numpy()
     keep = ranked[ok].head(int(top_n))
@@ -94,7 +122,7 @@ def risk_targets(r, scores, top_n: int):
     return keep[["customer_id", "churn_probability"]].reset_index(drop=True), excluded
 
 
-def export_targets(source, path, *, segment=None, as_of="2025-12-31", scores=None, top_n=None) -> TargetExport:
+def export_targets(source, path, *, segment=None, as_of=None, scores=None, top_n=None) -> TargetExport:
     """Write a consent-safe target list as CSV or Parquet (by the file suffix).
 
     Parameters
@@ -108,7 +136,8 @@ def export_targets(source, path, *, segment=None, as_of="2025-12-31", scores=Non
         A segment name or list of names from :data:`cmokit.segments.SEGMENTS`
         (``None`` = every customer with an order by ``as_of``).
     as_of
-        Snapshot date of the RFM segments (inclusive).
+        Snapshot day of the RFM segments, inclusive (orders up to the end of
+        this UTC day count); ``None`` = the latest order day in the data.
     scores, top_n
         Instead of a segment: a frame ``customer_id, churn_probability`` (from
         :meth:`cmokit.retention.ChurnModel.predict`) and how many of the
@@ -125,11 +154,9 @@ def export_targets(source, path, *, segment=None, as_of="2025-12-31", scores=Non
     from cmokit.warehouse import resolve
 
     r = resolve(source, "orders")
-    try:
-        r.table("customers")
-    except Exception as exc:  # ContractError; engines raise their own "not found" errors too
+    if not r.warehouse.has_table("customers"):
         raise ConfigError("target lists need the customers table (marketing_consent); "
-                          "pass the warehouse or a dict with 'orders' and 'customers' frames") from exc
+                          "pass the warehouse or a dict with 'orders' and 'customers' frames")
     if scores is not None:
         if top_n is None or int(top_n) < 1:
             raise ConfigError("with scores, give top_n (a positive number of customers)")
@@ -138,7 +165,7 @@ def export_targets(source, path, *, segment=None, as_of="2025-12-31", scores=Non
     else:
         names = [segment] if isinstance(segment, str) else segment
         rows, excluded = segment_targets(r, names, as_of)
-        selection = "all customers" if names is None else f"segments {', '.join(names)} as of {as_of}"
+        selection = "all customers" if names is None else f"segments {', '.join(names)} as of {r.as_of(as_of)}"
     written = _write(rows, path)
     return TargetExport(path=written, exported=len(rows), excluded_no_consent=excluded, selection=selection)
 

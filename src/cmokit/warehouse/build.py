@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import logging
 import os
 import sys
@@ -46,8 +45,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cmokit.errors import BuildError
+from cmokit.errors import BuildError, ConfigError
+from cmokit.warehouse import erasure, files as _files
+from cmokit.warehouse import gates as _gates
 from cmokit.warehouse.contract import CONTRACT, Column, PERSONAL_COLUMNS
+from cmokit.warehouse.files import quarantine_path
 from cmokit.warehouse.pseudonym import load_key, pseudonymise
 from cmokit.warehouse.sources import SOURCES, Source, discover, load_order
 
@@ -56,6 +58,9 @@ log = logging.getLogger(__name__)
 TRUE_WORDS = ("Y", "YES", "TRUE", "T", "1")
 FALSE_WORDS = ("N", "NO", "FALSE", "F", "0")
 DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+#: Money as the contract takes it: digits, at most two decimals, no exponent (12.505 and 1e3 are refused).
+MONEY_TEXT = r"[+-]?([0-9]+([.][0-9]{0,2})?|[.][0-9]{1,2})"
+QUARANTINED, KEPT = "quarantined", "loaded_with_null"  # outcome of a quarantine row
 
 
 @dataclass
@@ -69,10 +74,11 @@ class FileResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     warnings: list[str] = field(default_factory=list)
+    rows_erased: int = 0  # rows of suppressed customers (erasure), dropped before validation
 
     @property
     def reconciles(self) -> bool:
-        return self.rows_read == self.rows_loaded + self.rows_quarantined
+        return self.rows_read == self.rows_loaded + self.rows_quarantined + self.rows_erased
 
 
 @dataclass
@@ -85,28 +91,25 @@ class BuildResult:
     built_at: dt.datetime
     build_id: str = ""  # also in meta_build of the warehouse and of the quarantine
     lines: list = field(default_factory=list)  # per raw file: lines read = lines into each table + quarantined
+    gates: object = None  # pandas DataFrame: every publish gate's numbers (also meta_gates)
+    reasons: object = None  # pandas DataFrame: the top quarantine reasons per table
+    customers_erased: int = 0  # suppressed customers found (and erased) in the raw exports
+    accepted_gates: tuple[str, ...] = ()
 
     def summary(self):
-        """Per-file reconciliation as a DataFrame."""
+        """Per-file reconciliation as a DataFrame (read = loaded + quarantined + erased)."""
         import pandas as pd
 
         return pd.DataFrame([
             dict(table=f.table_name, file=f.source_file, read=f.rows_read, loaded=f.rows_loaded,
-                 quarantined=f.rows_quarantined, reconciles=f.reconciles, warnings="; ".join(f.warnings))
+                 quarantined=f.rows_quarantined, erased=f.rows_erased, reconciles=f.reconciles,
+                 warnings="; ".join(f.warnings))
             for f in self.files
         ])
 
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- header checks
@@ -165,41 +168,66 @@ def _parse(col: Column, raw: str) -> str:
     return f"TRY_CAST({txt} AS {col.type})"
 
 
-def _check_expr(table: str) -> tuple[str, dict]:
-    """SQL ``CASE`` giving 'check|column' of a typed row's first failed check, else NULL."""
+def _column_checks(col: Column, i: int, params: dict) -> list[tuple[str, str]]:
+    """(SQL condition, check name) for one column's value checks, in order."""
+    raw, typed = _q("r_" + col.name), _q(col.name)
+    out = []
+    if col.type.upper().startswith("DECIMAL"):
+        params["money_text"] = MONEY_TEXT
+        out.append((f"NULLIF(trim({raw}), '') IS NOT NULL AND NOT regexp_full_match(trim({raw}), $money_text)",
+                    "money_format"))
+    out.append((f"NULLIF(trim({raw}), '') IS NOT NULL AND {typed} IS NULL", "unparseable"))
+    if col.accepted is not None:
+        params[f"acc{i}"] = list(col.accepted)
+        out.append((f"{typed} IS NOT NULL AND {typed} NOT IN (SELECT unnest($acc{i}))", "accepted_values"))
+    if col.minimum is not None:
+        params[f"min{i}"] = col.minimum
+        out.append((f"{typed} < $min{i}", "minimum"))
+    return out
+
+
+def _check_expr(table: str) -> tuple[str, dict, dict]:
+    """SQL ``CASE`` giving 'check|column' of a typed row's first failed *hard* check (else NULL), and
+    per optional (nullable) column a ``CASE`` giving its failed check: a bad optional value becomes
+    null with a warning, only what the contract needs to keep a row can reject it."""
     spec = CONTRACT[table]
-    src = SOURCES[table]
-    whens, params = [], {}
+    whens, soft, params = [], {}, {}
     for col in spec.columns:
-        raw = _q("r_" + col.name)
         if not col.nullable:
-            whens.append(f"WHEN NULLIF(trim({raw}), '') IS NULL THEN 'missing_value|{col.name}'")
+            whens.append(f"WHEN NULLIF(trim({_q('r_' + col.name)}), '') IS NULL THEN 'missing_value|{col.name}'")
+    checks = {col.name: _column_checks(col, i, params) for i, col in enumerate(spec.columns)}
+    for kind in ("money_format", "unparseable", "accepted_values", "minimum"):
+        for col in spec.columns:
+            for cond, name in checks[col.name]:
+                if name == kind and not col.nullable:
+                    whens.append(f"WHEN {cond} THEN '{name}|{col.name}'")
     for col in spec.columns:
-        raw, typed = _q("r_" + col.name), _q(col.name)
-        whens.append(f"WHEN NULLIF(trim({raw}), '') IS NOT NULL AND {typed} IS NULL THEN 'unparseable|{col.name}'")
-    for i, col in enumerate(spec.columns):
-        typed = _q(col.name)
-        if col.accepted is not None:
-            params[f"acc{i}"] = list(col.accepted)
-            whens.append(f"WHEN {typed} IS NOT NULL AND {typed} NOT IN (SELECT unnest($acc{i})) THEN 'accepted_values|{col.name}'")
-        if col.minimum is not None:
-            params[f"min{i}"] = col.minimum
-            whens.append(f"WHEN {typed} < $min{i} THEN 'minimum|{col.name}'")
+        if col.nullable:
+            soft[col.name] = [f"WHEN {cond} THEN '{name}'" for cond, name in checks[col.name]]
     for inv in spec.invariants:
-        whens.append(f"WHEN NOT ({inv.sql}) THEN '{inv.name}|{inv.column}'")
-    del src
-    return "CASE " + " ".join(whens) + " END", params
+        if spec.column(inv.column).nullable:
+            soft[inv.column].append(f"WHEN NOT ({inv.sql}) THEN '{inv.name}'")
+        else:
+            whens.append(f"WHEN NOT ({inv.sql}) THEN '{inv.name}|{inv.column}'")
+    soft = {c: "CASE " + " ".join(w) + " END" for c, w in soft.items() if w}
+    return "CASE " + " ".join(whens) + " END", soft, params
 
 
 # --------------------------------------------------------------------------- the build
 class _Build:
-    def __init__(self, con, key: bytes, now: dt.datetime, built_at: dt.datetime, progress):
+    def __init__(self, con, key: bytes, now: dt.datetime, built_at: dt.datetime, progress,
+                 suppressed: list[str] = (), delivery: str = "date"):
         self.con = con
         self.key = key
         self.now = now
         self.built_at = built_at
         self.progress = progress
         self.files: list[FileResult] = []
+        self.suppressed = set(suppressed)
+        self.delivery = delivery
+        self.customers_erased = 0
+        if self.suppressed:
+            erasure.register(con, sorted(self.suppressed))
 
     def run(self, raw_dir: Path, config=None) -> None:
         if config is not None:
@@ -213,7 +241,7 @@ class _Build:
                 raise BuildError(f"{raw_dir}: no {table} export (files matching {source.pattern}); "
                                  "the warehouse cannot be built without it")
         for table, source in SOURCES.items():
-            self._load_table(table, source, found[table])
+            self._load_table(table, source, _files.delivery_order(found[table], self.delivery))
 
     def _run_config(self, raw_dir: Path, config) -> None:
         """Read through a sources.yml (:mod:`cmokit.warehouse.sources_config`): the reader fills ``cand``
@@ -234,13 +262,13 @@ class _Build:
         rejects = reader.line_rejects(table)
         results = {}
         for name, _rank, rows in filled:
-            results[name] = FileResult(name, table, _sha256(paths[name]) if name in paths else "", rows_read=int(rows))
+            results[name] = FileResult(name, table, _files.sha256(paths[name]) if name in paths else "", rows_read=int(rows))
         for name, *_ in rejects:
-            results.setdefault(name, FileResult(name, table, _sha256(paths[name]) if name in paths else ""))
+            results.setdefault(name, FileResult(name, table, _files.sha256(paths[name]) if name in paths else ""))
             results[name].rows_read += 1
         if rejects:
             self.con.executemany(
-                f"INSERT INTO {_q('quarantine_' + table)} VALUES ($file, $line, $check, $col, 'error', $raw, $at)",
+                f"INSERT INTO {_q('quarantine_' + table)} VALUES ($file, $line, $check, $col, 'error', $raw, $at, '{QUARANTINED}')",
                 [{"file": f, "line": line, "check": check, "col": col, "raw": raw, "at": self.built_at}
                  for f, line, check, col, raw in rejects])
         files = list(results.values())
@@ -260,7 +288,7 @@ class _Build:
         cols_sql = ", ".join(f"{_q(c.name)} {c.type}" for c in spec.columns)
         con.execute(f"CREATE TABLE {_q(table)} ({cols_sql})")
         con.execute(f"CREATE TEMP TABLE {_q('quarantine_' + table)} (source_file VARCHAR, line BIGINT, check_name VARCHAR, "
-                    "column_name VARCHAR, severity VARCHAR, raw_values VARCHAR, quarantined_at TIMESTAMP)")
+                    "column_name VARCHAR, severity VARCHAR, raw_values VARCHAR, quarantined_at TIMESTAMP, outcome VARCHAR)")
         raw_cols = [f"{_q('r_' + c)} VARCHAR" for c in spec.column_names]
         personal = [f"{_q('p_' + c)} VARCHAR" for c in source.personal]
         con.execute(f"CREATE TEMP TABLE cand (_file VARCHAR, _rank INTEGER, _line BIGINT, {', '.join(raw_cols + personal)})")
@@ -268,18 +296,32 @@ class _Build:
             self._read_file(table, source, path, rank)
         if reader is not None:
             self._fill_from_reader(table, reader)
+        if self.suppressed:
+            self._erase(table, source)
         self._validate(table, source)
         con.execute("DROP TABLE cand")
 
+    def _erase(self, table: str, source: Source) -> None:
+        """Erasure: drop every raw row (and malformed line) of a suppressed customer."""
+        per_file, found = erasure.erase_candidates(self.con, table, list(source.pseudonymise))
+        bad = erasure.erase_malformed(self.con, table, self.suppressed)
+        if table == "customers":
+            self.customers_erased = found
+        for f in self.files:
+            if f.table_name == table:
+                f.rows_erased = int(per_file.get(f.source_file, 0)) + int(bad.get(f.source_file, 0))
+
     def _read_file(self, table: str, source: Source, path: Path, rank: int) -> None:
         con = self.con
-        result = FileResult(path.name, table, _sha256(path))
+        result = FileResult(path.name, table, _files.sha256(path))
         self.files.append(result)
         cols, result.warnings = read_header(path, source)
         if result.warnings:
             log.warning("%s: %s", path.name, "; ".join(result.warnings))
         columns = {c: "VARCHAR" for c in cols}
-        select = [f"{_q(raw)} AS {_q('r_' + name)}" for name, raw in source.columns.items()]
+        # contract columns in contract order; an optional column the source does not map is NULL
+        select = [f"{_q(source.columns[name])} AS {_q('r_' + name)}" if name in source.columns
+                  else f"NULL AS {_q('r_' + name)}" for name in CONTRACT[table].column_names]
         select += [f"{_q(p)} AS {_q('p_' + p)}" if p in cols else f"NULL AS {_q('p_' + p)}" for p in source.personal]
         try:
             n_ok, rejects = self._scan(path, columns, select, rank)
@@ -291,17 +333,72 @@ class _Build:
             log.warning("%s: the fast CSV reader failed (%s); re-reading line by line", path.name, str(exc).splitlines()[0])
             con.execute("DELETE FROM cand WHERE _file = $f", {"f": path.name})
             n_ok, rejects = self._scan_line_by_line(path, cols, columns, select, rank)
+        if any("ENCODING" in str(err).upper() for _, _, err, _ in rejects):
+            rejects = self._salvage(table, source, path, cols, rejects, rank)
         if rejects:
             con.executemany(
-                f"INSERT INTO {_q('quarantine_' + table)} VALUES ($file, $line, 'malformed_line', $col, 'error', $raw, $at)",
+                f"INSERT INTO {_q('quarantine_' + table)} VALUES ($file, $line, 'malformed_line', $col, 'error', $raw, $at, "
+                f"'{QUARANTINED}')",
                 [{"file": path.name, "line": int(line), "col": f"{col or ''} ({err.lower()})".strip(),
                   "raw": _json_line(raw), "at": self.built_at} for line, col, err, raw in rejects],
             )
-        result.rows_read = n_ok + len(rejects)
+        result.rows_read = con.execute("SELECT count(*) FROM cand WHERE _file = $f", {"f": path.name}).fetchone()[0] \
+            + len(rejects)
         if result.rows_read == 0:
             result.warnings.append("header only: no rows")
         if self.progress:
             self.progress(path.name, result.rows_read)
+
+    def _salvage(self, table: str, source: Source, path: Path, cols: list[str], rejects, rank: int):
+        """Lines rejected for invalid UTF-8 only in optional, personal or extra columns are kept: those
+        fields become null and the quarantine gets a warning row. Returns the rejects still rejected."""
+        spec = CONTRACT[table]
+        mapped = {raw: name for name, raw in source.columns.items()}
+        soft = {c for c in cols if c not in mapped or spec.column(mapped[c]).nullable}
+        wanted = {int(r[0]) for r in rejects if "ENCODING" in str(r[2]).upper()}
+        lines = {}
+        with open(path, "rb") as fh:
+            for i, raw in enumerate(fh, start=1):
+                if i in wanted:
+                    lines[i] = raw.rstrip(b"\n").removesuffix(b"\r")
+        keep, rows, notes = [], [], []
+        for r in rejects:
+            body = lines.get(int(r[0]))
+            fields = None
+            if body is not None:
+                try:  # latin-1 keeps every byte, so the CSV split is exact; each field is then decoded
+                    fields = next(csv.reader([body.decode("latin-1")], strict=True))
+                except (csv.Error, StopIteration):
+                    fields = None
+            if fields is None or len(fields) != len(cols):
+                keep.append(r)
+                continue
+            values, bad = {}, []
+            for name, value in zip(cols, fields):
+                try:
+                    values[name] = value.encode("latin-1").decode("utf-8")
+                except UnicodeDecodeError:
+                    values[name] = None
+                    bad.append(name)
+            if not bad or not set(bad) <= soft:
+                keep.append(r)
+                continue
+            row = {"file": path.name, "rank": rank, "line": int(r[0])}
+            row.update({f"r{i}": values.get(raw) for i, raw in enumerate(source.columns.values())})
+            row.update({f"p{i}": values.get(p) for i, p in enumerate(source.personal)})
+            rows.append(row)
+            text = body.decode("utf-8", "replace")
+            notes += [{"file": path.name, "line": int(r[0]), "col": mapped.get(b, b), "raw": _json_line(text),
+                       "at": self.built_at} for b in bad]
+        if rows:
+            names = [_q("r_" + c) for c in source.columns] + [_q("p_" + p) for p in source.personal]
+            params = [f"$r{i}" for i in range(len(source.columns))] + [f"$p{i}" for i in range(len(source.personal))]
+            self.con.executemany(f"INSERT INTO cand (_file, _rank, _line, {', '.join(names)}) "
+                                 f"VALUES ($file, $rank, $line, {', '.join(params)})", rows)
+            self.con.executemany(
+                f"INSERT INTO {_q('quarantine_' + table)} VALUES ($file, $line, 'invalid_encoding', $col, 'warning', $raw, "
+                f"$at, '{KEPT}')", notes)
+        return keep
 
     def _scan(self, path: Path, columns: dict, select: list[str], rank: int, line_map=None):
         """Read one CSV into ``cand`` with DuckDB; returns (rows accepted, rejected lines)."""
@@ -386,19 +483,25 @@ class _Build:
         params = {"true_words": list(TRUE_WORDS), "false_words": list(FALSE_WORDS)}
         needs = {p for p in params if any(f"${p}" in _parse(c, "x") for c in spec.columns)}
         con.execute(f"CREATE TEMP TABLE typed AS SELECT *, {typed} FROM cand", {k: params[k] for k in needs})
-        check_sql, cparams = _check_expr(table)
-        if "$now" in check_sql:
+        check_sql, soft, cparams = _check_expr(table)
+        soft_sql = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
+        if "$now" in check_sql + soft_sql:
             cparams["now"] = self.now
-        con.execute(f"CREATE TEMP TABLE checked AS SELECT *, {check_sql} AS _fail FROM typed", cparams)
+        con.execute(f"CREATE TEMP TABLE checked AS SELECT *, {check_sql} AS _fail{soft_sql} FROM typed", cparams)
         con.execute("DROP TABLE typed")
-        # foreign keys against tables already loaded (customer ids via the pseudonym map)
+        # foreign keys against tables already loaded (customer ids via the pseudonym map); an optional
+        # reference to an unknown parent becomes null with a warning, a required one rejects the row
         for fk in spec.foreign_keys:
             if fk.column in source.pseudonymise:
                 target = "SELECT source_id FROM id_map"
             else:
                 target = f"SELECT {_q(fk.target)} FROM {_q(fk.table)}"
-            con.execute(f"UPDATE checked SET _fail = 'foreign_key|{fk.column}' WHERE _fail IS NULL AND "
-                        f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN ({target})")
+            orphan = f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN ({target})"
+            if fk.column in soft:
+                con.execute(f"UPDATE checked SET {_q('_soft_' + fk.column)} = 'foreign_key' WHERE _fail IS NULL AND "
+                            f"{_q('_soft_' + fk.column)} IS NULL AND {orphan}")
+            else:
+                con.execute(f"UPDATE checked SET _fail = 'foreign_key|{fk.column}' WHERE _fail IS NULL AND {orphan}")
         # duplicate keys among valid rows: the latest file, then the latest line wins
         key = ", ".join(_q(k) for k in spec.key)
         fp = "md5(to_json([" + ", ".join(_q("r_" + c) for c in spec.column_names) + "]))"
@@ -411,11 +514,15 @@ class _Build:
             + [f"{_q(p)} := {_q('p_' + p)}" for p in source.personal]) + "))"
         con.execute(
             f"INSERT INTO {qt} SELECT _file, _line, split_part(_fail, '|', 1), split_part(_fail, '|', 2), 'error', "
-            f"{raw_json}, $at FROM checked WHERE _fail IS NOT NULL", {"at": self.built_at})
+            f"{raw_json}, $at, '{QUARANTINED}' FROM checked WHERE _fail IS NOT NULL", {"at": self.built_at})
         con.execute(
             f"INSERT INTO {qt} SELECT _file, _line, CASE WHEN _fp = _kept_fp THEN 'duplicate_delivery' ELSE 'duplicate_key' END, "
-            f"$key, CASE WHEN _fp = _kept_fp THEN 'info' ELSE 'warning' END, {raw_json}, $at FROM ranked WHERE _rn > 1",
-            {"at": self.built_at, "key": ", ".join(spec.key)})
+            f"$key, CASE WHEN _fp = _kept_fp THEN 'info' ELSE 'warning' END, {raw_json}, $at, '{QUARANTINED}' "
+            "FROM ranked WHERE _rn > 1", {"at": self.built_at, "key": ", ".join(spec.key)})
+        for c in soft:
+            con.execute(f"INSERT INTO {qt} SELECT _file, _line, {_q('_soft_' + c)}, $col, 'warning', {raw_json}, $at, "
+                        f"'{KEPT}' FROM ranked WHERE _rn = 1 AND {_q('_soft_' + c)} IS NOT NULL",
+                        {"at": self.built_at, "col": c})
         con.execute("DROP TABLE checked")
         if table == "customers":
             self._pseudonym_map()
@@ -426,13 +533,16 @@ class _Build:
                 out_cols.append(f"id_map.customer_id AS {_q(c.name)}")
                 # LEFT: an order without a customer (a guest checkout) keeps a NULL customer_id
                 joins = f" LEFT JOIN id_map ON id_map.source_id = ranked.{_q(c.name)}"
+            elif c.name in soft:
+                out_cols.append(f"CASE WHEN ranked.{_q('_soft_' + c.name)} IS NULL THEN ranked.{_q(c.name)} END")
             else:
                 out_cols.append(f"ranked.{_q(c.name)}")
         order = ", ".join(f"{_q(k)}" for k in spec.key)
         con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{joins} "
                     f"WHERE ranked._rn = 1 ORDER BY {order}")
         loaded = dict(con.execute("SELECT _file, count(*) FROM ranked WHERE _rn = 1 GROUP BY _file").fetchall())
-        quarantined = dict(con.execute(f"SELECT source_file, count(*) FROM {qt} GROUP BY source_file").fetchall())
+        quarantined = dict(con.execute(f"SELECT source_file, count(*) FROM {qt} WHERE outcome = '{QUARANTINED}' "
+                                       "GROUP BY source_file").fetchall())
         con.execute("DROP TABLE ranked")
         for f in self.files:
             if f.table_name == table:
@@ -440,7 +550,8 @@ class _Build:
                 f.rows_quarantined = int(quarantined.get(f.source_file, 0))
                 if not f.reconciles:
                     raise BuildError(f"{f.source_file}: reconciliation failed: read {f.rows_read} rows, loaded "
-                                     f"{f.rows_loaded}, quarantined {f.rows_quarantined}; nothing was published")
+                                     f"{f.rows_loaded}, quarantined {f.rows_quarantined}, erased {f.rows_erased}; "
+                                     "nothing was published")
 
     def _pseudonym_map(self) -> None:
         import pyarrow as pa
@@ -468,6 +579,7 @@ class _Build:
             "rows_read": pa.array([f.rows_read for f in self.files], pa.int64()),
             "rows_loaded": pa.array([f.rows_loaded for f in self.files], pa.int64()),
             "rows_quarantined": pa.array([f.rows_quarantined for f in self.files], pa.int64()),
+            "rows_erased": pa.array([f.rows_erased for f in self.files], pa.int64()),
             "warnings": ["; ".join(f.warnings) for f in self.files],
             "loaded_at": pa.array([self.built_at] * len(self.files), pa.timestamp("us")),
         })
@@ -475,13 +587,14 @@ class _Build:
         con.execute("CREATE TABLE meta_loads AS SELECT * FROM loads_arrow")
         con.unregister("loads_arrow")
         parts = " UNION ALL ".join(
-            f"SELECT '{t}' AS table_name, source_file, check_name, column_name, severity, count(*) AS rows "
+            f"SELECT '{t}' AS table_name, source_file, check_name, column_name, severity, outcome, count(*) AS rows "
             f"FROM {_q('quarantine_' + t)} GROUP BY ALL" for t in SOURCES)
         con.execute(f"CREATE TABLE meta_quarantine_summary AS SELECT * FROM ({parts}) ORDER BY ALL")
         con.execute("CREATE TABLE meta_build AS SELECT $built_at::TIMESTAMP AS built_at, $now::TIMESTAMP AS now, "
-                    "$version AS cmokit_version, $currency AS currency, 'UTC' AS time_zone, $build_id AS build_id",
+                    "$version AS cmokit_version, $currency AS currency, 'UTC' AS time_zone, $build_id AS build_id, "
+                    "'' AS accepted_gates, $erased::BIGINT AS customers_erased",  # accepted_gates: set after the gates
                     {"built_at": self.built_at, "now": self.now, "version": version, "currency": currency,
-                     "build_id": build_id})
+                     "build_id": build_id, "erased": self.customers_erased})
 
 
 def _json_line(raw) -> str:
@@ -490,30 +603,22 @@ def _json_line(raw) -> str:
     return json.dumps({"csv_line": raw}, ensure_ascii=False)
 
 
-def _pid_alive(pid: int) -> bool:
+def _is_bundled_sample(raw_dir: Path) -> bool:
+    """Whether ``raw_dir`` holds exports written by ``cmokit sample`` (its ``truth.json`` says so)."""
+    import json
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        truth = json.loads((raw_dir / "truth.json").read_text())
+    except (OSError, ValueError):
         return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _clean_stale(out: Path) -> None:
-    """Remove temporary files left by builds that died (kill -9, power loss)."""
-    for p in out.parent.glob(f".{out.name}.tmp-*"):
-        try:
-            pid = int(p.name.rsplit("-", 1)[1].split(".")[0])
-        except ValueError:
-            continue
-        if not _pid_alive(pid):
-            p.unlink(missing_ok=True)
+    return isinstance(truth, dict) and truth.get("generator") == "cmokit.sample"
 
 
 def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: bool = False,
           now: dt.datetime | None = None, progress=None, memory_limit: str | None = None,
-          sources=None) -> BuildResult:
+          accept=(), max_quarantine_share=_gates.DEFAULT_MAX_QUARANTINE_SHARE,
+          max_nulled_share=_gates.DEFAULT_MAX_NULLED_SHARE, max_row_drop=_gates.DEFAULT_MAX_ROW_DROP, suppress=None, delivery_order: str = "date",
+          force: bool = False, sources=None) -> BuildResult:
     """Build the marketing warehouse ``out`` from the raw exports in ``raw_dir``.
 
     Parameters
@@ -524,13 +629,28 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
         The warehouse file to publish (``.duckdb``); its quarantine goes beside it.
     key, key_file, dev_key
         The pseudonymisation secret (bytes), a file holding it, or the documented
-        development key (sample data only); default ``$CMOKIT_PSEUDONYM_KEY``.
+        development key (sample data only: refused on other data unless ``force``);
+        default ``$CMOKIT_PSEUDONYM_KEY``.
     now : datetime, optional
         The build's clock (UTC) for "not in the future" checks; default: now.
     progress : callable, optional
         ``progress(file_name, rows)`` after each file is read.
     memory_limit : str, optional
         DuckDB memory limit for the build (e.g. ``"2GB"``); spills to disk beyond it.
+    accept : iterable of str
+        Publish gates the operator knowingly overrides (``"row_count_drop"``, or
+        ``"row_count_drop:orders"`` for one table); recorded in ``meta_build``.
+    max_quarantine_share, max_nulled_share, max_row_drop : float or dict
+        Gate thresholds (fractions; a dict ``{table: fraction}`` per table): defaults
+        5 % of rows read quarantined as errors, 5 % loaded with an optional value nulled
+        (per column), a 20 % drop against the last published build.
+    suppress : path or list of str, optional
+        Suppression list: customer source ids to erase (a file, one id a line, or the ids).
+    delivery_order : {"date", "mtime"}
+        How deliveries of one export are ordered (the later one wins a duplicated key):
+        the date in the file name (undated = the base export, first), or the file's mtime.
+    force : bool
+        Allow ``dev_key`` on data that is not the bundled sample.
     sources : path or SourcesConfig, optional
         A ``sources.yml`` saying where each contract table's data is and how to map it
         (``docs/sources.md``); default: the bundled sample's exports
@@ -539,7 +659,12 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
     Returns
     -------
     BuildResult
-        Per-file reconciliation, row counts per table and the contract checks.
+        Per-file reconciliation, row counts per table, the contract checks, the gates.
+
+    Raises
+    ------
+    GateError
+        A publish gate failed: nothing was published (see :mod:`cmokit.warehouse.gates`).
     """
     import duckdb
 
@@ -554,64 +679,104 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
         from cmokit.warehouse.sources_config import SourcesConfig, load_config
 
         sources_cfg = sources if isinstance(sources, SourcesConfig) else load_config(sources)
+    if dev_key and not key and not key_file and not force and not _is_bundled_sample(raw_dir):
+        raise ConfigError(f"--dev-key is for the bundled sample only, and {raw_dir} is not a cmokit sample "
+                          "(no truth.json from `cmokit sample`): anyone with cmokit can reverse pseudonyms made "
+                          "with the published development key. Set $CMOKIT_PSEUDONYM_KEY or pass --key-file; "
+                          "--force uses the development key anyway (test data only)")
+    gates = _gates.Gates(max_quarantine_share=max_quarantine_share, max_nulled_share=max_nulled_share,
+                         max_row_drop=max_row_drop, accept=tuple(accept or ()))
+    if delivery_order not in _files.DELIVERY_ORDERS:
+        raise ConfigError(f"unknown delivery order {delivery_order!r}; choose one of {', '.join(_files.DELIVERY_ORDERS)}")
+    suppressed = erasure.read_suppression(suppress)
     key = key or load_key(key_file, dev_key)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(out)
+    _files.clean_stale(out)
     built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     build_id = uuid.uuid4().hex
     now = (now or built_at).replace(tzinfo=None)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    tmp, qtmp = _files.temp_paths(out)
     qout = quarantine_path(out)
-    qtmp = out.with_name(f".{out.name}.tmp-{os.getpid()}.quarantine")
-    for p in (tmp, qtmp):
-        p.unlink(missing_ok=True)
+    for p in _files.leftovers(tmp) + _files.leftovers(qtmp):
+        _files.remove(p)
+    previous = _gates.previous_counts(out)
     config = {"memory_limit": memory_limit} if memory_limit else {}
-    con = duckdb.connect(str(tmp), config=config)
     published = False
+    con = None
     try:
+        con = duckdb.connect(str(tmp), config=config)
         con.execute("SET TimeZone = 'UTC'")
-        b = _Build(con, key, now, built_at, progress)
+        b = _Build(con, key, now, built_at, progress, suppressed, delivery_order)
         b.run(raw_dir, sources_cfg)
         b.write_meta(cmokit.__version__, build_id, sources_cfg.reporting_currency if sources_cfg else "EUR")
         checks = run_checks(con, now=now)
-        bad = checks[(checks.severity == "error") & (checks.failing_rows > 0)]
-        if len(bad):
-            first = bad.iloc[0]
-            raise BuildError(f"contract check {first.table}.{first.column} {first.check} failed after loading "
-                             f"({first.failing_rows} rows, e.g. {first.example}); nothing was published")
         tables = {t: con.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0] for t in CONTRACT}
+        reasons = _gates.top_reasons(con, SOURCES)
+        gate_result = _gates.evaluate(con, b.files, tables, previous, checks, gates)
+        refused = _gates.refusal(gate_result, reasons)
+        if refused is not None:
+            _keep_refused_quarantine(con, out, build_id, built_at)
+            raise refused
+        overridden = tuple(f"{g.gate}:{g.table_name}" for g in gate_result.itertuples() if g.accepted)
+        _gates.write(con, gate_result)
+        con.execute("UPDATE meta_build SET accepted_gates = $a", {"a": ", ".join(overridden)})
         _write_quarantine(con, qtmp, build_id, built_at)
         con.execute("CHECKPOINT")
         con.close()
-        _fsync(tmp)
-        _fsync(qtmp)
+        _files.fsync(tmp)
+        _files.fsync(qtmp)
         # the publish: readers see the old file or the new one, never a mix. Warehouse first: if
         # its rename is refused (a reader holds it open), neither file has changed.
         os.replace(tmp, out)
         published = True
         os.replace(qtmp, qout)
+        _files.refused_quarantine_path(out).unlink(missing_ok=True)  # an earlier refusal is resolved
     except BaseException as exc:
         try:
-            con.close()
+            if con is not None:
+                con.close()
         except Exception:
             pass
-        for p in (tmp, qtmp, Path(str(tmp) + ".wal"), Path(str(qtmp) + ".wal")):
-            p.unlink(missing_ok=True)
+        for p in _files.leftovers(tmp) + _files.leftovers(qtmp):
+            _files.remove(p)
         if published and isinstance(exc, Exception):
             raise BuildError(f"{out} was published but its quarantine {qout} could not be replaced ({exc}); "
                              "the quarantine is from an earlier build: rerun the build") from exc
+        if isinstance(exc, Exception) and not isinstance(exc, BuildError) and _files.is_disk_full(exc):
+            raise _files.disk_full_error(exc, out) from exc
         raise
     lines = b.reader.summary_lines() if getattr(b, "reader", None) is not None else []
-    return BuildResult(out, qout, b.files, tables, checks, built_at, build_id, lines)
+    return BuildResult(out, qout, b.files, tables, checks, built_at, build_id, lines=lines, gates=gate_result, reasons=reasons,
+                       customers_erased=b.customers_erased, accepted_gates=overridden)
+
+
+def _keep_refused_quarantine(con, out: Path, build_id: str, built_at: dt.datetime) -> None:
+    """A refused build's quarantine explains the refusal: keep it beside (not over) the published one."""
+    target = _files.refused_quarantine_path(out)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        _write_quarantine(con, tmp, build_id, built_at)
+        os.replace(tmp, target)
+    except Exception as exc:  # the refusal matters more than its diagnosis
+        log.warning("could not keep the refused build's quarantine at %s: %s", target, exc)
+        for p in _files.leftovers(tmp):
+            _files.remove(p)
 
 
 def _write_quarantine(con, path: Path, build_id: str, built_at: dt.datetime) -> None:
     """Move the quarantine (temporary tables: they never touch the warehouse file) to IT's own file,
-    with a ``meta_build`` naming the build it belongs to."""
+    readable by its owner only, with a ``meta_build`` naming the build it belongs to."""
     import duckdb
 
-    qcon = duckdb.connect(str(path))
+    with _files.private_files():
+        qcon = duckdb.connect(str(path))
+        os.chmod(path, _files.QUARANTINE_MODE)
+        _copy_quarantine(con, qcon, build_id, built_at)
+    os.chmod(path, _files.QUARANTINE_MODE)
+
+
+def _copy_quarantine(con, qcon, build_id: str, built_at: dt.datetime) -> None:
     try:
         qcon.execute("CREATE TABLE meta_build AS SELECT $build_id AS build_id, $built_at::TIMESTAMP AS built_at",
                      {"build_id": build_id, "built_at": built_at})
@@ -624,20 +789,6 @@ def _write_quarantine(con, path: Path, build_id: str, built_at: dt.datetime) -> 
         qcon.execute("CHECKPOINT")
     finally:
         qcon.close()
-
-
-def quarantine_path(out) -> Path:
-    """Where the IT-side quarantine of warehouse ``out`` lives."""
-    out = Path(out)
-    return out.with_name(out.stem + ".quarantine.duckdb")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = ["BuildResult", "FileResult", "build", "quarantine_path", "read_header"]

@@ -34,6 +34,12 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _accepted_text(col) -> str:
+    if len(col.accepted) > 12:
+        return f"{col.name} is one of {len(col.accepted)} accepted values (e.g. {', '.join(col.accepted[:3])})"
+    return f"{col.name} is one of {', '.join(col.accepted)}"
+
+
 def _same_type(stored: str, contract: str) -> bool:
     return stored.upper().replace(" ", "") == contract.upper().replace(" ", "")
 
@@ -131,7 +137,7 @@ def _table_checks(con, spec: TableSpec, present: set[str], now: dt.datetime | No
             add("not_null", col.name, "error", f"{c} IS NULL", f"{col.name} is required")
         if col.accepted is not None:
             add("accepted_values", col.name, "error", f"{c} IS NOT NULL AND {c} NOT IN (SELECT unnest($accepted))",
-                f"{col.name} is one of {', '.join(col.accepted)}", {"accepted": list(col.accepted)})
+                _accepted_text(col), {"accepted": list(col.accepted)})
         if col.minimum is not None:
             add("minimum", col.name, "error", f"{c} < $minimum", f"{col.name} >= {col.minimum:g}",
                 {"minimum": col.minimum})
@@ -183,8 +189,13 @@ def check(source, tables=None, now: dt.datetime | None = None, raise_on_error: b
         raise ConfigError("contract checks run on DuckDB warehouses; export Spark tables with cmokit first")
     result = run_checks(con, tables=tables, now=now)
     same = _same_build(con, wh.path) if wh.path and tables is None else None
-    if same is not None:
-        result = pd.concat([result, pd.DataFrame([same], columns=COLUMNS)], ignore_index=True)
+    extra = [same] if same is not None else []
+    if tables is None and wh.path:  # the publish gates a built warehouse file must still meet
+        from cmokit.warehouse.gates import warehouse_checks
+
+        extra += warehouse_checks(con)
+    if extra:
+        result = pd.concat([result, pd.DataFrame(extra, columns=COLUMNS)], ignore_index=True)
     if raise_on_error:
         bad = result[(result.severity == "error") & (result.failing_rows > 0)]
         if len(bad):
@@ -210,7 +221,7 @@ def _same_build(con, path) -> dict | None:
     """
     import duckdb
 
-    from cmokit.warehouse.build import quarantine_path
+    from cmokit.warehouse.files import quarantine_path
 
     qpath = quarantine_path(path)
     ours = _build_id(con)

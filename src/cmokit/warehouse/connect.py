@@ -33,7 +33,7 @@ from cmokit.errors import ConfigError, ReadOnlyError
 from cmokit.warehouse.contract import CONTRACT
 
 #: Tables the build writes beside the contract tables (metadata, no personal data).
-META_TABLES = ("meta_loads", "meta_quarantine_summary", "meta_build")
+META_TABLES = ("meta_loads", "meta_quarantine_summary", "meta_build", "meta_gates")
 
 
 def _ibis():
@@ -377,7 +377,7 @@ def resolve(source, table_name: str = "orders") -> Resolved:
     kind = _frame_kind(source)
     if kind is not None:
         wh = connect({table_name: source})
-        return Resolved(wh, "polars" if kind == "polars" else "pandas")
+        return Resolved(wh, kind)
     if isinstance(source, dict):
         kinds = {_frame_kind(v) for v in source.values()}
         wh = connect(source)

@@ -176,8 +176,8 @@ def _kind(f: Found) -> str | None:
     money = f.by_role("amount") or (f.by_role("price") and f.by_role("quantity"))
     if f.by_role("refund_id") and f.by_role("time") and money:
         return "refunds"
-    if f.by_role("time") and money:
-        return "orders"
+    if f.by_role("time") and money and (f.by_role("order_id") or f.by_role("customer_id")):
+        return "orders"  # (a dated amount without an order or customer id is something else: a lift test, spend)
     if f.by_role("customer_id") and (f.by_role("first_seen") or f.by_role("consent") or f.by_role("personal")):
         return "customers"
     if f.by_role("customer_id") and f.by_role("time") and f.by_role("order_id") is None and money:

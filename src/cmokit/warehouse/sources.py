@@ -57,6 +57,12 @@ SOURCES: dict[str, Source] = {
                {"experiment_id": "experiment_code", "customer_id": "crm_id", "variant": "variant",
                 "assigned_at": "assigned_ts"},
                pseudonymise=("customer_id",)),
+        Source("lift_tests", "lift_tests*.csv",
+               {"test_id": "test_code", "channel": "channel", "starts_on": "start_date", "ends_on": "end_date",
+                "kpi": "kpi", "spend_change": "spend_change_eur", "incremental_revenue": "incremental_revenue_eur",
+                "incremental_revenue_lower": "incremental_revenue_lower_eur",
+                "incremental_revenue_upper": "incremental_revenue_upper_eur", "interval_level": "interval_level",
+                "method": "method"}),
     )
 }
 

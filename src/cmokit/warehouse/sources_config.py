@@ -816,13 +816,20 @@ class Reader:
                     f"ELSE {text} END")
         if t == MONEY or t.startswith("DECIMAL") or t in ("BIGINT", "INTEGER", "DOUBLE"):
             num = _clean_number(text, s.decimal) if raw_type in ("VARCHAR", "?") else text
+            if raw_type.startswith("DECIMAL"):  # 3.5000 -> 3.5: the declared scale adds no digits the source had
+                num = f"CASE WHEN contains({num}, '.') THEN rtrim(rtrim({num}, '0'), '.') ELSE {num} END"
             if t == MONEY or t.startswith("DECIMAL"):
                 rate = self._rate(c, s, params, p, agg, table)
                 if rate is not None:
                     value = f"TRY_CAST({num} AS DECIMAL(38,10)) * {rate}"
                     # no rate for the row's currency: keep a text that names it, so the row is quarantined
                     return (f"CASE WHEN {text} IS NOT NULL AND {rate} IS NULL THEN 'no fx rate: ' || {text} "
-                            f"ELSE coalesce(CAST(round({value}, 2) AS VARCHAR), {text}) END")
+                            f"ELSE coalesce(CAST(CAST(round({value}, 2) AS DECIMAL(38,2)) AS VARCHAR), {text}) END")
+                if c.sql is not None or raw_type in ("DOUBLE", "FLOAT", "REAL"):
+                    # a computed amount (sum of quantity x price) or a binary float is rounded to cents once,
+                    # here; a money *text* keeps its digits so the build can refuse 12.505
+                    cents = f"CAST(CAST(round(TRY_CAST({num} AS DECIMAL(38,10)), 2) AS DECIMAL(38,2)) AS VARCHAR)"
+                    return f"coalesce({cents}, {text})"
             return f"coalesce({num}, {text})"
         return text
 
