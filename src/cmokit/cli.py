@@ -3,6 +3,8 @@
     cmokit sample --out DIR [--customers N] [--seed S]
     cmokit warehouse build RAW_DIR --out PATH.duckdb [--dev-key [--force] | --key-file F] [--now TS]
                            [--accept GATE ...] [--suppress FILE] [--delivery-order date|mtime]
+                           [--sources YML]
+    cmokit warehouse init RAW_DIR --out sources.yml
     cmokit warehouse check PATH [--failing]
     cmokit report list | run NAME | run-all          (see ``cmokit report --help``)
 
@@ -70,7 +72,8 @@ def _cmd_build(args) -> int:
                        progress=progress_cb, memory_limit=args.memory_limit, accept=args.accept or (),
                        max_quarantine_share=args.max_quarantine_share, max_nulled_share=args.max_nulled_share,
                        max_row_drop=args.max_row_drop,
-                       suppress=args.suppress, delivery_order=args.delivery_order, force=args.force)
+                       suppress=args.suppress, delivery_order=args.delivery_order, force=args.force,
+                       sources=args.sources)
     except GateError as exc:
         if exc.reasons is not None and len(exc.reasons):
             _print_reasons(exc.reasons)
@@ -87,6 +90,8 @@ def _cmd_build(args) -> int:
     if result.reasons is not None and len(result.reasons):
         _print_reasons(result.reasons)
     totals = summary[["read", "loaded", "quarantined", "erased"]].sum()
+    for line in result.lines:  # raw lines -> the tables they were aggregated into (sources.yml builds)
+        print(f"lines: {line}")
     if args.suppress:
         print(f"erased {result.customers_erased:,} customer(s) on the suppression list "
               f"({totals['erased']:,} raw rows) from the warehouse and the quarantine")
@@ -95,6 +100,14 @@ def _cmd_build(args) -> int:
     print(f"published {result.path} in {time.perf_counter() - t:.1f}s: read {totals['read']:,}, "
           f"loaded {totals['loaded']:,}, quarantined {totals['quarantined']:,} "
           f"(IT-side quarantine: {result.quarantine_path})")
+    return 0
+
+
+def _cmd_init(args) -> int:
+    from cmokit.warehouse.init import draft
+
+    result = draft(args.raw_dir, args.out, force=args.force)
+    print(result.report())
     return 0
 
 
@@ -174,6 +187,9 @@ def parser() -> argparse.ArgumentParser:
                      help="use the documented development key (bundled sample only; never for real data)")
     b.add_argument("--now", help="the build's clock for 'not in the future' checks (ISO timestamp, UTC)")
     b.add_argument("--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills to disk beyond it)")
+    b.add_argument("--sources", metavar="SOURCES_YML",
+                   help="where each contract table's data is and how to map it (docs/sources.md; draft one with "
+                        "`cmokit warehouse init`); default: the bundled sample's exports")
     b.add_argument("--force", action="store_true", help="allow --dev-key on data that is not the bundled sample")
     b.add_argument("--accept", action="append", metavar="GATE",
                    help="publish although this gate fails (quarantine_share, nulled_values, required_not_empty, "
@@ -190,6 +206,11 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--delivery-order", choices=("date", "mtime"), default="date",
                    help="order of deliveries of one export (later wins): date in the file name (default) or mtime")
     b.set_defaults(func=_cmd_build)
+    i = wsub.add_parser("init", help="draft a sources.yml for the raw exports in a folder")
+    i.add_argument("raw_dir", help="folder of raw exports (CSV/TSV, Parquet, JSON lines)")
+    i.add_argument("--out", required=True, help="the sources.yml to write")
+    i.add_argument("--force", action="store_true", help="overwrite an existing file")
+    i.set_defaults(func=_cmd_init)
     c = wsub.add_parser("check", help="run the contract checks; exit 1 when an error-severity check fails")
     c.add_argument("path", help="warehouse file")
     c.add_argument("--failing", action="store_true", help="show only the failing checks")

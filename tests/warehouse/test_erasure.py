@@ -54,7 +54,7 @@ def test_suppressed_customers_leave_no_row_in_warehouse_or_quarantine(raw, tmp_p
     assert r.customers_erased == len(victims)
     raw_rows = {t: pd.read_csv(raw / f, dtype=str) for t, f in
                 [("customers", "crm_customers.csv"), ("orders", "shop_orders.csv"), ("touchpoints", "touchpoints.csv"),
-                 ("experiment_assignments", "experiment_assignments.csv")]}
+                 ("experiment_assignments", "experiment_assignments.csv"), ("refunds", "refunds.csv")]}
     expected = sum(int(d.crm_id.isin(victims).sum()) for d in raw_rows.values()) + 3  # + the new file's three lines
     assert s.erased.sum() == expected
     pseudonyms = set(pseudonymise(victims, DEV_KEY))

@@ -51,7 +51,7 @@ from cmokit.warehouse import gates as _gates
 from cmokit.warehouse.contract import CONTRACT, Column, PERSONAL_COLUMNS
 from cmokit.warehouse.files import quarantine_path
 from cmokit.warehouse.pseudonym import load_key, pseudonymise
-from cmokit.warehouse.sources import SOURCES, Source, discover
+from cmokit.warehouse.sources import SOURCES, Source, discover, load_order
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class BuildResult:
     checks: object  # pandas DataFrame
     built_at: dt.datetime
     build_id: str = ""  # also in meta_build of the warehouse and of the quarantine
+    lines: list = field(default_factory=list)  # per raw file: lines read = lines into each table + quarantined
     gates: object = None  # pandas DataFrame: every publish gate's numbers (also meta_gates)
     reasons: object = None  # pandas DataFrame: the top quarantine reasons per table
     customers_erased: int = 0  # suppressed customers found (and erased) in the raw exports
@@ -228,7 +229,9 @@ class _Build:
         if self.suppressed:
             erasure.register(con, sorted(self.suppressed))
 
-    def run(self, raw_dir: Path) -> None:
+    def run(self, raw_dir: Path, config=None) -> None:
+        if config is not None:
+            return self._run_config(raw_dir, config)
         found = discover(raw_dir)
         if not any(found.values()):
             raise BuildError(f"{raw_dir}: no raw exports found (expected files such as "
@@ -240,8 +243,46 @@ class _Build:
         for table, source in SOURCES.items():
             self._load_table(table, source, _files.delivery_order(found[table], self.delivery))
 
+    def _run_config(self, raw_dir: Path, config) -> None:
+        """Read through a sources.yml (:mod:`cmokit.warehouse.sources_config`): the reader fills ``cand``
+        with normalised raw text per contract table; validation below is the same as for the default sources."""
+        from cmokit.warehouse.sources_config import Reader
+
+        self.reader = Reader(self.con, config, raw_dir, self.built_at)
+        for table in load_order():
+            if table in config.tables:
+                self._load_table(table, self.reader.source_object(table), [], reader=self.reader)
+            else:
+                self._load_table(table, SOURCES.get(table) or Source(table, "", {c: c for c in CONTRACT[table].column_names}), [])
+        self.reader.verify()
+
+    def _fill_from_reader(self, table: str, reader) -> None:
+        filled = reader.fill(table)
+        paths = reader.paths()
+        rejects = reader.line_rejects(table)
+        results = {}
+        for name, _rank, rows in filled:
+            results[name] = FileResult(name, table, _files.sha256(paths[name]) if name in paths else "", rows_read=int(rows))
+        for name, *_ in rejects:
+            results.setdefault(name, FileResult(name, table, _files.sha256(paths[name]) if name in paths else ""))
+            results[name].rows_read += 1
+        if rejects:
+            self.con.executemany(
+                f"INSERT INTO {_q('quarantine_' + table)} VALUES ($file, $line, $check, $col, 'error', $raw, $at, '{QUARANTINED}')",
+                [{"file": f, "line": line, "check": check, "col": col, "raw": raw, "at": self.built_at}
+                 for f, line, check, col, raw in rejects])
+        files = list(results.values())
+        if files and reader.warnings.get(table):
+            files[0].warnings.extend(reader.warnings[table])
+        for f in files:
+            if f.rows_read == 0:
+                f.warnings.append("header only: no rows")
+            if self.progress:
+                self.progress(f.source_file, f.rows_read)
+        self.files.extend(files)
+
     # -- one table ---------------------------------------------------------------
-    def _load_table(self, table: str, source: Source, files: list[Path]) -> None:
+    def _load_table(self, table: str, source: Source, files: list[Path], reader=None) -> None:
         con = self.con
         spec = CONTRACT[table]
         cols_sql = ", ".join(f"{_q(c.name)} {c.type}" for c in spec.columns)
@@ -253,6 +294,8 @@ class _Build:
         con.execute(f"CREATE TEMP TABLE cand (_file VARCHAR, _rank INTEGER, _line BIGINT, {', '.join(raw_cols + personal)})")
         for rank, path in enumerate(files):
             self._read_file(table, source, path, rank)
+        if reader is not None:
+            self._fill_from_reader(table, reader)
         if self.suppressed:
             self._erase(table, source)
         self._validate(table, source)
@@ -488,7 +531,8 @@ class _Build:
         for c in spec.columns:
             if c.name in source.pseudonymise:
                 out_cols.append(f"id_map.customer_id AS {_q(c.name)}")
-                joins = f" JOIN id_map ON id_map.source_id = ranked.{_q(c.name)}"
+                # LEFT: an order without a customer (a guest checkout) keeps a NULL customer_id
+                joins = f" LEFT JOIN id_map ON id_map.source_id = ranked.{_q(c.name)}"
             elif c.name in soft:
                 out_cols.append(f"CASE WHEN ranked.{_q('_soft_' + c.name)} IS NULL THEN ranked.{_q(c.name)} END")
             else:
@@ -524,7 +568,7 @@ class _Build:
             raise BuildError("pseudonym collision: two source ids map to one customer_id; widen pseudonym.HEX_CHARS")
 
     # -- metadata ------------------------------------------------------------------
-    def write_meta(self, version: str, build_id: str) -> None:
+    def write_meta(self, version: str, build_id: str, currency: str = "EUR") -> None:
         import pyarrow as pa
 
         con = self.con
@@ -549,7 +593,7 @@ class _Build:
         con.execute("CREATE TABLE meta_build AS SELECT $built_at::TIMESTAMP AS built_at, $now::TIMESTAMP AS now, "
                     "$version AS cmokit_version, $currency AS currency, 'UTC' AS time_zone, $build_id AS build_id, "
                     "'' AS accepted_gates, $erased::BIGINT AS customers_erased",  # accepted_gates: set after the gates
-                    {"built_at": self.built_at, "now": self.now, "version": version, "currency": "EUR",
+                    {"built_at": self.built_at, "now": self.now, "version": version, "currency": currency,
                      "build_id": build_id, "erased": self.customers_erased})
 
 
@@ -574,7 +618,7 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
           now: dt.datetime | None = None, progress=None, memory_limit: str | None = None,
           accept=(), max_quarantine_share=_gates.DEFAULT_MAX_QUARANTINE_SHARE,
           max_nulled_share=_gates.DEFAULT_MAX_NULLED_SHARE, max_row_drop=_gates.DEFAULT_MAX_ROW_DROP, suppress=None, delivery_order: str = "date",
-          force: bool = False) -> BuildResult:
+          force: bool = False, sources=None) -> BuildResult:
     """Build the marketing warehouse ``out`` from the raw exports in ``raw_dir``.
 
     Parameters
@@ -607,6 +651,10 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
         the date in the file name (undated = the base export, first), or the file's mtime.
     force : bool
         Allow ``dev_key`` on data that is not the bundled sample.
+    sources : path or SourcesConfig, optional
+        A ``sources.yml`` saying where each contract table's data is and how to map it
+        (``docs/sources.md``); default: the bundled sample's exports
+        (:mod:`cmokit.warehouse.sources`).
 
     Returns
     -------
@@ -626,6 +674,11 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise BuildError(f"raw export folder {raw_dir} does not exist")
+    sources_cfg = None
+    if sources is not None:
+        from cmokit.warehouse.sources_config import SourcesConfig, load_config
+
+        sources_cfg = sources if isinstance(sources, SourcesConfig) else load_config(sources)
     if dev_key and not key and not key_file and not force and not _is_bundled_sample(raw_dir):
         raise ConfigError(f"--dev-key is for the bundled sample only, and {raw_dir} is not a cmokit sample "
                           "(no truth.json from `cmokit sample`): anyone with cmokit can reverse pseudonyms made "
@@ -655,8 +708,8 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
         con = duckdb.connect(str(tmp), config=config)
         con.execute("SET TimeZone = 'UTC'")
         b = _Build(con, key, now, built_at, progress, suppressed, delivery_order)
-        b.run(raw_dir)
-        b.write_meta(cmokit.__version__, build_id)
+        b.run(raw_dir, sources_cfg)
+        b.write_meta(cmokit.__version__, build_id, sources_cfg.reporting_currency if sources_cfg else "EUR")
         checks = run_checks(con, now=now)
         tables = {t: con.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0] for t in CONTRACT}
         reasons = _gates.top_reasons(con, SOURCES)
@@ -693,7 +746,8 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
         if isinstance(exc, Exception) and not isinstance(exc, BuildError) and _files.is_disk_full(exc):
             raise _files.disk_full_error(exc, out) from exc
         raise
-    return BuildResult(out, qout, b.files, tables, checks, built_at, build_id, gates=gate_result, reasons=reasons,
+    lines = b.reader.summary_lines() if getattr(b, "reader", None) is not None else []
+    return BuildResult(out, qout, b.files, tables, checks, built_at, build_id, lines=lines, gates=gate_result, reasons=reasons,
                        customers_erased=b.customers_erased, accepted_gates=overridden)
 
 
