@@ -10,6 +10,7 @@ import importlib
 
 _EXPORTS = {
     "KPI_DEFINITIONS": "kpis", "campaign_kpis": "kpis", "kpi_expr": "kpis", "budget_pacing": "kpis",
+    "revenue_kpis": "kpis", "revenue_kpi_expr": "kpis",
     "load_goals": "goals", "kpi_status": "goals", "load_targets": "goals",
     "experiment_readout": "experiments", "experiment_stats": "experiments", "readout_from_stats": "experiments",
     "sample_ratio_mismatch": "experiments", "incremental_roi": "experiments", "customer_outcomes": "experiments",
