@@ -275,3 +275,74 @@ def test_sample_gamma_gamma_fits_on_net_spend(warehouse):
     assert (repeat["monetary_value"] > 0).all()
     assert net["monetary_value"].mean() < gross["monetary_value"].mean()
     GammaGamma().fit(net)  # no refund nets a repeat buyer to zero on the sample
+
+
+# --- on real data: the Online Retail II subset (credit notes name no invoice, guests are 1 in 5) -----
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory):
+    from cmokit.warehouse.build import build
+    from tests.warehouse.test_online_retail import FIXTURE, NOW, SOURCES
+
+    out = tmp_path_factory.mktemp("retail_net") / "wh.duckdb"
+    build(FIXTURE, out, dev_key=True, now=NOW, sources=SOURCES)
+    import cmokit
+
+    wh = cmokit.connect(out)
+    yield wh
+    wh.close()
+
+
+@pytest.fixture(scope="module")
+def retail_truth():
+    from tests.warehouse.test_online_retail import FIXTURE
+
+    lines = pd.read_parquet(FIXTURE / "online_retail_II_subset.parquet")
+    return _retail_truth(lines)
+
+
+def _retail_truth(lines):
+    """Invoices and credit notes from the raw lines with pandas (as tests/warehouse/test_online_retail.py)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    d = lines.copy()
+    d["value"] = d.Quantity * d.Price.map(lambda p: round(p, 3))
+    london = ZoneInfo("Europe/London")
+    d["at"] = pd.to_datetime(d.InvoiceDate).map(lambda t: t.replace(tzinfo=london).astimezone(dt.timezone.utc)
+                                                .replace(tzinfo=None))
+    per = d.groupby("Invoice").agg(total=("value", "sum"), at=("at", "min"), customer=("Customer ID", "first"))
+    credit = per.index.str.startswith("C")
+    orders, refunds = per[~credit & (per.total >= 0)], per[credit & (per.total <= 0)]
+    return {"orders": orders, "refunds": refunds.assign(amount=-refunds.total)}
+
+
+def test_retail_net_rfm_refund_rate_and_guests_against_the_raw_lines(retail, retail_truth):
+    from cmokit.campaigns import revenue_kpis
+    from cmokit.features import guest_share
+    from cmokit.segments import rfm
+    from tests.warehouse.test_online_retail import AS_OF
+
+    end = pd.Timestamp(AS_OF) + pd.Timedelta(days=1)
+    o = retail_truth["orders"][lambda f: f["at"] < end]
+    r = retail_truth["refunds"][lambda f: f["at"] < end]
+    assert r["customer"].notna().any() and o["customer"].isna().any()  # the case this data exists for
+
+    # guests: counted in revenue, reported, left out of RFM
+    share = guest_share(retail, AS_OF)
+    assert (share.orders, share.guest_orders) == (len(o), int(o["customer"].isna().sum()))
+    assert share.guest_revenue == pytest.approx(o.loc[o["customer"].isna(), "total"].sum(), abs=0.01 * len(o))
+
+    # refund rate: every credit note booked by AS_OF over every invoice
+    k = revenue_kpis(retail, as_of=AS_OF).iloc[0]
+    assert int(k["refunds"]) == len(r)
+    assert k["refund_rate"] == pytest.approx(r["amount"].sum() / o["total"].sum(), rel=1e-6)
+
+    # net RFM monetary: customer's invoices less their credit notes (no invoice named), floored at 0
+    known = o[o["customer"].notna()]
+    net = known.groupby("customer")["total"].sum().sub(
+        r[r["customer"].notna()].groupby("customer")["amount"].sum(), fill_value=0.0)
+    net = net[net.index.isin(known["customer"])].clip(lower=0.0)
+    got = rfm(retail, as_of=AS_OF)
+    assert len(got) == known["customer"].nunique()
+    np.testing.assert_allclose(np.sort(got["monetary"].to_numpy()), np.sort(net.to_numpy()), atol=0.01 * 20)
