@@ -180,6 +180,7 @@ def _cases():
                  lambda r: r.loc[r["segment"] != "unknown", "customers"].sum(), 5),
         AsOfCase("features.customer_features", lambda s, d: features.customer_features(s, d),
                  lambda r: r["frequency"].sum(), 7),
+        AsOfCase("features.guest_share", lambda s, d: features.guest_share(s, d), lambda r: r.orders, 7),
         AsOfCase("features.customer_features(customers=True)",
                  lambda s, d: features.customer_features(s, d, customers=True),
                  lambda r: r["frequency"].sum(), 7, source="frames"),

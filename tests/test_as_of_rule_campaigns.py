@@ -47,6 +47,8 @@ ROUTINES = {
                       lambda f: _total(f, "attributed_revenue"), O6_REVENUE),
     "kpi_expr": (lambda w, a: w.execute(campaigns.kpi_expr(w, as_of=a)),
                  lambda f: _total(f, "attributed_revenue"), O6_REVENUE),
+    "revenue_kpis": (lambda w, a: campaigns.revenue_kpis(w, as_of=a),
+                     lambda f: _total(f, "gross_revenue"), O6_REVENUE),
     "budget_pacing": (lambda w, a: campaigns.budget_pacing(w, a), lambda f: _total(f, "spend_to_date"), SPEND_ON_LAST),
     "baseline_metrics": (lambda w, a: baseline_metrics(w, as_of=a, window_days=30),
                          lambda f: float(f["revenue_mean"].iloc[0] * f["customers"].iloc[0]), O6_REVENUE),

@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from cmokit.revenue import GuestShare, guest_share, identified  # noqa: F401  (the guest rule, re-exported)
+
 #: Order-based features, in this order (see the module docstring for each definition).
 ORDER_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "mean_gap_days", "average_order_value",
                   "orders_90d", "orders_365d", "revenue_365d", "overdue_ratio")
@@ -100,15 +102,22 @@ def _timestamp(day: _dt.date):
     return ibis.literal(_dt.datetime.combine(day, _dt.time()), type="timestamp")
 
 
-def order_features_expr(orders, as_of, *, windows=WINDOWS):
-    """Order-based features per customer with an order by the UTC day ``as_of`` (a date, resolved)."""
+def order_features_expr(orders, as_of, *, windows=WINDOWS, refunds=None):
+    """Order-based features per customer with an order by the UTC day ``as_of`` (a date, resolved).
+
+    Guest orders (no ``customer_id``) are left out. ``refunds`` (an Ibis ``refunds`` table, or
+    ``None`` = gross) nets ``monetary`` and ``revenue_<w>d`` (:mod:`cmokit.revenue`: linked
+    refunds reduce their order, orders refunded in full still count as orders, other refunds
+    of the customer booked in the window reduce the window's total).
+    """
     import ibis
 
     from cmokit.engine import as_of_date, days_between, money, orders_until
+    from cmokit.revenue import identified, less_refunds, net_orders
 
     day = as_of_date(as_of)
     end = ibis.literal(day, type="date")
-    o = orders_until(orders, day)
+    o = net_orders(identified(orders_until(orders, day)), refunds, day)
     windowed = {}
     for w in sorted({int(w) for w in windows}):
         since = _timestamp(day - _dt.timedelta(days=w - 1))
@@ -122,6 +131,9 @@ def order_features_expr(orders, as_of, *, windows=WINDOWS):
         monetary=money(o.revenue),
         **windowed,
     )
+    per = less_refunds(per, refunds, day, ("monetary",))
+    for w in sorted({int(w) for w in windows}):
+        per = less_refunds(per, refunds, day, (f"revenue_{w}d",), since=_timestamp(day - _dt.timedelta(days=w - 1)))
     per = per.mutate(
         recency_days=days_between(end, per.last_order_at).cast("int64"),
         tenure_days=days_between(end, per.first_order_at).cast("int64"),
@@ -135,11 +147,13 @@ def order_features_expr(orders, as_of, *, windows=WINDOWS):
     return per.select("customer_id", *names)
 
 
-def customer_features_expr(orders, as_of, *, customers=None, windows=WINDOWS, no_order_days: int = NO_ORDER_DAYS):
+def customer_features_expr(orders, as_of, *, customers=None, windows=WINDOWS, no_order_days: int = NO_ORDER_DAYS,
+                           refunds=None):
     """The feature table as one Ibis expression (see the module docstring).
 
     ``orders`` (and ``customers``, an Ibis ``customers`` table, or ``None`` for
-    order features only) are Ibis tables; ``as_of`` is a resolved snapshot day.
+    order features only) are Ibis tables; ``as_of`` is a resolved snapshot day;
+    ``refunds`` nets revenue (``None`` = gross, see :func:`order_features_expr`).
     Sorted by ``customer_id``.
     """
     import ibis
@@ -147,7 +161,7 @@ def customer_features_expr(orders, as_of, *, customers=None, windows=WINDOWS, no
     from cmokit.engine import as_of_date, day_end, days_between
     from cmokit.warehouse.contract import CHANNELS
 
-    per = order_features_expr(orders, as_of, windows=windows)
+    per = order_features_expr(orders, as_of, windows=windows, refunds=refunds)
     if customers is None:
         return per.order_by("customer_id")
     day = as_of_date(as_of)
@@ -180,7 +194,7 @@ ORDER_COLUMNS = ("customer_id", "ordered_at", "revenue")
 
 
 def customer_features(source, as_of=None, *, customers: bool = False, windows=WINDOWS,
-                      no_order_days: int = NO_ORDER_DAYS):
+                      no_order_days: int = NO_ORDER_DAYS, revenue: str = "net"):
     """Per-customer features as of ``as_of`` (one engine query).
 
     Parameters
@@ -198,6 +212,12 @@ def customer_features(source, as_of=None, *, customers: bool = False, windows=WI
         plus :data:`CUSTOMER_FEATURES` and ``acq_<channel>`` indicators.
     windows
         Look-back windows (days) of the ``orders_<w>d`` / ``revenue_<w>d`` columns.
+    revenue
+        ``"net"`` (default): ``monetary`` and ``revenue_<w>d`` less the refunds booked by
+        ``as_of`` (:mod:`cmokit.revenue`); ``"gross"``: refunds ignored. A source without a
+        ``refunds`` table gives gross revenue.
+
+    Guest orders (no ``customer_id``) are left out (:func:`guest_share` says how many).
 
     Returns
     -------
@@ -207,6 +227,7 @@ def customer_features(source, as_of=None, *, customers: bool = False, windows=WI
     ``as_of=None`` raises ``ContractError`` (no latest day), with a given ``as_of`` it gives
     an empty table.
     """
+    from cmokit.revenue import refunds_of
     from cmokit.warehouse.connect import resolve
 
     r = resolve(source, "orders")
@@ -215,8 +236,8 @@ def customer_features(source, as_of=None, *, customers: bool = False, windows=WI
     cust = r.table("customers", columns=("customer_id", "first_seen_at", "acquisition_channel",
                                          "marketing_consent")) if customers else None
     return r.execute(customer_features_expr(orders, day, customers=cust, windows=windows,
-                                            no_order_days=no_order_days))
+                                            no_order_days=no_order_days, refunds=refunds_of(r, revenue)))
 
 
-__all__ = ["CUSTOMER_FEATURES", "NO_ORDER_DAYS", "ORDER_COLUMNS", "ORDER_FEATURES", "WINDOWS", "contactable",
+__all__ = ["CUSTOMER_FEATURES", "GuestShare", "guest_share", "identified", "NO_ORDER_DAYS", "ORDER_COLUMNS", "ORDER_FEATURES", "WINDOWS", "contactable",
            "customer_features", "customer_features_expr", "order_features_expr"]

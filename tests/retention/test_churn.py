@@ -14,7 +14,7 @@ AUC_FLOOR = 0.845
 
 @pytest.fixture(scope="module")
 def model(warehouse):
-    return ChurnModel(window_days=180).fit_holdout(warehouse, as_of="2025-12-31")
+    return ChurnModel(window_days=180).fit_holdout(warehouse, as_of="2025-12-31", revenue="gross")
 
 
 def test_holdout_auc_clears_the_floor_and_the_recency_rule_does_not(model):
@@ -42,7 +42,7 @@ def test_labels_by_hand():
 
 
 def test_features_same_from_warehouse_and_frames(warehouse, sample_orders):
-    from_wh = churn_features(warehouse, "2025-06-30")
+    from_wh = churn_features(warehouse, "2025-06-30", revenue="gross")
     pd.testing.assert_frame_equal(from_wh, churn_features(sample_orders, "2025-06-30"), check_dtype=False)
     from_pl = churn_features(pl.from_pandas(sample_orders), "2025-06-30").to_pandas()
     pd.testing.assert_frame_equal(from_wh, from_pl, check_dtype=False)

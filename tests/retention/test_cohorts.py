@@ -43,7 +43,7 @@ def test_cohorts_equal_the_hand_computed_table(tiny_orders):
 
 
 def test_warehouse_pandas_and_polars_give_identical_cohorts_on_the_sample(warehouse, sample_orders):
-    from_wh = cohorts(warehouse)
+    from_wh = cohorts(warehouse, revenue="gross")
     from_pd = cohorts(sample_orders)
     from_pl = cohorts(pl.from_pandas(sample_orders))
     assert isinstance(from_pl, pl.DataFrame)
@@ -52,7 +52,7 @@ def test_warehouse_pandas_and_polars_give_identical_cohorts_on_the_sample(wareho
 
 
 def test_cohort_sizes_and_revenue_reconcile_with_the_orders_table(warehouse):
-    table = cohorts(warehouse)
+    table = cohorts(warehouse, revenue="gross")
     orders = warehouse.orders
     assert table.loc[table["months_since_first"] == 0, "cohort_size"].sum() == int(
         warehouse.execute(orders.customer_id.nunique()))

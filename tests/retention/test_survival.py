@@ -40,7 +40,7 @@ def test_survival_by_cohort_on_the_sample_starts_at_day_zero_and_never_rises(war
 def test_lifetimes_same_from_warehouse_and_frame(warehouse, sample_orders):
     import polars as pl
 
-    from_wh = lifetimes(warehouse)
+    from_wh = lifetimes(warehouse, revenue="gross")
     pd.testing.assert_frame_equal(from_wh, lifetimes(sample_orders), check_dtype=False)
     from_pl = lifetimes(pl.from_pandas(sample_orders))
     assert isinstance(from_pl, pl.DataFrame)

@@ -16,7 +16,7 @@ ARI_FLOOR = 0.15
 
 @pytest.fixture(scope="module")
 def features(warehouse):
-    return cluster_features(warehouse, "2025-12-31")
+    return cluster_features(warehouse, "2025-12-31", revenue="gross")
 
 
 @pytest.fixture(scope="module")

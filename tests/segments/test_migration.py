@@ -30,7 +30,8 @@ def test_new_customers_are_those_first_ordering_between_the_dates(warehouse):
 
 def test_matrix_has_every_segment_column(warehouse, sample_orders):
     table = migration(sample_orders, "2025-06-30", "2025-12-31")
-    pd.testing.assert_frame_equal(table, migration(warehouse, "2025-06-30", "2025-12-31"), check_dtype=False)
+    pd.testing.assert_frame_equal(table, migration(warehouse, "2025-06-30", "2025-12-31", revenue="gross"),
+                                  check_dtype=False)
     from_pl = migration(pl.from_pandas(sample_orders), "2025-06-30", "2025-12-31")
     assert isinstance(from_pl, pl.DataFrame)
     pd.testing.assert_frame_equal(table, from_pl.to_pandas(), check_dtype=False)

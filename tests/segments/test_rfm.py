@@ -72,7 +72,7 @@ def test_segment_summary_of_the_hand_table(tiny_orders):
 
 
 def test_warehouse_pandas_and_polars_give_identical_rfm_on_the_sample(warehouse, sample_orders):
-    from_wh = rfm(warehouse, as_of=AS_OF)
+    from_wh = rfm(warehouse, as_of=AS_OF, revenue="gross")
     from_pd = rfm(sample_orders, as_of=AS_OF)
     from_pl = rfm(pl.from_pandas(sample_orders), as_of=AS_OF).to_pandas()
     pd.testing.assert_frame_equal(from_wh, from_pd, check_dtype=False)
@@ -80,7 +80,7 @@ def test_warehouse_pandas_and_polars_give_identical_rfm_on_the_sample(warehouse,
 
 
 def test_segment_revenue_reconciles_with_the_orders_table(warehouse):
-    summary = segment_summary(warehouse, as_of=AS_OF)
+    summary = segment_summary(warehouse, as_of=AS_OF, revenue="gross")
     orders = warehouse.orders
     total = float(warehouse.execute(orders.revenue.sum()))
     customers = int(warehouse.execute(orders.customer_id.nunique()))
@@ -90,7 +90,7 @@ def test_segment_revenue_reconciles_with_the_orders_table(warehouse):
 
 
 def test_segment_summary_same_from_warehouse_and_frame(warehouse, sample_orders):
-    from_wh = segment_summary(warehouse, as_of=AS_OF)
+    from_wh = segment_summary(warehouse, as_of=AS_OF, revenue="gross")
     from_pl = segment_summary(pl.from_pandas(sample_orders), as_of=AS_OF)
     assert isinstance(from_pl, pl.DataFrame)
     pd.testing.assert_frame_equal(from_wh, segment_summary(sample_orders, as_of=AS_OF), check_dtype=False)

@@ -48,7 +48,7 @@ def test_frames_give_the_same_list_as_the_warehouse(warehouse, sample_orders, co
     import polars as pl
 
     picked = ["At Risk", "Can't Lose Them"]
-    from_wh = export_targets(warehouse, tmp_path / "wh.csv", segment=picked)
+    from_wh = export_targets(warehouse, tmp_path / "wh.csv", segment=picked, revenue="gross")
     frames = {"orders": sample_orders, "customers": consent}
     from_pd = export_targets(frames, tmp_path / "pd.csv", segment=picked)
     from_pl = export_targets({k: pl.from_pandas(v) for k, v in frames.items()}, tmp_path / "pl.parquet",

@@ -88,7 +88,7 @@ def _customer_orders(wh):
 
 def test_rfm_agrees_with_pandas(built, truth):
     wh = cmokit.connect(built.path)
-    got = cmokit.segments.rfm(wh, as_of=AS_OF)
+    got = cmokit.segments.rfm(wh, as_of=AS_OF, revenue="gross")
     got = got[got.customer_id.notna()].set_index("customer_id")
     o = _customer_orders(wh)
     day_end = pd.Timestamp(AS_OF) + pd.Timedelta(days=1)

@@ -68,6 +68,7 @@ def journey_touches(source, *, start: str | None = None, as_of=None,
 
     from cmokit._inputs import read_tables, snapshot
     from cmokit.engine import as_of_date, as_timestamp, day_end
+    from cmokit.revenue import identified
     from cmokit.warehouse.connect import resolve
 
     if lookback_days <= 0 or session_gap_minutes < 0:
@@ -80,7 +81,7 @@ def journey_touches(source, *, start: str | None = None, as_of=None,
         start = as_of_date(start)
     lookback = ibis.interval(days=int(lookback_days))
 
-    od = od.filter(od.ordered_at < end_ts)
+    od = identified(od.filter(od.ordered_at < end_ts))  # a guest order has no customer, so no journey
     by_customer = ibis.window(group_by=od.customer_id, order_by=[od.ordered_at, od.order_id])
     od = od.mutate(prev_ordered_at=od.ordered_at.lag().over(by_customer))
     conv = od if start is None else od.filter(od.ordered_at >= as_timestamp(start))

@@ -13,7 +13,14 @@ from cmokit.campaigns.experiments import (
     sample_ratio_mismatch,
 )
 from cmokit.campaigns.goals import kpi_status, load_goals, load_targets
-from cmokit.campaigns.kpis import KPI_DEFINITIONS, budget_pacing, campaign_kpis, kpi_expr
+from cmokit.campaigns.kpis import (
+    KPI_DEFINITIONS,
+    budget_pacing,
+    campaign_kpis,
+    kpi_expr,
+    revenue_kpi_expr,
+    revenue_kpis,
+)
 from cmokit.campaigns.offers import BestOffer, offer_targets, policy_value
 from cmokit.campaigns.power import (
     mde_means,
@@ -54,7 +61,7 @@ __all__ = [
     "experiment_readout", "experiment_stats", "incremental_roi", "kpi_expr", "kpi_status", "latest_look",
     "load_goals", "load_targets", "mde_means", "mde_proportions", "mixture_variance", "offer_targets",
     "plan_pilot", "policy_value", "power_means", "power_proportions", "qini_coefficient", "qini_curve",
-    "readout_from_stats", "sample_ratio_mismatch", "sample_size_means", "sample_size_proportions",
+    "readout_from_stats", "revenue_kpi_expr", "revenue_kpis", "sample_ratio_mismatch", "sample_size_means", "sample_size_proportions",
     "sequential_from_stats", "sequential_readout", "targeting_list", "targeting_value", "uplift_by_decile",
     "uplift_by_share", "uplift_features", "uplift_scores",
 ]

@@ -58,6 +58,9 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     "cac": ("spend / new_customers (EUR)", "lower"),
     "ltv_cac": ("mean CLV of new customers / CAC", "higher"),
     "payback_days": ("CAC / (margin * daily revenue of the new customers)", "lower"),
+    "net_revenue": ("sum of orders.revenue - sum of refunds.amount booked in the window (EUR)", "higher"),
+    "refund_rate": ("refunded amount / gross revenue", "lower"),
+    "refund_count_rate": ("number of refunds / number of orders", "lower"),
 }
 
 GROUPINGS = {"campaign": ["campaign_id", "channel"], "channel": ["channel"], "total": []}
@@ -106,7 +109,7 @@ def _first_orders(orders):
 
 
 def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None, end=None,
-             as_of=None, margin: float = 1.0, clv=None, clv_column: str = "clv"):
+             as_of=None, margin: float = 1.0, clv=None, clv_column: str = "clv", revenue: str = "net"):
     """The Ibis expression behind :func:`campaign_kpis` (one row per group and period).
 
     ``as_of=None`` is the latest order day in ``wh`` (see :func:`campaign_kpis`).
@@ -114,6 +117,7 @@ def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None,
     import ibis
 
     from cmokit.engine import day_end, snapshot_day
+    from cmokit.revenue import identified, less_refunds, net_orders, refunds_of
 
     if by not in GROUPINGS:
         raise ConfigError(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
@@ -133,9 +137,12 @@ def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None,
         spend=spend.spend.cast("float64").sum(), impressions=spend.impressions.sum(), clicks=spend.clicks.sum()
     )
 
-    orders_all = wh.table("orders").filter(lambda t: t.ordered_at < as_of_ts)
+    refunds = refunds_of(wh, revenue)
+    orders_gross = wh.table("orders").filter(lambda t: t.ordered_at < as_of_ts)
+    # Net of the refunds linked to each order (booked by as_of); every order still counts as an order.
+    orders_all = net_orders(orders_gross, refunds, day)
     camp = wh.table("campaigns").select("campaign_id", "channel")
-    first = _first_orders(orders_all)
+    first = _first_orders(identified(orders_gross))
     o = orders_all.filter(orders_all.campaign_id.notnull())
     if start or end:
         o = o.filter(*_date_window(o.ordered_at, start, end))
@@ -147,7 +154,9 @@ def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None,
         o = o.mutate(period=_period(o.ordered_at, period))
 
     # Revenue to date and days observed of every customer, for payback (new customers only).
-    life = orders_all.group_by("customer_id").aggregate(life_revenue=orders_all.revenue.cast("float64").sum())
+    known = identified(orders_all)
+    life = known.group_by("customer_id").aggregate(life_revenue=known.revenue.cast("float64").sum())
+    life = less_refunds(life, refunds, day, ("life_revenue",))
     o = o.left_join(life, "customer_id").drop("customer_id_right")
     o = o.mutate(days_observed=as_of_ts.cast("date").delta(o.first_at.cast("date"), unit="day").cast("float64"))
     aggs = dict(
@@ -191,7 +200,7 @@ def kpi_expr(wh, *, by: str = "campaign", period: str | None = None, start=None,
 
 
 def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, start=None, end=None,
-                  as_of=None, margin: float = 1.0, clv=None, clv_column: str = "clv"):
+                  as_of=None, margin: float = 1.0, clv=None, clv_column: str = "clv", revenue: str = "net"):
     """Campaign KPIs by ``by`` (campaign | channel | total) and ``period`` (day | week | month).
 
     Parameters
@@ -215,6 +224,12 @@ def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, st
     clv : DataFrame, optional
         Per-customer CLV scores (``customer_id`` and ``clv_column``) from :mod:`cmokit.clv`;
         adds ``ltv_cac``.
+    revenue : {"net", "gross"}
+        ``"net"`` (default): ``attributed_revenue`` (so ROAS, ROI) is net of the refunds linked
+        to the attributed orders and booked by ``as_of``; payback also deducts the new
+        customers' refunds without an order id. Every order still counts in ``orders``.
+        ``"gross"``: refunds ignored. A source without a ``refunds`` table gives gross.
+        Guest orders (no ``customer_id``) count in revenue and orders, never as new customers.
 
     Returns
     -------
@@ -228,8 +243,82 @@ def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, st
                       "marketing_spend": ("spend_date", "campaign_id", "channel", "spend", "impressions", "clicks")},
                 nonempty=("orders", "campaigns", "marketing_spend"))
     expr = kpi_expr(res.warehouse, by=by, period=period, start=start, end=end, as_of=snapshot(res, as_of),
-                    margin=margin, clv=clv, clv_column=clv_column)
+                    margin=margin, clv=clv, clv_column=clv_column, revenue=revenue)
     return res.execute(expr)
+
+
+REVENUE_COLUMNS = ("orders", "guest_orders", "gross_revenue", "guest_revenue", "refunds", "refunded_amount",
+                   "net_revenue", "refund_rate", "refund_count_rate")
+
+
+def revenue_kpi_expr(wh, *, period: str | None = None, start=None, end=None, as_of=None):
+    """The Ibis expression behind :func:`revenue_kpis` (``as_of`` a resolved day or ``None``)."""
+    import ibis
+
+    from cmokit.engine import money, snapshot_day, until
+
+    day = snapshot_day(wh.table("orders"), as_of)
+    end = end if end is not None else day
+    o = until(wh.table("orders"), day, "ordered_at")
+    o = o.filter(*_date_window(o.ordered_at, start, end)) if (start or end) else o
+    keys = ["period"] if period else []
+    if period:
+        o = o.mutate(period=_period(o.ordered_at, period))
+    guest = o.customer_id.isnull()
+    order_aggs = dict(orders=o.count().cast("int64"), guest_orders=guest.cast("int64").sum(),
+                      gross_revenue=money(o.revenue),
+                      guest_revenue=guest.ifelse(o.revenue.cast("decimal(18, 2)"), 0).sum().cast("float64"))
+    out = o.group_by(keys).aggregate(**order_aggs) if keys else o.aggregate(**order_aggs)
+    if wh.has_table("refunds"):
+        f = until(wh.table("refunds"), day, "refunded_at")
+        f = f.filter(*_date_window(f.refunded_at, start, end)) if (start or end) else f
+        if period:
+            f = f.mutate(period=_period(f.refunded_at, period))
+        refund_aggs = dict(refunds=f.count().cast("int64"), refunded_amount=money(f.amount))
+        if keys:
+            out = out.outer_join(f.group_by(keys).aggregate(**refund_aggs), keys)
+            out = out.select(period=ibis.coalesce(out.period, out.period_right),
+                             **{c: out[c] for c in out.columns if c not in ("period", "period_right")})
+        else:
+            out = out.cross_join(f.aggregate(**refund_aggs))
+    else:
+        out = out.mutate(refunds=ibis.literal(0, type="int64"), refunded_amount=ibis.literal(0.0))
+    out = out.mutate(**{c: ibis.coalesce(out[c], 0) for c in ("orders", "guest_orders", "refunds")},
+                     **{c: ibis.coalesce(out[c], 0.0) for c in ("gross_revenue", "guest_revenue", "refunded_amount")})
+    out = out.mutate(net_revenue=out.gross_revenue - out.refunded_amount,
+                     refund_rate=_ratio(out.refunded_amount, out.gross_revenue),
+                     refund_count_rate=_ratio(out.refunds, out.orders))
+    out = out.select(*keys, *REVENUE_COLUMNS)
+    return out.order_by(keys) if keys else out
+
+
+def revenue_kpis(source, *, period: str | None = None, start=None, end=None, as_of=None):
+    """Revenue, refunds and the refund rate, guest orders included (by period or whole window).
+
+    ``orders`` / ``gross_revenue`` count every order placed in the window (guest checkouts
+    too: ``guest_orders``, ``guest_revenue``); ``refunds`` / ``refunded_amount`` every refund
+    *booked* in the window (whatever the date of the refunded order, as in a ledger);
+    ``net_revenue = gross_revenue − refunded_amount``; ``refund_rate = refunded_amount /
+    gross_revenue``; ``refund_count_rate = refunds / orders`` (null for a zero denominator).
+    ``start``/``end``/``period``/``as_of`` are as in :func:`campaign_kpis` (``end`` defaults to
+    ``as_of``, ``None`` = the latest order day). A source without a ``refunds`` table gives
+    zero refunds (gross = net), no error.
+
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["a", None],
+    ...     "ordered_at": pd.to_datetime(["2024-01-03", "2024-01-04"]), "revenue": [200.0, 50.0]})
+    >>> refunds = pd.DataFrame({"refund_id": ["r1"], "order_id": ["o1"], "customer_id": ["a"],
+    ...     "refunded_at": pd.to_datetime(["2024-01-05"]), "amount": [25.0]})
+    >>> k = revenue_kpis({"orders": orders, "refunds": refunds}, as_of="2024-01-31")
+    >>> k[["orders", "guest_orders", "refunds"]].iloc[0].tolist(), k[["net_revenue", "refund_rate"]].iloc[0].tolist()
+    ([2, 1, 1], [225.0, 0.1])
+    """
+    res = resolve(source, "orders")
+    read_tables(res, {"orders": ("order_id", "customer_id", "ordered_at", "revenue")}, nonempty=("orders",))
+    if res.warehouse.has_table("refunds"):
+        read_tables(res, {"refunds": ("refund_id", "order_id", "customer_id", "refunded_at", "amount")})
+    return res.execute(revenue_kpi_expr(res.warehouse, period=period, start=start, end=end,
+                                        as_of=snapshot(res, as_of)))
 
 
 def budget_pacing(source, as_of=None, *, tolerance: float = 0.1):

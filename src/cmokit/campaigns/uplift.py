@@ -66,15 +66,19 @@ FEATURES = ("days_since_signup", "recency_days", "orders_365d", "revenue_365d", 
 
 # --- features in the engine -------------------------------------------------------------------
 
-def customer_features_expr(wh, as_of, *, lookback_days: int = 365):
+def customer_features_expr(wh, as_of, *, lookback_days: int = 365, revenue: str = "net"):
     """Ibis expression: one row per customer first seen by the UTC day ``as_of`` (inclusive) with
-    :data:`FEATURES`, built by the shared :func:`cmokit.features.customer_features_expr`."""
+    :data:`FEATURES`, built by the shared :func:`cmokit.features.customer_features_expr`
+    (revenue net of the refunds booked by ``as_of`` unless ``revenue="gross"`` or the warehouse
+    has no ``refunds`` table; guest orders left out)."""
     from cmokit.features import customer_features_expr as build
+    from cmokit.revenue import refunds_of
 
     if int(lookback_days) != 365:
         raise ConfigError("uplift features use a 365-day look-back (orders_365d, revenue_365d); for other "
                           "windows build features with cmokit.features.customer_features(..., windows=...)")
-    return build(wh.table("orders"), as_of, customers=wh.table("customers"), no_order_days=2 * int(lookback_days))
+    return build(wh.table("orders"), as_of, customers=wh.table("customers"), no_order_days=2 * int(lookback_days),
+                 refunds=refunds_of(wh, revenue))
 
 
 #: Contract tables and columns the features read.

@@ -35,11 +35,20 @@ from cmokit.warehouse.connect import resolve
 SECONDS_PER_DAY = 86400.0
 
 
-def _occasions(orders, end, merge_same_day: bool):
-    """Purchase occasions before ``end`` (exclusive): customer_id, at, revenue, tiebreak."""
+def _occasions(orders, end, merge_same_day: bool, refunds=None):
+    """Purchase occasions before ``end`` (exclusive): customer_id, at, revenue, tiebreak.
+
+    Guest orders are left out. With ``refunds`` (an Ibis table; ``None`` = gross) each order's
+    revenue is net of the refunds linked to it and booked before ``end``, and an order refunded
+    in full is no occasion (:func:`cmokit.revenue.net_orders`).
+    """
     import ibis
 
-    orders = orders.filter(orders.ordered_at < end)
+    from cmokit.revenue import identified, net_orders
+
+    orders = identified(orders.filter(orders.ordered_at < end))
+    if refunds is not None:
+        orders = net_orders(orders, refunds.filter(refunds.refunded_at < end), None, keep_cancelled=False)
     revenue = orders.revenue.cast("float64")
     if merge_same_day:
         day = orders.ordered_at.truncate("D")
@@ -63,10 +72,12 @@ def _bounds(as_of, merge_same_day: bool):
     return end_orders, (day if merge_same_day else end_orders)
 
 
-def summary_expr(orders, as_of=None, *, time_unit: str = "weeks", merge_same_day: bool = True):
+def summary_expr(orders, as_of=None, *, time_unit: str = "weeks", merge_same_day: bool = True, refunds=None):
     """The purchase summary of ``orders`` (an Ibis table) as an Ibis expression (not executed).
 
     ``as_of``: snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
+    Guest orders are left out. ``refunds`` (an Ibis ``refunds`` table; ``None`` = gross): see
+    :func:`purchase_summary` for how refunds booked by ``as_of`` net ``monetary_value``.
     """
     import ibis
 
@@ -75,7 +86,7 @@ def summary_expr(orders, as_of=None, *, time_unit: str = "weeks", merge_same_day
     as_of = snapshot_day(orders, as_of)
     seconds_per_unit = SECONDS_PER_DAY * unit_days(time_unit)
     end_orders, end_obs = _bounds(as_of, merge_same_day)
-    events = _occasions(orders, ibis.literal(end_orders.to_pydatetime(), type="timestamp"), merge_same_day)
+    events = _occasions(orders, ibis.literal(end_orders.to_pydatetime(), type="timestamp"), merge_same_day, refunds)
     if merge_same_day:
         # One occasion per customer-day, so the first occasion is unique: its revenue is an arg-min
         # in the same group-by (no window over the occasions).
@@ -96,8 +107,20 @@ def summary_expr(orders, as_of=None, *, time_unit: str = "weeks", merge_same_day
             first_s=events.seconds.min(),
             last_s=events.seconds.max(),
             occasions=events.count(),
+            revenue=events.revenue.sum(),
             repeat_revenue=events.revenue.sum(where=events.occasion > 0),
         )
+    if refunds is not None:
+        # Refunds without an order id: spread over the customer's orders in proportion to their value,
+        # so the repeat orders lose the share (1 - unlinked / total) of their value (never below 0).
+        from cmokit.revenue import customer_refunds
+
+        cr = customer_refunds(refunds, as_of)
+        cr = cr.select(_refund_customer=cr.customer_id, _unlinked=cr.unlinked_refunds)
+        j = per_customer.left_join(cr, per_customer.customer_id == cr._refund_customer)
+        keep = ibis.ifelse(j.revenue > 0, ibis.greatest(1.0 - ibis.coalesce(j._unlinked, 0.0) / j.revenue, 0.0), 0.0)
+        per_customer = j.select("customer_id", "first_s", "last_s", "occasions",
+                                repeat_revenue=j.repeat_revenue * keep)
     frequency = (per_customer.occasions - 1).cast("int64")
     end_s = ibis.literal(float(end_obs.timestamp()))
     return per_customer.select(
@@ -111,7 +134,8 @@ def summary_expr(orders, as_of=None, *, time_unit: str = "weeks", merge_same_day
     )
 
 
-def purchase_summary(source, as_of=None, *, time_unit: str = "weeks", merge_same_day: bool = True):
+def purchase_summary(source, as_of=None, *, time_unit: str = "weeks", merge_same_day: bool = True,
+                     revenue: str = "net"):
     """Frequency, recency, T and mean repeat value of every customer who ordered by ``as_of``.
 
     Parameters
@@ -127,6 +151,15 @@ def purchase_summary(source, as_of=None, *, time_unit: str = "weeks", merge_same
     merge_same_day : bool
         Count UTC calendar days (True) or individual timestamped orders (False)
         as purchase occasions; see the module docstring.
+    revenue : {"net", "gross"}
+        ``"net"`` (default): refunds booked by ``as_of`` reduce the spend the Gamma-Gamma
+        model sees. A refund linked to an order reduces that order's value (an order
+        refunded in full is a cancelled purchase: no occasion, so ``frequency`` drops too);
+        a refund with only a customer id reduces the customer's repeat value by the share
+        ``refund / total spend`` (spread over all their orders in proportion to value).
+        ``"gross"``: refunds ignored. A source without a ``refunds`` table gives gross.
+
+    Guest orders (no ``customer_id``) are left out (:func:`cmokit.revenue.guest_share`).
 
     Returns
     -------
@@ -149,19 +182,23 @@ def purchase_summary(source, as_of=None, *, time_unit: str = "weeks", merge_same
     0           a          1      2.0  4.0            20.0
     1           b          0      0.0  3.0             0.0
     """
+    from cmokit.revenue import refunds_of
+
     resolved = resolve(source, "orders")
     orders = resolved.table("orders", columns=ORDER_COLUMNS)
-    expr = summary_expr(orders, resolved.as_of(as_of), time_unit=time_unit, merge_same_day=merge_same_day)
+    expr = summary_expr(orders, resolved.as_of(as_of), time_unit=time_unit, merge_same_day=merge_same_day,
+                        refunds=refunds_of(resolved, revenue))
     return _finish(resolved, expr.order_by("customer_id"), time_unit)
 
 
 def calibration_holdout(source, calibration_end, holdout_end=None, *, time_unit: str = "weeks",
-                        merge_same_day: bool = True):
+                        merge_same_day: bool = True, revenue: str = "net"):
     """Calibration summary to ``calibration_end`` plus what each customer did up to ``holdout_end``.
 
     Both are UTC days, inclusive; ``holdout_end=None`` = the latest order day in
     the data (the snapshot rule of every routine). Orders are validated on entry
-    as in :func:`purchase_summary`.
+    as in :func:`purchase_summary`; ``revenue`` too (the calibration part nets the refunds booked
+    by ``calibration_end``, the holdout part those linked to holdout orders booked by ``holdout_end``).
 
     Customers are those with a first purchase by ``calibration_end``. Added
     columns: ``frequency_holdout`` (purchase occasions in the holdout),
@@ -181,13 +218,18 @@ def calibration_holdout(source, calibration_end, holdout_end=None, *, time_unit:
     """
     import ibis
 
+    from cmokit.revenue import refunds_of
+
     resolved = resolve(source, "orders")
     orders = resolved.table("orders", columns=ORDER_COLUMNS)
+    refunds = refunds_of(resolved, revenue)
     holdout_end = resolved.as_of(holdout_end)
-    calibration = summary_expr(orders, calibration_end, time_unit=time_unit, merge_same_day=merge_same_day)
+    calibration = summary_expr(orders, calibration_end, time_unit=time_unit, merge_same_day=merge_same_day,
+                               refunds=refunds)
     cal_end_orders, cal_end_obs = _bounds(calibration_end, merge_same_day)
     hold_end_orders, hold_end_obs = _bounds(holdout_end, merge_same_day)
-    events = _occasions(orders, ibis.literal(hold_end_orders.to_pydatetime(), type="timestamp"), merge_same_day)
+    events = _occasions(orders, ibis.literal(hold_end_orders.to_pydatetime(), type="timestamp"), merge_same_day,
+                        refunds)
     events = events.filter(events.at >= ibis.literal(cal_end_orders.to_pydatetime(), type="timestamp"))
     holdout = events.group_by("customer_id").agg(frequency_holdout=events.count(),
                                                  revenue_holdout=events.revenue.sum())

@@ -251,11 +251,14 @@ def holdout_by_frequency(calibration_holdout, transactions_model, max_frequency:
 
 
 def cumulative_transactions(source, transactions_model, calibration_end, holdout_end=None, *,
-                            merge_same_day: bool = True):
+                            merge_same_day: bool = True, revenue: str = "net"):
     """Daily cumulative repeat purchases: actual (from ``orders``) vs expected by the model.
 
     ``calibration_end`` and ``holdout_end`` are UTC days, inclusive; ``holdout_end=None``
     = the latest order day in the data. Orders are validated on entry (ContractError).
+    Occasions are those of :func:`cmokit.clv.purchase_summary` with the same ``revenue``
+    (``"net"``: an order refunded in full by ``holdout_end`` is no purchase); guest orders
+    are left out.
 
     Covers customers whose first purchase falls by ``calibration_end``; the
     expected curve sums E[X(age)] over them. Returns a pandas frame: date,
@@ -265,6 +268,7 @@ def cumulative_transactions(source, transactions_model, calibration_end, holdout
     import pandas as pd
 
     from cmokit.clv.summary import ORDER_COLUMNS, _bounds, _occasions
+    from cmokit.revenue import refunds_of
     from cmokit.warehouse.connect import resolve
 
     resolved = resolve(source, "orders")
@@ -273,7 +277,7 @@ def cumulative_transactions(source, transactions_model, calibration_end, holdout
     cal_end_orders, _ = _bounds(calibration_end, merge_same_day)
     hold_end_orders, _ = _bounds(holdout_end, merge_same_day)
     events = _occasions(resolved.table("orders"), ibis.literal(hold_end_orders.to_pydatetime(), type="timestamp"),
-                        merge_same_day)
+                        merge_same_day, refunds_of(resolved, revenue))
     order = ibis.window(group_by=events.customer_id, order_by=[events.at, events.tiebreak])
     first = events.at.min().over(ibis.window(group_by=events.customer_id))
     events = events.mutate(occasion=ibis.row_number().over(order), first_at=first)

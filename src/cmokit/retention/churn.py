@@ -64,12 +64,14 @@ def _timestamp(day: _dt.date):
     return ibis.literal(_dt.datetime.combine(day, _dt.time()), type="timestamp")
 
 
-def churn_features_expr(orders, as_of=None):
-    """Per-customer features as of ``as_of`` (inclusive; ``None`` = latest order day) as an Ibis expression."""
+def churn_features_expr(orders, as_of=None, *, refunds=None):
+    """Per-customer features as of ``as_of`` (inclusive; ``None`` = latest order day) as an Ibis expression.
+
+    ``refunds`` nets revenue (``None`` = gross); guest orders are left out."""
     from cmokit.engine import snapshot_day
     from cmokit.features import customer_features_expr
 
-    return customer_features_expr(orders, snapshot_day(orders, as_of)).select("customer_id", *FEATURES)
+    return customer_features_expr(orders, snapshot_day(orders, as_of), refunds=refunds).select("customer_id", *FEATURES)
 
 
 def churn_labels_expr(orders, as_of, window_days: int):
@@ -78,7 +80,9 @@ def churn_labels_expr(orders, as_of, window_days: int):
     ``as_of`` is a resolved snapshot day, inclusive (UTC): orders up to the end of that day count.
     """
     from cmokit.engine import orders_until
+    from cmokit.revenue import identified
 
+    orders = identified(orders)  # guest orders belong to no customer
     day = _day(as_of)
     start = _timestamp(day + _dt.timedelta(days=1))
     stop = _timestamp(day + _dt.timedelta(days=window_days + 1))
@@ -90,18 +94,18 @@ def churn_labels_expr(orders, as_of, window_days: int):
 
 
 @renamed_args(cutoff="as_of")
-def churn_features(source, as_of=None):
+def churn_features(source, as_of=None, *, revenue: str = "net"):
     """Churn-model features per customer as of ``as_of`` (one engine query).
 
     ``as_of`` is the snapshot day, inclusive (UTC: orders up to the end of that day
     count); ``None`` = the latest order day in the data (old name: ``cutoff``).
     Returns ``customer_id`` plus the columns in :data:`FEATURES`
-    (:func:`cmokit.features.customer_features`); pandas for a warehouse, the
-    input's kind for a frame. Orders are validated on entry (ContractError).
+    (:func:`cmokit.features.customer_features`, with its ``revenue``: net by default); pandas
+    for a warehouse, the input's kind for a frame. Orders are validated on entry (ContractError).
     """
     from cmokit.features import customer_features
 
-    return customer_features(source, as_of)
+    return customer_features(source, as_of, revenue=revenue)
 
 
 @renamed_args(cutoff="as_of")
@@ -119,10 +123,12 @@ def churn_labels(source, as_of=None, window_days: int = 180):
     return r.execute(churn_labels_expr(orders, r.as_of(as_of), window_days))
 
 
-def _training_set(r, features_day, window_days: int):
+def _training_set(r, features_day, window_days: int, revenue: str = "net"):
     """(features, labels) of the customers with an order by ``features_day``, labelled over the next window."""
+    from cmokit.revenue import refunds_of
+
     orders = r.table("orders", columns=ORDER_COLUMNS)
-    expr = churn_features_expr(orders, features_day)
+    expr = churn_features_expr(orders, features_day, refunds=refunds_of(r, revenue))
     labels = churn_labels_expr(orders, features_day, int(window_days))
     joined = expr.join(labels, "customer_id").order_by("customer_id")
     data = r.warehouse.execute(joined, output="pandas")
@@ -130,13 +136,15 @@ def _training_set(r, features_day, window_days: int):
     return data, y
 
 
-def churn_training_set(source, as_of=None, *, window_days: int = 180):
+def churn_training_set(source, as_of=None, *, window_days: int = 180, revenue: str = "net"):
     """Features and churn labels to train (or evaluate) a :class:`ChurnModel`.
 
     The features are taken as of ``as_of − window_days`` and labelled by the
     window that ends on ``as_of`` (``churned`` = no order in those ``window_days``
     days), so every label is observed by ``as_of``. ``as_of`` is the snapshot
-    day, inclusive (UTC); ``None`` = the latest order day in the data.
+    day, inclusive (UTC); ``None`` = the latest order day in the data. Features use
+    ``revenue`` (``"net"`` of refunds booked by the feature day, or ``"gross"``); guest
+    orders are left out.
 
     Returns ``(X, y)``: ``X`` is a frame ``customer_id`` + :data:`FEATURES`
     sorted by ``customer_id``; ``y`` the aligned 0/1 Series ``churned`` (pandas for
@@ -156,7 +164,7 @@ def churn_training_set(source, as_of=None, *, window_days: int = 180):
     r = resolve(source, "orders")
     r.table("orders", columns=ORDER_COLUMNS)
     end = r.as_of(as_of)
-    X, y = _training_set(r, end - _dt.timedelta(days=int(window_days)), window_days)
+    X, y = _training_set(r, end - _dt.timedelta(days=int(window_days)), window_days, revenue)
     if r.kind == "pandas":
         return X, y
     data = r.finish(X.assign(churned=y))
@@ -324,11 +332,13 @@ class ChurnModel(ParamsMixin):
         })
         return self.summary_
 
-    def fit_holdout(self, source, as_of=None):
+    def fit_holdout(self, source, as_of=None, *, revenue: str = "net"):
         """Fit on features at ``as_of − 2·window`` and evaluate on ``as_of − window`` (time-based holdout).
 
         ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order
-        day in the data. Both sets come from :func:`churn_training_set`. Returns ``self``.
+        day in the data. Both sets come from :func:`churn_training_set` with ``revenue``
+        (``"net"`` of refunds by default, or ``"gross"``), kept as ``revenue_`` for
+        :meth:`predict`. Returns ``self``.
         """
         from cmokit.warehouse import resolve
 
@@ -339,13 +349,14 @@ class ChurnModel(ParamsMixin):
         self.as_of_ = end
         self.test_cutoff_ = end - _dt.timedelta(days=window)
         self.train_cutoff_ = self.test_cutoff_ - _dt.timedelta(days=window)
-        train, y_train = _training_set(r, self.train_cutoff_, window)
-        test, y_test = _training_set(r, self.test_cutoff_, window)
+        train, y_train = _training_set(r, self.train_cutoff_, window, revenue)
+        test, y_test = _training_set(r, self.test_cutoff_, window, revenue)
         if len(set(y_train)) < 2 or len(set(y_test)) < 2:
             raise ConfigError("churn needs both churned and returning customers in each period; "
                               "use a shorter window_days or a later as_of")
         self.fit(train, y_train)
         self.evaluate(test, y_test)
+        self.revenue_ = revenue
         return self
 
     def predict_proba(self, X):
@@ -358,12 +369,13 @@ class ChurnModel(ParamsMixin):
             return np.empty(0, dtype="float64")
         return self.estimator_.predict_proba(design)[:, 1]
 
-    def predict(self, X, as_of=None):
+    def predict(self, X, as_of=None, *, revenue: str | None = None):
         """Churn probability per customer, highest risk first: ``customer_id, churn_probability``.
 
         ``X`` is a feature frame (``customer_id`` + :data:`FEATURES`), or a source
         (warehouse, path, orders frame) whose features are built as of ``as_of``
-        (snapshot day, inclusive, UTC; ``None`` = the latest order day in the data).
+        (snapshot day, inclusive, UTC; ``None`` = the latest order day in the data) with
+        ``revenue`` (``None``: the one :meth:`fit_holdout` used, else ``"net"``).
         Returns the input's frame kind (pandas for a warehouse).
         """
         self._check_fitted()
@@ -376,7 +388,10 @@ class ChurnModel(ParamsMixin):
 
             r = resolve(X, "orders")
             orders = r.table("orders", columns=ORDER_COLUMNS)
-            feats = r.warehouse.execute(churn_features_expr(orders, r.as_of(as_of)), output="pandas")
+            from cmokit.revenue import refunds_of
+
+            feats = r.warehouse.execute(churn_features_expr(orders, r.as_of(as_of), refunds=refunds_of(r, revenue or getattr(self, "revenue_", "net"))),
+                                        output="pandas")
             finish = r.finish
         out = feats[["customer_id"]].assign(churn_probability=self.predict_proba(feats))
         out = out.sort_values(["churn_probability", "customer_id"], ascending=[False, True],

@@ -37,10 +37,14 @@ def _month_index(ts):
     return ts.year().cast("int64") * 12 + ts.month().cast("int64")
 
 
-def cohort_expr(orders, as_of=None):
+def cohort_expr(orders, as_of=None, *, refunds=None):
     """One row per (cohort month, months since first order): active customers, orders, revenue.
 
     ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
+    Guest orders are left out. ``refunds`` (an Ibis ``refunds`` table; ``None`` = gross) nets
+    revenue: a refund linked to an order reduces that order's month (an order refunded in full
+    still makes the customer active), a refund with only a customer id reduces the customer's revenue in the
+    month it was booked (it never makes the customer active).
 
     Orders are first reduced to one row per (customer, calendar month), so the first month is a
     plain group-by (no window over the order log) and active customers are a row count (no
@@ -49,18 +53,32 @@ def cohort_expr(orders, as_of=None):
     import ibis
 
     from cmokit.engine import orders_until, snapshot_day
+    from cmokit.revenue import identified, net_orders
 
-    o = orders_until(orders, snapshot_day(orders, as_of))
+    day = snapshot_day(orders, as_of)
+    o = net_orders(identified(orders_until(orders, day)), refunds, day)
     o = o.mutate(month_index=_month_index(o.ordered_at))
     per = o.group_by(["customer_id", "month_index"]).aggregate(
         orders=o.count().cast("int64"),
         revenue=o.revenue.cast("decimal(18, 2)").sum(),  # exact, as money() sums
     )
     first = per.group_by("customer_id").aggregate(first_index=per.month_index.min())
+    if refunds is not None:
+        from cmokit.engine import until
+
+        rf = until(refunds, day, "refunded_at")
+        rf = rf.filter(rf.order_id.isnull() & rf.customer_id.notnull())
+        rf = rf.mutate(month_index=_month_index(rf.refunded_at))
+        rf = rf.group_by(["customer_id", "month_index"]).aggregate(
+            orders=ibis.literal(0, type="int64"), revenue=(-rf.amount.cast("decimal(18, 2)")).sum())
+        both = per.union(rf.select(*per.columns).cast(per.schema()))
+        per = both.group_by(["customer_id", "month_index"]).aggregate(orders=both.orders.sum().cast("int64"),
+                                                                     revenue=both.revenue.sum())
     j = per.join(first, "customer_id")
     j = j.mutate(months_since_first=j.month_index - j.first_index)
+    j = j.filter(j.months_since_first >= 0)
     agg = j.group_by(["first_index", "months_since_first"]).aggregate(
-        active_customers=j.count().cast("int64"),
+        active_customers=(j.orders > 0).cast("int64").sum(),
         orders=j.orders.sum().cast("int64"),
         revenue=j.revenue.sum().cast("float64"),
     )
@@ -70,7 +88,7 @@ def cohort_expr(orders, as_of=None):
                       active_customers=agg.active_customers, orders=agg.orders, revenue=agg.revenue)
 
 
-def cohorts(source, as_of=None):
+def cohorts(source, as_of=None, *, revenue: str = "net"):
     """Acquisition-month cohort table: customer and revenue retention, cumulative revenue.
 
     Parameters
@@ -81,6 +99,11 @@ def cohorts(source, as_of=None):
     as_of
         Snapshot day, inclusive (orders up to the end of this UTC day);
         ``None`` (default) = the latest order day in the data.
+    revenue
+        ``"net"`` (default): revenue less the refunds booked by ``as_of`` (see
+        :func:`cohort_expr`); ``"gross"``: refunds ignored. A source without a ``refunds``
+        table gives gross. Guest orders (no ``customer_id``) are left out
+        (:func:`cmokit.revenue.guest_share` says how many).
 
     Returns
     -------
@@ -107,10 +130,12 @@ def cohorts(source, as_of=None):
 
     from cmokit.warehouse import resolve
 
+    from cmokit.revenue import refunds_of
+
     r = resolve(source, "orders")
     orders = r.table("orders", columns=("customer_id", "ordered_at", "revenue"))
     day = r.as_of(as_of)
-    raw = r.warehouse.execute(cohort_expr(orders, day), output="pandas")
+    raw = r.warehouse.execute(cohort_expr(orders, day, refunds=refunds_of(r, revenue)), output="pandas")
     if raw.empty:
         return r.finish(pd.DataFrame({c: [] for c in COHORT_COLUMNS}))
     raw["cohort_month"] = pd.to_datetime(raw["cohort_month"])

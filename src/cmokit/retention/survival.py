@@ -27,10 +27,12 @@ from cmokit.errors import ConfigError
 GROUPS = ("cohort_year", "cohort_quarter", "segment", "all")
 
 
-def lifetimes_expr(orders, as_of=None, window_days: int = 180):
+def lifetimes_expr(orders, as_of=None, window_days: int = 180, *, refunds=None):
     """Per customer: cohort, segment, ``duration_days`` and ``churned`` as of ``as_of``.
 
     ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
+    Guest orders are left out; ``refunds`` (``None`` = gross) nets the RFM segment as in
+    :func:`cmokit.segments.rfm.rfm_expr`.
     """
     import ibis
 
@@ -39,8 +41,10 @@ def lifetimes_expr(orders, as_of=None, window_days: int = 180):
 
     as_of = snapshot_day(orders, as_of)
     day = ibis.literal(as_of, type="date")
-    scored = rfm_expr(orders, as_of)
-    orders = orders_until(orders, as_of)
+    from cmokit.revenue import identified
+
+    scored = rfm_expr(orders, as_of, refunds=refunds)
+    orders = identified(orders_until(orders, as_of))
     firsts = orders.group_by("customer_id").aggregate(first_order_at=orders.ordered_at.min())
     t = scored.join(firsts, "customer_id")
     churned = t.recency_days > int(window_days)
@@ -57,19 +61,22 @@ def lifetimes_expr(orders, as_of=None, window_days: int = 180):
     ).order_by("customer_id")
 
 
-def lifetimes(source, as_of=None, window_days: int = 180):
+def lifetimes(source, as_of=None, window_days: int = 180, *, revenue: str = "net"):
     """Lifetime per customer (``customer_id, cohort_year, cohort_quarter, segment,
     duration_days, churned``) as of ``as_of``; one engine query.
 
     ``as_of`` is the snapshot day, inclusive (UTC: orders up to the end of that day
     count); ``None`` = the latest order day in the data. Orders are validated on
     entry (:class:`~cmokit.errors.ContractError`); the input's frame kind comes back.
+    Guest orders are left out; ``revenue`` (``"net"`` by default, or ``"gross"``) sets the
+    RFM segment's monetary value as in :func:`cmokit.segments.rfm.rfm`.
     """
+    from cmokit.revenue import refunds_of
     from cmokit.warehouse import resolve
 
     r = resolve(source, "orders")
     orders = r.table("orders", columns=("customer_id", "ordered_at", "revenue"))
-    return r.execute(lifetimes_expr(orders, r.as_of(as_of), window_days))
+    return r.execute(lifetimes_expr(orders, r.as_of(as_of), window_days, refunds=refunds_of(r, revenue)))
 
 
 def kaplan_meier(table, by: str = "cohort_year"):

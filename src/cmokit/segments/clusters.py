@@ -49,17 +49,18 @@ _WORDS = {
 }
 
 
-def cluster_features(source, as_of=None):
+def cluster_features(source, as_of=None, *, revenue: str = "net"):
     """Per-customer behavioural features as of ``as_of`` (one engine query).
 
     ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day
     in the data. The columns of :data:`cmokit.features.ORDER_FEATURES` keyed by
     ``customer_id`` (:func:`cmokit.features.customer_features`); pandas for a
-    warehouse, the input's kind for a frame. Orders are validated on entry.
+    warehouse, the input's kind for a frame. Orders are validated on entry. ``revenue``:
+    ``"net"`` (default) or ``"gross"`` money features, as in :func:`cmokit.features.customer_features`.
     """
     from cmokit.features import customer_features
 
-    return customer_features(source, as_of)
+    return customer_features(source, as_of, revenue=revenue)
 
 
 def _pandas(frame):

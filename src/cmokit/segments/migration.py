@@ -27,23 +27,24 @@ from __future__ import annotations
 NEW = "Not yet a customer"
 
 
-def migration_expr(orders, from_date, to_date, *, scoring: str = "auto"):
+def migration_expr(orders, from_date, to_date, *, scoring: str = "auto", refunds=None):
     """Counts of customers per (segment at ``from_date``, segment at ``to_date``).
 
-    Both are snapshot days, inclusive (UTC): orders up to the end of each day count.
+    Both are snapshot days, inclusive (UTC): orders up to the end of each day count (and the
+    refunds booked by then, when ``refunds`` is given: see :func:`cmokit.segments.rfm.rfm_expr`).
     """
     import ibis
 
     from cmokit.segments.rfm import rfm_expr
 
-    before = rfm_expr(orders, from_date, scoring=scoring).select("customer_id", from_segment="segment")
-    after = rfm_expr(orders, to_date, scoring=scoring).select(customer_id_to="customer_id", to_segment="segment")
+    before = rfm_expr(orders, from_date, scoring=scoring, refunds=refunds).select("customer_id", from_segment="segment")
+    after = rfm_expr(orders, to_date, scoring=scoring, refunds=refunds).select(customer_id_to="customer_id", to_segment="segment")
     joined = after.left_join(before, after.customer_id_to == before.customer_id)
     joined = joined.mutate(from_segment=joined.from_segment.fill_null(ibis.literal(NEW)))
     return joined.group_by(["from_segment", "to_segment"]).aggregate(customers=joined.count().cast("int64"))
 
 
-def migration(source, from_date, to_date=None, *, scoring: str = "auto"):
+def migration(source, from_date, to_date=None, *, scoring: str = "auto", revenue: str = "net"):
     """Transition counts and shares between RFM segments at two dates.
 
     Parameters
@@ -56,6 +57,9 @@ def migration(source, from_date, to_date=None, *, scoring: str = "auto"):
         order day in the data (the snapshot rule of every routine).
     scoring
         How RFM scores are cut at both dates (see :func:`cmokit.segments.rfm.rfm`).
+    revenue
+        ``"net"`` (default) or ``"gross"`` monetary value, as in :func:`cmokit.segments.rfm.rfm`.
+        Guest orders (no ``customer_id``) are left out.
 
     Returns
     -------
@@ -76,7 +80,10 @@ def migration(source, from_date, to_date=None, *, scoring: str = "auto"):
     start, to_day = as_of_date(from_date), r.as_of(to_date)
     if start >= to_day:
         raise ConfigError(f"from_date ({from_date}) must be before to_date ({to_day})")
-    out = r.warehouse.execute(migration_expr(orders, start, to_day, scoring=scoring), output="pandas")
+    from cmokit.revenue import refunds_of
+
+    out = r.warehouse.execute(migration_expr(orders, start, to_day, scoring=scoring, refunds=refunds_of(r, revenue)),
+                              output="pandas")
     order = {name: i for i, name in enumerate((*SEGMENTS, NEW))}
     out = out.sort_values(["from_segment", "to_segment"], key=lambda s: s.map(order)).reset_index(drop=True)
     out["share_of_from"] = out["customers"] / out.groupby("from_segment")["customers"].transform("sum")

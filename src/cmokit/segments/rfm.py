@@ -84,22 +84,28 @@ def segment_of(r_score: int, fm_score: int) -> str:
 ORDER_COLUMNS = ("customer_id", "ordered_at", "revenue")
 
 
-def rfm_expr(orders, as_of=None, *, buckets: int = 5, scoring: str = "auto"):
+def rfm_expr(orders, as_of=None, *, buckets: int = 5, scoring: str = "auto", refunds=None):
     """The RFM table as an Ibis expression over an ``orders`` Ibis table.
 
     ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in ``orders``.
+    Guest orders (no ``customer_id``) are left out (:func:`cmokit.revenue.identified`).
+    ``refunds`` (an Ibis ``refunds`` table, or ``None`` for gross revenue) nets ``monetary``
+    (:mod:`cmokit.revenue`: a refund linked to an order reduces that order, an order refunded
+    in full still counts with value 0, other refunds of the customer reduce the total).
     """
     import ibis
 
     from cmokit.engine import days_between, quantile_scores, snapshot_day
+    from cmokit.revenue import identified, less_refunds, net_orders
 
     as_of = snapshot_day(orders, as_of)
     day = ibis.literal(as_of, type="date")
-    per = orders_until(orders, as_of).group_by("customer_id").aggregate(
+    per = net_orders(identified(orders_until(orders, as_of)), refunds, as_of).group_by("customer_id").aggregate(
         last_order_at=lambda t: t.ordered_at.max(),
         frequency=lambda t: t.count().cast("int64"),
         monetary=lambda t: money(t.revenue),
     )
+    per = less_refunds(per, refunds, as_of, ("monetary",))
     per = per.mutate(recency_days=days_between(day, per.last_order_at).cast("int64"))
     scored = quantile_scores(per, {"r_score": ("recency_days", True), "f_score": ("frequency", False),
                                    "m_score": ("monetary", False)}, buckets, "customer_id", method=scoring)
@@ -116,7 +122,7 @@ def rfm_expr(orders, as_of=None, *, buckets: int = 5, scoring: str = "auto"):
     return scored.select(*RFM_COLUMNS).order_by("customer_id")
 
 
-def rfm(source, as_of=None, *, buckets: int = 5, scoring: str = "auto"):
+def rfm(source, as_of=None, *, buckets: int = 5, scoring: str = "auto", revenue: str = "net"):
     """Recency, frequency, monetary value, scores and named segment per customer.
 
     Parameters
@@ -136,6 +142,13 @@ def rfm(source, as_of=None, *, buckets: int = 5, scoring: str = "auto"):
         (cut points at the quintiles, computed in parallel; tied customers
         share a score), ``"approx_quantile"`` (sketch cut points, for very
         large data) or ``"auto"``: ``"quantile"`` on Spark, ``"rank"`` elsewhere.
+    revenue
+        ``"net"`` (default): ``monetary`` is revenue less the refunds booked by ``as_of``
+        (:mod:`cmokit.revenue`; an order refunded in full still counts in ``frequency``);
+        ``"gross"``: refunds ignored. A source without a ``refunds`` table gives gross.
+
+    Guest orders (no ``customer_id``) are left out; :func:`cmokit.revenue.guest_share`
+    says how many.
 
     Returns
     -------
@@ -166,9 +179,12 @@ def rfm(source, as_of=None, *, buckets: int = 5, scoring: str = "auto"):
     """
     from cmokit.warehouse import resolve
 
+    from cmokit.revenue import refunds_of
+
     r = resolve(source, "orders")
     orders = r.table("orders", columns=ORDER_COLUMNS)
-    return r.execute(rfm_expr(orders, r.as_of(as_of), buckets=buckets, scoring=scoring))
+    return r.execute(rfm_expr(orders, r.as_of(as_of), buckets=buckets, scoring=scoring,
+                              refunds=refunds_of(r, revenue)))
 
 
 def segment_summary_expr(scored):
@@ -189,7 +205,7 @@ def segment_summary_expr(scored):
     )
 
 
-def segment_summary(source, as_of=None, *, scoring: str = "auto"):
+def segment_summary(source, as_of=None, *, scoring: str = "auto", revenue: str = "net"):
     """Segment sizes and revenue shares as of a date (one engine query).
 
     ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in the data.
@@ -198,7 +214,7 @@ def segment_summary(source, as_of=None, *, scoring: str = "auto"):
     Returns one row per named segment in :data:`SEGMENTS` order (segments with
     no customers appear with zeros): ``segment, customers, customer_share,
     revenue, revenue_share, mean_recency_days, mean_frequency, mean_monetary``.
-    ``scoring`` is as in :func:`rfm`.
+    ``scoring`` and ``revenue`` (net by default) are as in :func:`rfm`; guest orders are left out.
 
     >>> import pandas as pd
     >>> orders = pd.DataFrame({"order_id": ["o1"], "customer_id": ["a"],
@@ -211,9 +227,12 @@ def segment_summary(source, as_of=None, *, scoring: str = "auto"):
 
     from cmokit.warehouse import resolve
 
+    from cmokit.revenue import refunds_of
+
     r = resolve(source, "orders")
     orders = r.table("orders", columns=ORDER_COLUMNS)
-    raw = r.warehouse.execute(segment_summary_expr(rfm_expr(orders, r.as_of(as_of), scoring=scoring)),
+    scored = rfm_expr(orders, r.as_of(as_of), scoring=scoring, refunds=refunds_of(r, revenue))
+    raw = r.warehouse.execute(segment_summary_expr(scored),
                               output="pandas")
     out = (raw.set_index("segment").reindex(list(SEGMENTS)).rename_axis("segment").reset_index())
     counts = ["customers"]

@@ -81,14 +81,17 @@ def _write(frame, path) -> str:
     return str(path)
 
 
-def segment_targets(r, segments, as_of):
+def segment_targets(r, segments, as_of, *, revenue: str = "net"):
     """(consenting rows, excluded count) for RFM segments, joined to consent in the engine.
 
     ``as_of`` is the snapshot day, inclusive (UTC); ``None`` = the latest order day in the data.
+    Segments are those of :func:`cmokit.segments.rfm.rfm` with the same ``revenue`` (net by
+    default); guest orders never reach a target list.
     """
+    from cmokit.revenue import refunds_of
     from cmokit.segments.rfm import ORDER_COLUMNS, SEGMENTS, rfm_expr
 
-    scored = rfm_expr(r.table("orders", columns=ORDER_COLUMNS), r.as_of(as_of))
+    scored = rfm_expr(r.table("orders", columns=ORDER_COLUMNS), r.as_of(as_of), refunds=refunds_of(r, revenue))
     if segments is not None:
         unknown = sorted(set(segments) - set(SEGMENTS))
         if unknown:
@@ -122,7 +125,8 @@ def risk_targets(r, scores, top_n: int):
     return keep[["customer_id", "churn_probability"]].reset_index(drop=True), excluded
 
 
-def export_targets(source, path, *, segment=None, as_of=None, scores=None, top_n=None) -> TargetExport:
+def export_targets(source, path, *, segment=None, as_of=None, scores=None, top_n=None,
+                   revenue: str = "net") -> TargetExport:
     """Write a consent-safe target list as CSV or Parquet (by the file suffix).
 
     Parameters
@@ -142,6 +146,9 @@ def export_targets(source, path, *, segment=None, as_of=None, scores=None, top_n
         Instead of a segment: a frame ``customer_id, churn_probability`` (from
         :meth:`cmokit.retention.ChurnModel.predict`) and how many of the
         highest-risk consenting customers to export.
+    revenue
+        ``"net"`` (default) or ``"gross"`` monetary value of the RFM segments
+        (:func:`cmokit.segments.rfm.rfm`). Guest orders never reach a list.
 
     Returns
     -------
@@ -164,7 +171,7 @@ def export_targets(source, path, *, segment=None, as_of=None, scores=None, top_n
         selection = f"top {int(top_n)} by churn risk"
     else:
         names = [segment] if isinstance(segment, str) else segment
-        rows, excluded = segment_targets(r, names, as_of)
+        rows, excluded = segment_targets(r, names, as_of, revenue=revenue)
         selection = "all customers" if names is None else f"segments {', '.join(names)} as of {r.as_of(as_of)}"
     written = _write(rows, path)
     return TargetExport(path=written, exported=len(rows), excluded_no_consent=excluded, selection=selection)
