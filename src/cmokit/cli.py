@@ -1,7 +1,8 @@
 """The ``cmokit`` command line.
 
     cmokit sample --out DIR [--customers N] [--seed S]
-    cmokit warehouse build RAW_DIR --out PATH.duckdb [--dev-key | --key-file F] [--now TS]
+    cmokit warehouse build RAW_DIR --out PATH.duckdb [--dev-key | --key-file F] [--now TS] [--sources YML]
+    cmokit warehouse init RAW_DIR --out sources.yml
     cmokit warehouse check PATH [--failing]
     cmokit report list | run NAME | run-all          (see ``cmokit report --help``)
 
@@ -65,16 +66,26 @@ def _cmd_build(args) -> int:
     t = time.perf_counter()
     try:
         result = build(args.raw_dir, args.out, key_file=args.key_file, dev_key=args.dev_key, now=now,
-                       progress=progress_cb, memory_limit=args.memory_limit)
+                       progress=progress_cb, memory_limit=args.memory_limit, sources=args.sources)
     finally:
         if bar is not None:
             bar.stop()
     summary = result.summary()
     _print_table(summary, title="Reconciliation (rows read = loaded + quarantined)")
+    for line in result.lines:  # raw lines -> the tables they were aggregated into (sources.yml builds)
+        print(f"lines: {line}")
     totals = summary[["read", "loaded", "quarantined"]].sum()
     print(f"published {result.path} in {time.perf_counter() - t:.1f}s: read {totals['read']:,}, "
           f"loaded {totals['loaded']:,}, quarantined {totals['quarantined']:,} "
           f"(IT-side quarantine: {result.quarantine_path})")
+    return 0
+
+
+def _cmd_init(args) -> int:
+    from cmokit.warehouse.init import draft
+
+    result = draft(args.raw_dir, args.out, force=args.force)
+    print(result.report())
     return 0
 
 
@@ -147,7 +158,15 @@ def parser() -> argparse.ArgumentParser:
                      help="use the documented development key (bundled sample only; never for real data)")
     b.add_argument("--now", help="the build's clock for 'not in the future' checks (ISO timestamp, UTC)")
     b.add_argument("--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills to disk beyond it)")
+    b.add_argument("--sources", metavar="SOURCES_YML",
+                   help="where each contract table's data is and how to map it (docs/sources.md; draft one with "
+                        "`cmokit warehouse init`); default: the bundled sample's exports")
     b.set_defaults(func=_cmd_build)
+    i = wsub.add_parser("init", help="draft a sources.yml for the raw exports in a folder")
+    i.add_argument("raw_dir", help="folder of raw exports (CSV/TSV, Parquet, JSON lines)")
+    i.add_argument("--out", required=True, help="the sources.yml to write")
+    i.add_argument("--force", action="store_true", help="overwrite an existing file")
+    i.set_defaults(func=_cmd_init)
     c = wsub.add_parser("check", help="run the contract checks; exit 1 when an error-severity check fails")
     c.add_argument("path", help="warehouse file")
     c.add_argument("--failing", action="store_true", help="show only the failing checks")

@@ -26,6 +26,11 @@ def frames(warehouse):
         data[t] = warehouse.execute(table.filter(table.customer_id.isin(list(ids))))
     for t in ("campaigns", "marketing_spend", "experiments"):
         data[t] = warehouse.execute(warehouse.table(t))
+    # the sample has no refunds export: refund half of every tenth order of the slice, an hour later
+    o = data["orders"].sort_values("order_id").iloc[::10]
+    data["refunds"] = pd.DataFrame({"refund_id": "r-" + o.order_id, "order_id": o.order_id,
+                                    "customer_id": o.customer_id, "refunded_at": o.ordered_at + pd.Timedelta(hours=1),
+                                    "amount": (o.revenue.astype(float) / 2).round(2)}).reset_index(drop=True)
     assert all(len(v) for v in data.values())
     return data
 
@@ -79,7 +84,7 @@ def test_check_fails_on_crafted_bad_input(frames, table, check_name, column, cor
 
 
 @pytest.mark.parametrize("table, column", [("customers", "marketing_consent"), ("orders", "revenue"),
-                                           ("campaigns", "channel"), ("orders", "customer_id")])
+                                           ("campaigns", "channel"), ("touchpoints", "customer_id")])
 def test_all_null_column_is_cast_to_its_contract_type_and_fails_not_null(frames, table, column):
     # pandas hands DuckDB a column of only None as INTEGER; the checks must still run on it
     data = _corrupt(frames, table, lambda d: d.assign(**{column: None}))

@@ -426,8 +426,33 @@ def generate(out_dir, customers: int = 5000, seed: int = 42, progress: bool | No
         "consent_share": C.CONSENT_SHARE,
         "rows": {k: s.rows for k, s in sinks.items()},
     }
+    write_refunds(out, seed)
     (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
     return truth
+
+
+def write_refunds(out, seed: int) -> None:
+    """``refunds.csv``: about 4 % of orders refunded (60 % in full, else part of the amount), 1 hour to
+    30 days after the order and not after the sample's end. Drawn from its own random stream after every
+    other export is written, so adding refunds changed no other file."""
+    import polars as pl
+
+    out = Path(out)
+    orders = pl.read_csv(out / "shop_orders.csv", schema_overrides={"crm_id": pl.String, "amount_eur": pl.String})
+    rng = np.random.default_rng([seed, 20260101])
+    pick = np.flatnonzero(rng.random(orders.height) < 0.04)
+    sub = orders[pick]
+    amount = np.array([float(v) for v in sub["amount_eur"]])
+    full = rng.random(pick.size) < 0.6
+    share = np.where(full, 1.0, rng.uniform(0.1, 0.9, pick.size))
+    refunded = np.maximum(np.round(amount * share, 2), 0.01)
+    ordered = (sub["order_ts"].str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_unit="us").cast(pl.Int64).to_numpy())
+    delay = rng.integers(3_600, 30 * 86_400, pick.size).astype(np.int64) * 1_000_000
+    at = np.minimum(ordered + delay, np.maximum(END_US, ordered))
+    pl.DataFrame({"refund_number": [f"RF-{i:08d}" for i in range(1, pick.size + 1)],
+                  "order_number": sub["order_number"], "crm_id": sub["crm_id"], "refund_ts": _ts(at),
+                  "amount_eur": [f"{v:.2f}" for v in refunded]}).write_csv(
+        out / "refunds.csv", datetime_format="%Y-%m-%dT%H:%M:%SZ", line_terminator="\n")
 
 
 def _write_campaigns_and_spend(out: Path, rng, daily_spend, planned, variant, ex) -> None:

@@ -49,7 +49,7 @@ from pathlib import Path
 from cmokit.errors import BuildError
 from cmokit.warehouse.contract import CONTRACT, Column, PERSONAL_COLUMNS
 from cmokit.warehouse.pseudonym import load_key, pseudonymise
-from cmokit.warehouse.sources import SOURCES, Source, discover
+from cmokit.warehouse.sources import SOURCES, Source, discover, load_order
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class BuildResult:
     checks: object  # pandas DataFrame
     built_at: dt.datetime
     build_id: str = ""  # also in meta_build of the warehouse and of the quarantine
+    lines: list = field(default_factory=list)  # per raw file: lines read = lines into each table + quarantined
 
     def summary(self):
         """Per-file reconciliation as a DataFrame."""
@@ -200,7 +201,9 @@ class _Build:
         self.progress = progress
         self.files: list[FileResult] = []
 
-    def run(self, raw_dir: Path) -> None:
+    def run(self, raw_dir: Path, config=None) -> None:
+        if config is not None:
+            return self._run_config(raw_dir, config)
         found = discover(raw_dir)
         if not any(found.values()):
             raise BuildError(f"{raw_dir}: no raw exports found (expected files such as "
@@ -212,8 +215,45 @@ class _Build:
         for table, source in SOURCES.items():
             self._load_table(table, source, found[table])
 
+    def _run_config(self, raw_dir: Path, config) -> None:
+        """Read through a sources.yml (:mod:`cmokit.warehouse.sources_config`): the reader fills ``cand``
+        with normalised raw text per contract table; validation below is the same as for the default sources."""
+        from cmokit.warehouse.sources_config import Reader
+
+        self.reader = Reader(self.con, config, raw_dir, self.built_at)
+        for table in load_order():
+            if table in config.tables:
+                self._load_table(table, self.reader.source_object(table), [], reader=self.reader)
+            else:
+                self._load_table(table, SOURCES.get(table) or Source(table, "", {c: c for c in CONTRACT[table].column_names}), [])
+
+    def _fill_from_reader(self, table: str, reader) -> None:
+        filled = reader.fill(table)
+        paths = reader.paths()
+        rejects = reader.line_rejects(table)
+        results = {}
+        for name, _rank, rows in filled:
+            results[name] = FileResult(name, table, _sha256(paths[name]) if name in paths else "", rows_read=int(rows))
+        for name, *_ in rejects:
+            results.setdefault(name, FileResult(name, table, _sha256(paths[name]) if name in paths else ""))
+            results[name].rows_read += 1
+        if rejects:
+            self.con.executemany(
+                f"INSERT INTO {_q('quarantine_' + table)} VALUES ($file, $line, $check, $col, 'error', $raw, $at)",
+                [{"file": f, "line": line, "check": check, "col": col, "raw": raw, "at": self.built_at}
+                 for f, line, check, col, raw in rejects])
+        files = list(results.values())
+        if files and reader.warnings.get(table):
+            files[0].warnings.extend(reader.warnings[table])
+        for f in files:
+            if f.rows_read == 0:
+                f.warnings.append("header only: no rows")
+            if self.progress:
+                self.progress(f.source_file, f.rows_read)
+        self.files.extend(files)
+
     # -- one table ---------------------------------------------------------------
-    def _load_table(self, table: str, source: Source, files: list[Path]) -> None:
+    def _load_table(self, table: str, source: Source, files: list[Path], reader=None) -> None:
         con = self.con
         spec = CONTRACT[table]
         cols_sql = ", ".join(f"{_q(c.name)} {c.type}" for c in spec.columns)
@@ -225,6 +265,8 @@ class _Build:
         con.execute(f"CREATE TEMP TABLE cand (_file VARCHAR, _rank INTEGER, _line BIGINT, {', '.join(raw_cols + personal)})")
         for rank, path in enumerate(files):
             self._read_file(table, source, path, rank)
+        if reader is not None:
+            self._fill_from_reader(table, reader)
         self._validate(table, source)
         con.execute("DROP TABLE cand")
 
@@ -381,7 +423,8 @@ class _Build:
         for c in spec.columns:
             if c.name in source.pseudonymise:
                 out_cols.append(f"id_map.customer_id AS {_q(c.name)}")
-                joins = f" JOIN id_map ON id_map.source_id = ranked.{_q(c.name)}"
+                # LEFT: an order without a customer (a guest checkout) keeps a NULL customer_id
+                joins = f" LEFT JOIN id_map ON id_map.source_id = ranked.{_q(c.name)}"
             else:
                 out_cols.append(f"ranked.{_q(c.name)}")
         order = ", ".join(f"{_q(k)}" for k in spec.key)
@@ -413,7 +456,7 @@ class _Build:
             raise BuildError("pseudonym collision: two source ids map to one customer_id; widen pseudonym.HEX_CHARS")
 
     # -- metadata ------------------------------------------------------------------
-    def write_meta(self, version: str, build_id: str) -> None:
+    def write_meta(self, version: str, build_id: str, currency: str = "EUR") -> None:
         import pyarrow as pa
 
         con = self.con
@@ -436,7 +479,7 @@ class _Build:
         con.execute(f"CREATE TABLE meta_quarantine_summary AS SELECT * FROM ({parts}) ORDER BY ALL")
         con.execute("CREATE TABLE meta_build AS SELECT $built_at::TIMESTAMP AS built_at, $now::TIMESTAMP AS now, "
                     "$version AS cmokit_version, $currency AS currency, 'UTC' AS time_zone, $build_id AS build_id",
-                    {"built_at": self.built_at, "now": self.now, "version": version, "currency": "EUR",
+                    {"built_at": self.built_at, "now": self.now, "version": version, "currency": currency,
                      "build_id": build_id})
 
 
@@ -468,7 +511,8 @@ def _clean_stale(out: Path) -> None:
 
 
 def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: bool = False,
-          now: dt.datetime | None = None, progress=None, memory_limit: str | None = None) -> BuildResult:
+          now: dt.datetime | None = None, progress=None, memory_limit: str | None = None,
+          sources=None) -> BuildResult:
     """Build the marketing warehouse ``out`` from the raw exports in ``raw_dir``.
 
     Parameters
@@ -486,6 +530,10 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
         ``progress(file_name, rows)`` after each file is read.
     memory_limit : str, optional
         DuckDB memory limit for the build (e.g. ``"2GB"``); spills to disk beyond it.
+    sources : path or SourcesConfig, optional
+        A ``sources.yml`` saying where each contract table's data is and how to map it
+        (``docs/sources.md``); default: the bundled sample's exports
+        (:mod:`cmokit.warehouse.sources`).
 
     Returns
     -------
@@ -500,6 +548,11 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise BuildError(f"raw export folder {raw_dir} does not exist")
+    sources_cfg = None
+    if sources is not None:
+        from cmokit.warehouse.sources_config import SourcesConfig, load_config
+
+        sources_cfg = sources if isinstance(sources, SourcesConfig) else load_config(sources)
     key = key or load_key(key_file, dev_key)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -518,8 +571,8 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
     try:
         con.execute("SET TimeZone = 'UTC'")
         b = _Build(con, key, now, built_at, progress)
-        b.run(raw_dir)
-        b.write_meta(cmokit.__version__, build_id)
+        b.run(raw_dir, sources_cfg)
+        b.write_meta(cmokit.__version__, build_id, sources_cfg.reporting_currency if sources_cfg else "EUR")
         checks = run_checks(con, now=now)
         bad = checks[(checks.severity == "error") & (checks.failing_rows > 0)]
         if len(bad):
@@ -548,7 +601,8 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
             raise BuildError(f"{out} was published but its quarantine {qout} could not be replaced ({exc}); "
                              "the quarantine is from an earlier build: rerun the build") from exc
         raise
-    return BuildResult(out, qout, b.files, tables, checks, built_at, build_id)
+    lines = b.reader.summary_lines() if getattr(b, "reader", None) is not None else []
+    return BuildResult(out, qout, b.files, tables, checks, built_at, build_id, lines)
 
 
 def _write_quarantine(con, path: Path, build_id: str, built_at: dt.datetime) -> None:

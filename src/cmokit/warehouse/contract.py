@@ -130,7 +130,8 @@ _TABLES = [
         description="Completed shop orders.",
         columns=(
             Column("order_id", "VARCHAR", "The shop's order number.", label="Order"),
-            Column("customer_id", "VARCHAR", "Pseudonymous id of the ordering customer.", label="Customer"),
+            Column("customer_id", "VARCHAR", "Pseudonymous id of the ordering customer; NULL for a guest checkout "
+                   "(counts in revenue, not in customer analytics).", nullable=True, label="Customer"),
             Column("ordered_at", "TIMESTAMP", "When the order was placed, UTC.", label="Ordered at"),
             Column("revenue", MONEY, f"Order value in the reporting currency ({CURRENCY}), net of tax, two decimals.", minimum=0, label=f"Revenue ({CURRENCY})"),
             Column("campaign_id", "VARCHAR", "Campaign the shop's own last-click attribution credits, if any.", nullable=True, label="Campaign"),
@@ -138,6 +139,24 @@ _TABLES = [
         foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"), ForeignKey("campaign_id", "campaigns", "campaign_id")),
         invariants=(
             Invariant("not_in_future", "ordered_at", "ordered_at <= $now", "order is not dated in the future"),
+        ),
+    ),
+    TableSpec(
+        name="refunds",
+        grain="one row per refund or cancellation",
+        key=("refund_id",),
+        time_column="refunded_at",
+        description="Money given back: returns, cancellations and credit notes, linked to their order or customer.",
+        columns=(
+            Column("refund_id", "VARCHAR", "The source's refund, cancellation or credit-note number.", label="Refund"),
+            Column("order_id", "VARCHAR", "Order refunded, when the source links it.", nullable=True, label="Order"),
+            Column("customer_id", "VARCHAR", "Pseudonymous id of the refunded customer; NULL for a guest.", nullable=True, label="Customer"),
+            Column("refunded_at", "TIMESTAMP", "When the refund or cancellation was booked, UTC.", label="Refunded at"),
+            Column("amount", MONEY, f"Amount given back in the reporting currency ({CURRENCY}), positive, two decimals.", minimum=0, label=f"Refund ({CURRENCY})"),
+        ),
+        foreign_keys=(ForeignKey("order_id", "orders", "order_id"), ForeignKey("customer_id", "customers", "customer_id")),
+        invariants=(
+            Invariant("not_in_future", "refunded_at", "refunded_at <= $now", "refund is not dated in the future"),
         ),
     ),
     TableSpec(

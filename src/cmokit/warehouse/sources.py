@@ -39,6 +39,10 @@ SOURCES: dict[str, Source] = {
                {"order_id": "order_number", "customer_id": "crm_id", "ordered_at": "order_ts",
                 "revenue": "amount_eur", "campaign_id": "campaign_code"},
                pseudonymise=("customer_id",), required=True),
+        Source("refunds", "refunds*.csv",
+               {"refund_id": "refund_number", "order_id": "order_number", "customer_id": "crm_id",
+                "refunded_at": "refund_ts", "amount": "amount_eur"},
+               pseudonymise=("customer_id",)),
         Source("marketing_spend", "ad_spend*.csv",
                {"spend_date": "date", "campaign_id": "campaign_code", "channel": "channel", "spend": "cost_eur",
                 "impressions": "impressions", "clicks": "clicks"}),
@@ -55,6 +59,13 @@ SOURCES: dict[str, Source] = {
                pseudonymise=("customer_id",)),
     )
 }
+
+
+def load_order() -> list[str]:
+    """Contract tables in build order: parents before the tables whose foreign keys point at them."""
+    from cmokit.warehouse.contract import CONTRACT
+
+    return list(SOURCES) + [t for t in CONTRACT if t not in SOURCES]
 
 
 def _matches(table: str, name: str) -> bool:
