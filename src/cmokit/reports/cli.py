@@ -2,7 +2,8 @@
 
 :func:`add_parser` registers the ``report`` command on the main ``cmokit``
 parser; each sub-command sets ``func`` (``args.func(args)`` returns the exit
-status: 0 ok, 1 a report failed, 2 bad input refused before any kernel ran).
+status: 0 every report ran or explained which data it lacks, 1 a report failed, 2 bad input
+refused before any kernel ran).
 ``python -m cmokit.reports.cli ...`` runs it on its own.
 """
 
@@ -36,6 +37,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                      help="set a parameter (repeatable); checked against the parameters cell before running")
     run.add_argument("--cell-timeout-s", type=float, default=None, help="longest a single cell may run")
+    run.add_argument("--manifest", default=None,
+                     help="manifest whose `needs` for this report apply (default ./reports.yml if present)")
     _common(run)
     run.set_defaults(func=cmd_run)
 
@@ -68,19 +71,22 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from cmokit.reports.batch import manifest_needs
     from cmokit.reports.execute import run
 
     try:
         result = run(args.name, dict(args.parameter), warehouse=args.warehouse, out_dir=args.out,
                      notebooks=args.notebooks, show_code=args.show_code, seed=args.seed,
-                     cell_timeout_s=args.cell_timeout_s)
+                     cell_timeout_s=args.cell_timeout_s, needs=manifest_needs(args.manifest, args.name))
     except CmokitError as exc:
         return _fail(exc)
-    if not result.ok:
+    if result.status == "explained":
+        print(f"cmokit: {result.report} explained: " + "; ".join(n["reason"] for n in result.needs or []), file=sys.stderr)
+    elif not result.ok:
         err = result.error or {}
         print(f"cmokit: {result.report} {result.status}: {err.get('ename')}: {err.get('evalue')}", file=sys.stderr)
     print(result.html)
-    return 0 if result.ok else 1
+    return 1 if result.failed else 0
 
 
 def cmd_run_all(args) -> int:
@@ -93,9 +99,15 @@ def cmd_run_all(args) -> int:
         return _fail(exc)
     for r in batch.results:
         err = r.error or {}
-        detail = f"  {err.get('ename')}: {str(err.get('evalue', ''))[:120]}" if not r.ok else ""
-        print(f"{r.status:8} {r.duration_s:7.1f} s  {r.report}{detail}")
-    print(f"{len(batch.results) - len(batch.failed)}/{len(batch.results)} reports ok; index: {batch.index}")
+        detail = ""
+        if r.status == "explained":
+            detail = "  needs: " + "; ".join(n["reason"] for n in r.needs or [])
+        elif not r.ok:
+            detail = f"  {err.get('ename')}: {str(err.get('evalue', ''))[:120]}"
+        print(f"{r.status:9} {r.duration_s:7.1f} s  {r.report}{detail}")
+    n_ok, n_explained = sum(r.ok for r in batch.results), len(batch.explained)
+    more = f", {n_explained} explained (data missing), {len(batch.failed)} failed" if n_explained else ""
+    print(f"{n_ok}/{len(batch.results)} reports ok{more}; index: {batch.index}")
     return 0 if batch.ok else 1
 
 

@@ -9,8 +9,12 @@ under ``reports/<name>/<run-key>/``:
 
 Parameters are checked against the notebook's ``parameters`` cell before the
 kernel starts (an unknown name or a wrong type raises
-:class:`~cmokit.errors.ConfigError`). A notebook that raises, or whose kernel
-dies, still yields an error page and a result with ``status != "ok"``.
+:class:`~cmokit.errors.ConfigError`). So is the data the report needs
+(:mod:`cmokit.reports.needs`): when the warehouse lacks a table the report reads,
+or has too few rows in it, no kernel starts; the page says what the report needs
+and how to provide it, and the status is ``explained`` (not a failure). A
+notebook that raises, or whose kernel dies, still yields an error page and a
+result with status ``failed``, ``killed`` or ``timeout``.
 
 ``python -m cmokit.reports.execute JSON`` is the worker :mod:`cmokit.reports.batch`
 starts in a separate process per report.
@@ -31,6 +35,7 @@ from typing import Any
 
 from cmokit.errors import ConfigError
 from cmokit.reports import pages
+from cmokit.reports.needs import build_currency
 from cmokit.reports.notebooks import find_report, validate
 from cmokit.reports.provenance import collect
 
@@ -38,9 +43,17 @@ from cmokit.reports.provenance import collect
 KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype"}
 
 
+#: Statuses that are not failures: the report ran, or explained which data it lacks.
+SETTLED = ("ok", "explained")
+
+
 @dataclass
 class RunResult:
-    """How one report run ended. ``status`` is ``ok``, ``failed``, ``killed`` or ``timeout``."""
+    """How one report run ended. ``status`` is ``ok``, ``explained``, ``failed``, ``killed`` or ``timeout``.
+
+    ``explained``: the warehouse lacks data the report needs (``needs`` lists what, and why);
+    the page says how to provide it. Only ``failed``, ``killed`` and ``timeout`` are failures.
+    """
 
     report: str
     status: str
@@ -51,10 +64,17 @@ class RunResult:
     duration_s: float = 0.0
     started_at: str = ""
     error: dict[str, Any] | None = None
+    needs: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
+        """The report ran to the end."""
         return self.status == "ok"
+
+    @property
+    def failed(self) -> bool:
+        """The report neither ran nor explained itself (``failed``, ``killed``, ``timeout``)."""
+        return self.status not in SETTLED
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,8 +141,11 @@ def error_from(exc: BaseException) -> tuple[str, dict[str, Any]]:
 
 
 def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None, show_code: bool,
-           started: float) -> RunResult:
-    """Write the HTML (report or error page), provenance and result of a run."""
+           started: float, unmet: list | None = None) -> RunResult:
+    """Write the HTML (report, explained or error page), provenance and result of a run.
+
+    ``unmet`` (:class:`~cmokit.reports.needs.Unmet` rows) goes with status ``explained``.
+    """
     import nbformat
 
     nb_path = run_dir / "notebook.ipynb"
@@ -130,21 +153,37 @@ def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None,
     prov["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     prov["duration_s"] = round(time.monotonic() - started, 2) if started else prov.get("duration_s")
     prov["status"] = status
+    needs = [u.to_dict() for u in unmet] if unmet else None
+    if needs:
+        prov["unmet_needs"] = needs
     if nb is not None:
         nb.metadata["cmokit"] = {"provenance": prov}
         nbformat.write(nb, nb_path)
-    page = pages.render(nb, prov, show_code) if status == "ok" else pages.error_page(prov, error or {}, nb, status)
+    if status == "ok":
+        page = pages.render(nb, prov, show_code)
+    elif status == "explained":
+        page = pages.explained_page(prov, unmet or [], build_currency((prov.get("warehouse") or {}).get("path")))
+    else:
+        page = pages.error_page(prov, error or {}, nb, status)
     html_path = pages.write(run_dir / "report.html", page)
     result = RunResult(prov["report"], status, str(run_dir), str(html_path), str(nb_path), prov["parameters"],
-                       prov["duration_s"] or 0.0, prov["started_at"], error)
+                       prov["duration_s"] or 0.0, prov["started_at"], error, needs)
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
     (run_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
     return result
 
 
+def unmet_needs(report, wh, needs=None) -> list:
+    """The needs (``needs``, else the notebook's own) that the warehouse file ``wh`` does not meet."""
+    from cmokit.reports.needs import check, parse_needs
+
+    declared = report.needs if needs is None else parse_needs(needs, report.name)
+    return check(declared, wh)
+
+
 def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, out_dir="reports",
         notebooks=None, show_code: bool = False, seed: int | None = None, cell_timeout_s: float | None = None,
-        run_key: str | None = None, kernel_name: str | None = None) -> RunResult:
+        run_key: str | None = None, kernel_name: str | None = None, needs=None) -> RunResult:
     """Execute one report notebook with papermill and write its self-contained HTML.
 
     Parameters
@@ -165,11 +204,16 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
         Random seed, passed as the ``seed`` parameter when the notebook declares one.
     cell_timeout_s
         Longest a single cell may run (``run_all`` also limits the whole report).
+    needs
+        Data the report needs, ``{table[.column]: min_rows}`` (a ``reports.yml`` entry's
+        ``needs``); default the notebook's metadata ``cmokit.needs``. When the warehouse
+        does not meet them, no kernel starts and the page explains what to provide.
 
     Returns
     -------
     RunResult
-        ``status`` ``ok`` or ``failed``/``killed`` with ``error`` naming the cell.
+        ``status`` ``ok``; ``explained`` with ``needs`` saying what data is missing; or
+        ``failed``/``killed`` with ``error`` naming the cell.
 
     Examples
     --------
@@ -188,7 +232,13 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
     prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title, defaults=report.defaults)
     prov["run_key"] = run_dir.name
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
+    unmet = unmet_needs(report, wh, needs)
+    if unmet:
+        return finish(prov, run_dir, "explained", None, show_code, started, unmet)
     env = dict(KERNEL_ENV, **({"CMOKIT_WAREHOUSE": wh} if wh else {}))
+    currency = build_currency(wh)
+    if currency:  # labels say the warehouse's currency (GBP for a sources.yml with reporting_currency: GBP)
+        env["CMOKIT_CURRENCY"] = currency
     status, error = "ok", None
     try:
         with _environment(env):
@@ -211,11 +261,11 @@ def _worker(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"cmokit: {exc}", file=sys.stderr)
         return 2
-    return 0 if result.ok else 1
+    return 1 if result.failed else 0
 
 
 if __name__ == "__main__":
     sys.exit(_worker(sys.argv[1:]))
 
 
-__all__ = ["RunResult", "make_run_key", "prepare", "run"]
+__all__ = ["SETTLED", "RunResult", "make_run_key", "prepare", "run", "unmet_needs"]

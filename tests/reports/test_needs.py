@@ -1,0 +1,166 @@
+"""Reports whose data is missing explain themselves; run-all exits 0 unless a report really failed.
+
+The warehouse is built from the Online Retail II subset (tests/fixtures/online_retail, CC BY 4.0,
+UCI / Daqing Chen): orders, refunds and derived customers, and empty marketing tables — the shape
+of a real shop export with no ad-platform, tracking or experiment data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import nbformat
+import pytest
+import yaml
+
+from cmokit.errors import ConfigError
+from cmokit.reports.batch import read_manifest, run_all
+from cmokit.reports.cli import main
+from cmokit.reports.needs import Need, check, parse_needs
+
+from .conftest import make_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "tests" / "fixtures" / "online_retail"
+SOURCES = ROOT / "examples" / "online_retail" / "sources.yml"
+
+#: Reads the warehouse the runner passes, so "ran" really means the data was there.
+READS_ORDERS = ["import duckdb",
+                "con = duckdb.connect(warehouse, read_only=True)\n"
+                "n = con.execute('SELECT count(*) FROM orders').fetchone()[0]\nassert n > 0\nn"]
+WH_PARAMS = 'warehouse: str = ""  # warehouse file\ndays: int = 7  # window in days'
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory):
+    from cmokit.warehouse.build import build
+
+    out = tmp_path_factory.mktemp("retail") / "retail.duckdb"
+    build(FIXTURE, out, dev_key=True, now=dt.datetime(2011, 1, 1), sources=SOURCES)
+    return out
+
+
+@pytest.fixture(scope="module")
+def notebooks(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("needs_notebooks")
+    make_notebook(folder / "10_reads_orders.ipynb", READS_ORDERS, params=WH_PARAMS)
+    make_notebook(folder / "20_raises.ipynb", ["raise ValueError('planted failure')"], params=WH_PARAMS)
+    path = make_notebook(folder / "30_declares_needs.ipynb", READS_ORDERS, params=WH_PARAMS)
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["cmokit"] = {"needs": {"experiments": 1}}  # declared in the notebook, no manifest entry
+    nbformat.write(nb, path)
+    return folder
+
+
+def _manifest(folder, entries) -> Path:
+    path = folder / "reports.yml"
+    path.write_text(yaml.safe_dump({"defaults": {"timeout_s": 300}, "reports": entries}))
+    return path
+
+
+def test_the_subset_warehouse_has_orders_but_empty_marketing_tables(retail):
+    con = duckdb.connect(str(retail), read_only=True)
+    counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+              for t in ("orders", "customers", "marketing_spend", "touchpoints", "experiments")}
+    guests = con.execute("SELECT count(*) FROM orders WHERE customer_id IS NULL").fetchone()[0]
+    con.close()
+    guest_invoices = duckdb.sql(  # counted on the raw lines: invoices without a customer, not credit notes
+        "SELECT count(DISTINCT Invoice) FROM read_parquet(?) WHERE \"Customer ID\" IS NULL "
+        "AND NOT starts_with(Invoice, 'C') AND NOT starts_with(Invoice, 'A')",
+        params=[str(FIXTURE / "online_retail_II_subset.parquet")]).fetchone()[0]
+    assert counts["orders"] > 0 and counts["customers"] == 137  # the fixture README's 137 customers
+    assert counts["marketing_spend"] == counts["touchpoints"] == counts["experiments"] == 0
+    assert guests == guest_invoices > 0
+
+
+def test_check_names_empty_tables_and_column_needs(retail, tmp_path):
+    needs = parse_needs({"orders": 1, "orders.customer_id": 137 * 2, "marketing_spend": 1})
+    unmet = check(needs, retail)
+    assert [(u.need.label, u.found) for u in unmet] == [("marketing_spend", 0)]
+    assert unmet[0].reason == "marketing_spend is empty (0 rows)"
+    con = duckdb.connect(str(retail), read_only=True)
+    identified = con.execute("SELECT count(*) FROM orders WHERE customer_id IS NOT NULL").fetchone()[0]
+    con.close()
+    too_many = check(parse_needs({"orders.customer_id": identified + 1}), retail)
+    assert [u.found for u in too_many] == [identified]
+    assert f"needs at least {identified + 1:,}" in too_many[0].reason
+    assert check(parse_needs({"orders.customer_id": identified}), retail) == []
+    # a warehouse without the table at all (an older build, another tool's file)
+    bare = tmp_path / "bare.duckdb"
+    duckdb.connect(str(bare)).execute("CREATE TABLE orders (order_id VARCHAR)").close()
+    assert [(u.need.table, u.found) for u in check(parse_needs(["touchpoints"]), bare)] == [("touchpoints", None)]
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"spend": 1}, "'spend', which is not a contract table"),
+    ({"orders.amount": 1}, "orders has no column 'amount'"),
+    ({"orders": 0}, "whole number ≥ 1"),
+    ({"orders": "many"}, "whole number ≥ 1"),
+    ("orders", "a mapping of contract table to minimum rows"),
+])
+def test_bad_needs_are_config_errors_naming_the_manifest(tmp_path, spec, message):
+    manifest = _manifest(tmp_path, [{"notebook": "10_reads_orders", "needs": spec}])
+    with pytest.raises(ConfigError, match=message) as info:
+        read_manifest(manifest)
+    assert "report 10_reads_orders" in str(info.value)
+
+
+def test_unmet_needs_give_an_explained_page_and_exit_0(retail, notebooks, tmp_path, capsys):
+    manifest = _manifest(tmp_path, [
+        {"notebook": "10_reads_orders", "needs": {"orders": 1, "customers": 1}},
+        {"notebook": "10_reads_orders", "parameters": {"days": 2},
+         "needs": {"marketing_spend": 1, "campaigns": 1, "orders": 1}},
+        {"notebook": "30_declares_needs"},
+    ])
+    out = tmp_path / "reports"
+    code = main(["report", "run-all", "--manifest", str(manifest), "--notebooks", str(notebooks),
+                 "--warehouse", str(retail), "--out", str(out), "--jobs", "1"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    statuses = [r["status"] for r in json.loads((out / "index.json").read_text())]
+    assert statuses == ["ok", "explained", "explained"]
+    assert "1/3 reports ok, 2 explained (data missing), 0 failed" in printed
+    results = json.loads((out / "index.json").read_text())
+    spend = results[1]
+    assert sorted(n["table"] for n in spend["needs"]) == ["campaigns", "marketing_spend"]  # orders is there
+    assert not Path(spend["notebook"]).exists()  # no kernel started
+    page = Path(spend["html"]).read_text()
+    assert "this warehouse lacks the data it needs" in page and "badge explained" in page
+    assert "marketing_spend</strong>: at least one row — daily media spend and delivery" in page
+    assert "marketing_spend is empty (0 rows)" in page
+    assert "spend_date: RAW_COLUMN" in page and "docs/sources.md" in page and "sources.yml" in page
+    assert "experiments is empty (0 rows)" in Path(results[2]["html"]).read_text()
+    index = (out / "index.html").read_text()
+    assert index.count("badge explained") == 2 and "marketing_spend is empty" in index
+    assert "1 of 3 reports ok · 2 explained (data missing) · 0 failed" in index
+
+
+def test_a_failing_report_still_fails_the_batch(retail, notebooks, tmp_path, capsys):
+    manifest = _manifest(tmp_path, [
+        {"notebook": "10_reads_orders", "needs": {"touchpoints": 1}},
+        {"notebook": "20_raises", "needs": {"orders": 1}},
+    ])
+    out = tmp_path / "reports"
+    code = main(["report", "run-all", "--manifest", str(manifest), "--notebooks", str(notebooks),
+                 "--warehouse", str(retail), "--out", str(out), "--jobs", "1"])
+    assert code == 1
+    batch = run_all(manifest, notebooks=notebooks, warehouse=retail, out_dir=tmp_path / "again", progress=False)
+    assert [r.status for r in batch.results] == ["explained", "failed"]
+    assert not batch.ok and [r.report for r in batch.failed] == ["20_raises"]
+    assert [r.report for r in batch.explained] == ["10_reads_orders"]
+
+
+def test_report_run_explains_with_the_notebooks_own_needs(retail, notebooks, tmp_path, capsys):
+    code = main(["report", "run", "30_declares_needs", "--notebooks", str(notebooks),
+                 "--warehouse", str(retail), "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 0 and "explained: experiments is empty (0 rows)" in captured.err
+    assert "experiments</strong>" in Path(captured.out.strip()).read_text()
+
+
+def test_need_describes_itself_from_the_contract():
+    assert Need("orders", "customer_id", 100).describe().startswith(
+        "orders.customer_id: at least 100 rows — completed shop orders; one row per order; rows with customer_id")
