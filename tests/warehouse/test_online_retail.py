@@ -186,3 +186,31 @@ def test_a_cdnow_shaped_log_with_integer_dates_drafts_and_builds(tmp_path):
     # customer 00003: orders on Jan 2, Mar 30, Apr 2 -> 2 repeats, recency 90 days, age 179 days (00002: 169)
     assert sorted(got.frequency) == [0, 0, 2] and sorted(got["T"]) == [169, 179, 180]
     assert sorted(got.recency) == [0, 0, 90]
+
+
+def test_a_redelivered_export_duplicates_nothing_and_still_reconciles(tmp_path, built):
+    import shutil
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(FIXTURE / "online_retail_II_subset.parquet", raw / "online_retail_II_2010-12-09.parquet")
+    shutil.copy(FIXTURE / "online_retail_II_subset.parquet", raw / "online_retail_II_2010-12-10.parquet")
+    res = build(raw, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=SOURCES)
+    assert res.tables == built.tables
+    s = res.summary().groupby("table")[["read", "loaded", "quarantined"]].sum()
+    assert s.loc["orders", "read"] == 2 * built.summary().set_index("table").loc["orders", "read"]
+    assert all(line.endswith("+ 0 quarantined (ok)") for line in res.lines) and len(res.lines) == 2
+    q = duckdb.connect(str(res.quarantine_path), read_only=True)
+    checks = dict(q.execute("SELECT check_name, count(*) FROM quarantine_orders GROUP BY 1").fetchall())
+    q.close()
+    assert checks["duplicate_delivery"] == built.tables["orders"]
+
+
+def test_init_on_the_bundled_sample_drafts_orders_refunds_and_the_crm_and_builds(tmp_path, sample_dir):
+    d = draft(sample_dir, tmp_path / "sources.yml")
+    assert d.mapped == {"orders": "shop_orders", "refunds": "refunds", "customers": "crm_customers"}
+    assert ("crm_customers", "email") not in d.unmapped and "personal: [email, full_name, phone]" in d.text
+    res = build(sample_dir, tmp_path / "wh.duckdb", dev_key=True, now=NOW, sources=d.path)
+    full = build(sample_dir, tmp_path / "full.duckdb", dev_key=True, now=NOW)
+    for t in ("customers", "orders", "refunds"):
+        assert res.tables[t] == full.tables[t], t

@@ -264,3 +264,56 @@ def test_cli_init_then_build_prints_the_line_reconciliation(tmp_path, capsys):
     assert main(["warehouse", "build", str(raw), "--sources", str(yml), "--out", str(tmp_path / "wh.duckdb"),
                  "--dev-key"]) == 2
     assert "unknown key 'sorce'" in capsys.readouterr().err
+
+
+def test_overlapping_where_filters_refuse_to_publish(tmp_path):
+    from cmokit.errors import BuildError
+
+    yml = TX.format(extra="").replace("    source: tx\n", "    source: tx\n    where: amount::DOUBLE >= 0\n", 1) + (
+        "  refunds:\n    source: tx\n    where: amount::DOUBLE <= 5\n"
+        "    columns: {customer_id: customer, refunded_at: date, amount: amount}\n")
+    with pytest.raises(BuildError, match=r"tx.csv: lines do not reconcile .*overlap"):
+        _build(tmp_path, yml, {"tx.csv": "customer,date,amount\na,2025-01-02,3\nb,2025-01-02,30\n"})
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_a_wide_file_feeding_two_tables_reconciles_per_table(tmp_path):
+    yml = """version: 1
+sources:
+  wide: {path: "wide*.csv", personal: [email]}
+tables:
+  customers:
+    source: wide
+    group_by: cid
+    columns: {customer_id: cid, first_seen_at: {sql: "min(ts)"}, marketing_consent: {sql: "bool_or(optin = 'Y')"}}
+  orders:
+    source: wide
+    columns: {order_id: oid, customer_id: cid, ordered_at: ts, revenue: amount}
+"""
+    wide = "cid,oid,ts,amount,optin,email\n1,o1,2025-01-02,3,Y,a@x\n1,o2,2025-01-05,4,Y,a@x\n2,o3,2025-01-03,5,N,b@x\n"
+    res = _build(tmp_path, yml, {"wide.csv": wide})
+    assert res.tables["customers"] == 2 and res.tables["orders"] == 3
+    assert res.lines == ["wide.csv: 3 lines read, each used by every table (3 into customers, 3 into orders) "
+                         "+ 0 quarantined (ok)"]
+    assert sorted(_rows(res.path, "SELECT marketing_consent FROM customers")) == [(False,), (True,)]
+
+
+def test_a_source_in_another_currency_converts_with_an_fx_file(tmp_path):
+    (tmp_path / "fx.csv").write_text("currency,rate\nUSD,0.9\n")
+    yml = TX.format(extra="    currency: USD").replace("reporting_currency: EUR", "reporting_currency: EUR\nfx: {path: fx.csv}")
+    res = _build(tmp_path, yml, {"tx.csv": "customer,date,amount\na,2025-01-02,$10.00\n"})
+    assert _rows(res.path, "SELECT revenue FROM orders") == [(pytest.approx(9.0),)]
+    missing = TX.format(extra="    currency: CHF").replace("reporting_currency: EUR", "reporting_currency: EUR\nfx: {path: fx.csv}")
+    with pytest.raises(ConfigError, match=r"orders.revenue is in CHF but fx has no rate from CHF to the reporting currency EUR"):
+        _build(tmp_path, missing, {"tx.csv": "customer,date,amount\na,2025-01-02,10\n"})
+
+
+def test_excel_without_its_reader_is_a_clear_error(tmp_path):
+    try:
+        import openpyxl  # noqa: F401
+        pytest.skip("openpyxl is installed: Excel is readable")
+    except ImportError:
+        pass
+    yml = TX.format(extra="").replace('path: "tx*.csv"', 'path: "tx*.xlsx"')
+    with pytest.raises(ConfigError, match=r"tx.xlsx: reading Excel needs openpyxl"):
+        _build(tmp_path, yml, {"tx.xlsx": b"PK\x03\x04 not really a workbook"})

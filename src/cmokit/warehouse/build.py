@@ -226,6 +226,7 @@ class _Build:
                 self._load_table(table, self.reader.source_object(table), [], reader=self.reader)
             else:
                 self._load_table(table, SOURCES.get(table) or Source(table, "", {c: c for c in CONTRACT[table].column_names}), [])
+        self.reader.verify()
 
     def _fill_from_reader(self, table: str, reader) -> None:
         filled = reader.fill(table)

@@ -113,7 +113,7 @@ class Draft:
             lines.append("not mapped (ignored unless you map them): "
                          + ", ".join(f"{s}.{c}" for s, c in self.unmapped))
         if self.missing:
-            lines.append("contract tables with no data here (reports that need them will say so): "
+            lines.append("contract tables not mapped (reports that need them have no data until you map them): "
                          + ", ".join(self.missing))
         lines += ["edit before building:"] + [f"  - {n}" for n in (self.notes or ["nothing required; check the proposals"])]
         lines.append(f"then: cmokit warehouse build RAW --sources {self.path} --out build/warehouse.duckdb")
@@ -174,6 +174,8 @@ def _sniff(con, pattern: str, files: list[Path], fmt: str, raw_dir: Path) -> Fou
 def _kind(f: Found) -> str | None:
     """Which contract table a file looks like."""
     money = f.by_role("amount") or (f.by_role("price") and f.by_role("quantity"))
+    if f.by_role("refund_id") and f.by_role("time") and money:
+        return "refunds"
     if f.by_role("time") and money:
         return "orders"
     if f.by_role("customer_id") and (f.by_role("first_seen") or f.by_role("consent") or f.by_role("personal")):
@@ -319,10 +321,30 @@ def draft(raw_dir, out, force: bool = False) -> Draft:
             out_lines.append(f"      {mcol}: {{sql: {json.dumps(expr)}}}")
         proposals.append(f"{expr or amount.name} -> {table}.{mcol}".replace('"', ""))
         camp = f.by_role("campaign_id")
-        if camp and not refund:
-            out_lines.append(f"      campaign_id: {_y(camp.name)}")
-            used.add((f.name, camp.name))
+        if camp and not refund:  # campaigns are not drafted: a campaign id without its table would fail the foreign key
+            out_lines.append(f"      # campaign_id: {_y(camp.name)}        # once campaigns are mapped")
+            if not any("campaign_id" in n for n in notes):
+                notes.append(f"orders.campaign_id: map {camp.name} once the campaigns table is mapped (docs/sources.md)")
         mapped[table] = f.name
+    refunds_src = next((r for r in found if kinds[r.name] == "refunds"), None)
+    if refunds_src is not None and not refund_prefix:
+        r = refunds_src
+        rid, rcid, rt, ramount, roid = (r.by_role("refund_id"), r.by_role("customer_id"), r.by_role("time"),
+                                        r.by_role("amount"), r.by_role("order_id"))
+        out_lines += ["  refunds:", f"    source: {r.name}", "    columns:", f"      refund_id: {_y(rid.name)}"]
+        if roid:
+            out_lines.append(f"      order_id: {_y(roid.name)}")
+        if rcid:
+            out_lines.append(f"      customer_id: {_y(rcid.name)}")
+        out_lines.append(f"      refunded_at: {_y(rt.name)}")
+        if ramount:
+            out_lines.append(f"      amount: {_y(ramount.name)}        # EDIT to {{sql: \"-{_q(ramount.name)}\"}} if refunds are negative")
+        else:
+            out_lines.append(f"      amount: {{sql: \"abs({_q(r.by_role('quantity').name)} * {_q(r.by_role('price').name)})\"}}")
+        proposals.append(f"{r.name} -> refunds ({rid.name} -> refund_id)")
+        used.update((r.name, c.name) for c in (rid, rcid, rt, ramount, roid) if c)
+        mapped["refunds"] = r.name
+        refund_prefix = None
     # customers
     out_lines.append("  customers:")
     if customers_src is not None:

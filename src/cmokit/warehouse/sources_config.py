@@ -478,14 +478,21 @@ class SourceRead:
     routed: dict = field(default_factory=dict)  # table -> lines used
     unrouted: int = 0
 
+    shared: bool = False  # several tables read every line (no where: on at least one of them)
+
     def line(self) -> str:
-        parts = " + ".join(f"{n:,} into {t}" for t, n in self.routed.items())
-        extra = f" + {self.rejected + self.unrouted:,} quarantined" if self.rejected + self.unrouted else " + 0 quarantined"
         ok = "ok" if self.reconciles else "MISMATCH"
-        return f"{self.file}: {self.lines:,} lines read = {parts or '0 used'}{extra} ({ok})"
+        quarantined = self.rejected + self.unrouted
+        if self.shared:
+            parts = ", ".join(f"{n:,} into {t}" for t, n in self.routed.items())
+            return f"{self.file}: {self.lines:,} lines read, each used by every table ({parts}) + {quarantined:,} quarantined ({ok})"
+        parts = " + ".join(f"{n:,} into {t}" for t, n in self.routed.items())
+        return f"{self.file}: {self.lines:,} lines read = {parts or '0 used'} + {quarantined:,} quarantined ({ok})"
 
     @property
     def reconciles(self) -> bool:
+        if self.shared:
+            return all(n + self.rejected + self.unrouted <= self.lines for n in self.routed.values())
         return self.lines == sum(self.routed.values()) + self.rejected + self.unrouted
 
 
@@ -558,14 +565,11 @@ class Reader:
         self.rejects.setdefault(s.name, []).extend(rej)
 
     def _csv_relation(self, s: SourceSpec, path: Path, params: dict) -> str:
-        import duckdb
-
         opts = {"delim": s.delimiter, "quote": s.quote, "escape": s.quote, "header": s.header, "skip": s.skip,
                 "encoding": s.encoding}
         params.update({f"o_{k}": v for k, v in opts.items()})
         # the header decides the column names; every column is read as text (types come after, per line)
         names = _csv_header(path, s)
-        del duckdb
         params["columns"] = {n: "VARCHAR" for n in names}
         self.con.execute("DROP TABLE IF EXISTS rej_errors")
         self.con.execute("DROP TABLE IF EXISTS rej_scans")
@@ -590,14 +594,19 @@ class Reader:
                  json.dumps({"csv_line": raw}, ensure_ascii=False)) for line, col, err, raw in rows]
 
     def _excel_relation(self, s: SourceSpec, path: Path) -> str:
-        try:
-            import pandas as pd
+        import importlib.util
 
+        if importlib.util.find_spec("openpyxl") is None:
+            raise ConfigError(f"{path.name}: reading Excel needs openpyxl (pip install openpyxl), or save the sheet "
+                              "as CSV and declare format: csv")
+        import pandas as pd
+
+        try:
             frame = pd.read_excel(path, sheet_name=s.sheet or 0, dtype=str, header=0 if s.header else None,
                                   skiprows=s.skip)
-        except ImportError:
-            raise ConfigError(f"{path.name}: reading Excel needs openpyxl (pip install openpyxl), or save the sheet "
-                              "as CSV and declare format: csv") from None
+        except Exception as exc:  # noqa: BLE001 - zipfile, openpyxl and pandas each raise their own
+            raise ConfigError(f"{path.name}: cannot read sheet {s.sheet or 'the first sheet'} of source {s.name!r}: "
+                              f"{type(exc).__name__}: {exc}") from None
         frame["_line"] = range(2 + s.skip, 2 + s.skip + len(frame))
         name = f"xl_{abs(hash(str(path)))}"
         self.con.register(name, frame)
@@ -660,8 +669,6 @@ class Reader:
         """Cast declared raw columns; a value that does not parse quarantines its line (it never becomes NULL)."""
         if not s.types:
             return
-        import json
-
         con = self.con
         have = self.raw_columns(s)
         casts, fails = [], []
@@ -685,7 +692,6 @@ class Reader:
             self.reads[(s.name, f)].rejected += 1
         con.execute(f"DELETE FROM {tmp} WHERE _type_fail IS NOT NULL")
         con.execute(f"ALTER TABLE {tmp} DROP COLUMN _type_fail")
-        del json
 
     # -- mapping ------------------------------------------------------------------------
     def source_object(self, table: str):
@@ -832,9 +838,7 @@ class Reader:
             if agg:
                 cur = f"min({cur})"
             return f"CAST(list_extract(${p}r, list_position(${p}c, {cur})) AS DECIMAL(38,10))"
-        if rep != CURRENCY and not s.currency:
-            return None  # money already in the reporting currency the file declares
-        return None
+        return None  # no currency declared: the money is in the reporting currency
 
     def compute(self, table: str) -> None:
         """Map a configured table into the temp table ``mapped_<table>`` (once)."""
@@ -944,6 +948,19 @@ class Reader:
 
     def summary_lines(self) -> list[str]:
         return [r.line() for r in self.reads.values()]
+
+    def verify(self) -> None:
+        """Every raw line went to one table or to quarantine; overlapping ``where:`` filters are an error
+        (a line counted twice would double revenue)."""
+        from cmokit.errors import BuildError
+
+        for r in self.reads.values():
+            users = [t for t in self.cfg.tables.values() if t.source == r.source]
+            r.shared = len(users) > 1 and any(t.where is None for t in users)
+            if not r.reconciles:
+                tables = ", ".join(f"{t.name}: {t.where}" for t in users)
+                raise BuildError(f"{r.file}: lines do not reconcile ({r.line()}); the where: filters of the tables "
+                                 f"reading source {r.source!r} overlap ({tables}); nothing was published")
 
 
 def _csv_header(path: Path, s: SourceSpec) -> list[str]:
