@@ -48,6 +48,9 @@ def notebooks(tmp_path_factory):
     folder = tmp_path_factory.mktemp("needs_notebooks")
     make_notebook(folder / "10_reads_orders.ipynb", READS_ORDERS, params=WH_PARAMS)
     make_notebook(folder / "20_raises.ipynb", ["raise ValueError('planted failure')"], params=WH_PARAMS)
+    make_notebook(folder / "40_labels.ipynb", [  # money labels in the kernel follow the warehouse's currency
+        "from cmokit.warehouse.contract import label\nassert label('revenue') == 'Revenue (GBP)', label('revenue')"],
+        params=WH_PARAMS)
     path = make_notebook(folder / "30_declares_needs.ipynb", READS_ORDERS, params=WH_PARAMS)
     nb = nbformat.read(path, as_version=4)
     nb.metadata["cmokit"] = {"needs": {"experiments": 1}}  # declared in the notebook, no manifest entry
@@ -128,10 +131,10 @@ def test_unmet_needs_give_an_explained_page_and_exit_0(retail, notebooks, tmp_pa
     assert sorted(n["table"] for n in spend["needs"]) == ["campaigns", "marketing_spend"]  # orders is there
     assert not Path(spend["notebook"]).exists()  # no kernel started
     page = Path(spend["html"]).read_text()
-    assert "this warehouse lacks the data it needs" in page and "badge explained" in page
+    assert "Not run: this warehouse lacks the data this report needs" in page and "badge explained" in page
     assert "marketing_spend</strong>: at least one row — daily media spend and delivery" in page
     assert "marketing_spend is empty (0 rows)" in page
-    assert "spend_date: RAW_COLUMN" in page and "docs/sources.md" in page and "sources.yml" in page
+    assert "spend_date: RAW_COLUMN " in page and "docs/sources.md" in page and "sources.yml" in page
     assert "experiments is empty (0 rows)" in Path(results[2]["html"]).read_text()
     index = (out / "index.html").read_text()
     assert index.count("badge explained") == 2 and "marketing_spend is empty" in index
@@ -164,3 +167,13 @@ def test_report_run_explains_with_the_notebooks_own_needs(retail, notebooks, tmp
 def test_need_describes_itself_from_the_contract():
     assert Need("orders", "customer_id", 100).describe().startswith(
         "orders.customer_id: at least 100 rows — completed shop orders; one row per order; rows with customer_id")
+
+
+def test_money_labels_in_the_kernel_follow_the_warehouse_currency(retail, notebooks, tmp_path):
+    from cmokit.reports.execute import run
+
+    con = duckdb.connect(str(retail), read_only=True)
+    assert con.execute("SELECT currency FROM meta_build").fetchone()[0] == "GBP"  # examples/online_retail/sources.yml
+    con.close()
+    result = run("40_labels", warehouse=retail, notebooks=notebooks, out_dir=tmp_path)
+    assert result.status == "ok", result.error

@@ -122,7 +122,10 @@ def check(needs, warehouse) -> list[Unmet]:
         return []  # nothing to check against: the report itself says what is wrong
     import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:  # not a DuckDB file, or locked by a writer: the report itself will say so
+        return []
     try:
         present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         unmet = []
@@ -176,9 +179,12 @@ def sources_entry(table: str, currency: str | None = None) -> str:
     lines = ["tables:", f"  {table}:                # {spec.grain}",
              "    source: my_export         # a source under `sources:` (file glob or database table)",
              "    columns:"]
+    width = max(len(c.name) for c in spec.columns) + len(": RAW_COLUMN")
     for col in spec.columns:
-        optional = "optional; " if col.nullable else ""
-        lines.append(f"      {col.name}: RAW_COLUMN   # {optional}{in_reporting_currency(col.meaning, currency)}")
+        note = ("optional; " if col.nullable else "") + in_reporting_currency(col.meaning, currency)
+        if col.accepted:
+            note += f" One of: {', '.join(col.accepted)}."
+        lines.append(f"      {(col.name + ': RAW_COLUMN').ljust(width)}  # {note}")
     return "\n".join(lines)
 
 
@@ -191,7 +197,7 @@ def _doc_link() -> str:
     return f"<a href='{html.escape(doc.as_uri())}'>{text}</a>" if doc.is_file() else text
 
 
-def explanation_html(unmet: list[Unmet], title: str, currency: str | None = None) -> str:
+def explanation_html(unmet: list[Unmet], currency: str | None = None) -> str:
     """The body of an explained page: what the report needs, what the warehouse has, how to provide it."""
     items = "".join(
         f"<li><strong>{html.escape(u.need.label)}</strong>: {html.escape(u.need.rows)} — {html.escape(u.need.what)}"
@@ -201,7 +207,7 @@ def explanation_html(unmet: list[Unmet], title: str, currency: str | None = None
     entries = "".join(f"<pre>{html.escape(sources_entry(t, currency))}</pre>" for t in tables)
     return (
         "<div class='card explained' id='needs'>"
-        f"<h2>{html.escape(title)} was not run: this warehouse lacks the data it needs</h2>"
+        "<h2>Not run: this warehouse lacks the data this report needs</h2>"
         f"<p>This report needs:</p><ul>{items}</ul>"
         "<h3>How to provide it</h3>"
         "<p>Export the data from the system that holds it (ad platforms, tracking, experiment tool), "

@@ -201,7 +201,7 @@ def explained_page(prov: dict[str, Any], unmet, currency: str | None = None) -> 
     from cmokit.reports.needs import explanation_html
 
     title = prov.get("title") or prov.get("report", "report")
-    return page(title, "", prov, "explained", before=explanation_html(list(unmet), title, currency))
+    return page(title, "", prov, "explained", before=explanation_html(list(unmet), currency))
 
 
 def write(path, text: str) -> Path:
