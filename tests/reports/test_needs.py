@@ -177,3 +177,10 @@ def test_money_labels_in_the_kernel_follow_the_warehouse_currency(retail, notebo
     con.close()
     result = run("40_labels", warehouse=retail, notebooks=notebooks, out_dir=tmp_path)
     assert result.status == "ok", result.error
+
+
+def test_report_run_applies_the_manifests_needs(retail, notebooks, tmp_path, capsys):
+    manifest = _manifest(tmp_path, [{"notebook": "10_reads_orders", "needs": {"touchpoints": 1}}])
+    code = main(["report", "run", "reads_orders", "--manifest", str(manifest), "--notebooks", str(notebooks),
+                 "--warehouse", str(retail), "--out", str(tmp_path / "out")])
+    assert code == 0 and "explained: touchpoints is empty (0 rows)" in capsys.readouterr().err

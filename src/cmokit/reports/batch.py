@@ -205,6 +205,7 @@ def _preflight(job: Job, out_dir: Path, warehouse, notebooks, stamp: dt.datetime
 
     A ConfigError becomes a failed result; unmet needs an explained one.
     """
+    started = time.monotonic()
     try:
         report, values, wh, seed = prepare(job.notebook, job.parameters, warehouse=warehouse, notebooks=notebooks)
         unmet = unmet_needs(report, wh, job.needs)
@@ -225,8 +226,8 @@ def _preflight(job: Job, out_dir: Path, warehouse, notebooks, stamp: dt.datetime
     if unmet:
         run_dir.mkdir(parents=True)
         prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title, defaults=report.defaults)
-        prov.update(run_key=run_dir.name, duration_s=0.0)
-        return None, finish(prov, run_dir, "explained", None, False, 0.0, unmet)
+        prov["run_key"] = run_dir.name
+        return None, finish(prov, run_dir, "explained", None, False, started, unmet)
     return (report.name, run_dir), None
 
 
