@@ -184,3 +184,24 @@ def test_report_run_applies_the_manifests_needs(retail, notebooks, tmp_path, cap
     code = main(["report", "run", "reads_orders", "--manifest", str(manifest), "--notebooks", str(notebooks),
                  "--warehouse", str(retail), "--out", str(tmp_path / "out")])
     assert code == 0 and "explained: touchpoints is empty (0 rows)" in capsys.readouterr().err
+
+
+def test_on_an_empty_build_every_report_of_the_manifest_explains_itself(tmp_path):
+    """Issue 13 item 4: after a build that loaded nothing, run-all printed "ok" for 2 of 8 reports (the
+    media mix showed ROI 0 for every channel) and cryptic errors for the rest. With the manifest's
+    needs, every report that reads data explains itself without starting a kernel."""
+    from cmokit.warehouse.contract import CONTRACT
+
+    empty = tmp_path / "empty.duckdb"
+    con = duckdb.connect(str(empty))
+    for name, spec in CONTRACT.items():
+        con.execute(f'CREATE TABLE "{name}" ({", ".join(f"{c} {t}" for c, t in spec.duckdb_schema().items())})')
+    con.close()
+    jobs = [j for j in read_manifest(ROOT / "reports.yml") if j.notebook != "00_data_health"]
+    assert jobs and all(j.needs for j in jobs)  # data health reports on whatever is there; the rest declare needs
+    manifest = _manifest(tmp_path, [{"notebook": j.notebook, "needs": j.needs} for j in jobs])
+    batch = run_all(manifest, notebooks=ROOT / "notebooks", warehouse=empty, out_dir=tmp_path / "out", progress=False)
+    assert [r.status for r in batch.results] == ["explained"] * len(jobs) and batch.ok
+    media_mix = next(r for r in batch.results if r.report == "70_media_mix")
+    assert "marketing_spend is empty (0 rows)" in Path(media_mix.html).read_text()
+    assert not any(Path(r.notebook).exists() for r in batch.results)  # no kernel ran
