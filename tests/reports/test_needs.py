@@ -205,3 +205,21 @@ def test_on_an_empty_build_every_report_of_the_manifest_explains_itself(tmp_path
     media_mix = next(r for r in batch.results if r.report == "70_media_mix")
     assert "marketing_spend is empty (0 rows)" in Path(media_mix.html).read_text()
     assert not any(Path(r.notebook).exists() for r in batch.results)  # no kernel ran
+
+
+def test_report_list_says_which_reports_this_warehouse_can_feed(retail, notebooks, tmp_path, capsys):
+    manifest = _manifest(tmp_path, [{"notebook": "10_reads_orders", "needs": {"orders": 1, "touchpoints": 1}},
+                                    {"notebook": "20_raises", "needs": {"orders.customer_id": 10}}])
+    assert main(["report", "list", "--notebooks", str(notebooks), "--manifest", str(manifest),
+                 "--warehouse", str(retail)]) == 0
+    blocks = {}
+    for line in capsys.readouterr().out.splitlines():  # one block per report: its name line, then indented lines
+        if not line.startswith(" "):
+            name = line.split()[0]
+        blocks.setdefault(name, []).append(line.strip())
+    assert "needs (rows): orders ≥ 1, touchpoints ≥ 1" in blocks["10_reads_orders"]
+    assert "data: touchpoints is empty (0 rows) (would explain, not run)" in blocks["10_reads_orders"]
+    assert "needs (rows): orders.customer_id ≥ 10" in blocks["20_raises"] and "data: ready" in blocks["20_raises"]
+    assert "needs (rows): experiments ≥ 1" in blocks["30_declares_needs"]  # from the notebook's metadata
+    assert "data: experiments is empty (0 rows) (would explain, not run)" in blocks["30_declares_needs"]
+    assert not any(line.startswith("needs") for line in blocks["40_labels"])  # declares nothing

@@ -28,8 +28,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     report = subparsers.add_parser("report", help="list and run parameterised report notebooks")
     sub = report.add_subparsers(dest="report_command", required=True)
 
-    ls = sub.add_parser("list", help="reports and their parameters")
+    ls = sub.add_parser("list", help="reports, their parameters and the data they need")
     ls.add_argument("--notebooks", default=None)
+    ls.add_argument("--manifest", default=None, help="manifest whose `needs` apply (default ./reports.yml if present)")
+    ls.add_argument("--warehouse", default=None,
+                    help="also say, per report, whether this warehouse has the data it needs")
     ls.set_defaults(func=cmd_list)
 
     run = sub.add_parser("run", help="run one report into reports/<name>/<run-key>/report.html")
@@ -57,16 +60,26 @@ def _fail(exc: Exception) -> int:
 
 
 def cmd_list(args) -> int:
+    from cmokit.reports.batch import manifest_needs
+    from cmokit.reports.execute import unmet_needs
     from cmokit.reports.notebooks import list_reports
 
     try:
         reports = list_reports(args.notebooks)
+        for r in reports:
+            print(f"{r.name}  {r.title}")
+            for p in r.parameters:
+                print(f"    {p.name}: {p.type} = {p.default!r}" + (f"  # {p.help}" if p.help else ""))
+            needs = manifest_needs(args.manifest, r.name)
+            shown = needs if needs is not None else {n.label: n.min_rows for n in r.needs}
+            if shown:
+                print("    needs (rows): " + ", ".join(f"{k} ≥ {v:,}" for k, v in shown.items()))
+            if args.warehouse:
+                unmet = unmet_needs(r, args.warehouse, needs)
+                print("    data: " + ("; ".join(u.reason for u in unmet) + " (would explain, not run)"
+                                      if unmet else "ready"))
     except CmokitError as exc:
         return _fail(exc)
-    for r in reports:
-        print(f"{r.name}  {r.title}")
-        for p in r.parameters:
-            print(f"    {p.name}: {p.type} = {p.default!r}" + (f"  # {p.help}" if p.help else ""))
     return 0
 
 
