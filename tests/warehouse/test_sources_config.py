@@ -62,6 +62,8 @@ def _rows(path, sql):
     (TX.format(extra="    database: not-a-url\n    table: t").replace('    path: "tx*.csv"\n', ""),
      r"line 5: database 'not-a-url' is not a URL"),
     ("version: 1\nsources: [\n", r"line \d+: not valid YAML"),
+    (TX.format(extra="").replace("revenue: amount", "revenue: {sql: \"amount; DROP TABLE orders\"}"),
+     r"line 13: 'amount; DROP TABLE orders' must be one SQL expression"),
 ])
 def test_config_errors_name_the_key_and_line(text, expected):
     with pytest.raises(ConfigError, match=expected):

@@ -369,7 +369,7 @@ def _parse_table(tname, t, line, sources, name) -> TableConfig:
             raise ConfigError(f"{name} line {t.at('source')}: table {tname!r} names source {src!r}, which is not "
                               f"declared under 'sources' ({', '.join(sources) or 'none declared'})")
         cfg.source = src
-        cfg.where = None if t.get("where") is None else str(t["where"])
+        cfg.where = None if t.get("where") is None else _one_expression(str(t["where"]), name, t.at("where"))
         gb = t.get("group_by")
         cfg.group_by = () if gb is None else tuple([str(gb)] if isinstance(gb, str) else [str(g) for g in gb])
     cols = t.get("columns") or _Map()
@@ -397,6 +397,14 @@ def _parse_table(tname, t, line, sources, name) -> TableConfig:
     return cfg
 
 
+def _one_expression(sql: str, name: str, line: int) -> str:
+    """An ``sql:`` or ``where:`` is one expression: a ';' outside quotes would start a second statement."""
+    bare = re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", "", sql)
+    if ";" in bare or "--" in bare or "/*" in bare:
+        raise ConfigError(f"{name} line {line}: {sql!r} must be one SQL expression (no ';' or comments)")
+    return sql
+
+
 def _parse_column(cname, c, line, name) -> ColumnSpec:
     if isinstance(c, str | int | float) and not isinstance(c, bool):
         return ColumnSpec(cname, line, column=str(c))
@@ -407,7 +415,7 @@ def _parse_column(cname, c, line, name) -> ColumnSpec:
     if ("column" in c) == ("sql" in c):
         raise ConfigError(f"{name} line {line}: column {cname!r} needs exactly one of 'column' or 'sql'")
     spec = ColumnSpec(cname, line, column=None if "column" not in c else str(c["column"]),
-                      sql=None if "sql" not in c else str(c["sql"]))
+                      sql=None if "sql" not in c else _one_expression(str(c["sql"]), name, c.at("sql")))
     spec.format = None if c.get("format") is None else str(c["format"])
     spec.timezone = None if c.get("timezone") is None else str(c["timezone"])
     _check_zone(spec.timezone, name, c.at("timezone"))
