@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cmokit.warehouse.contract import label
+from cmokit.warehouse.contract import in_reporting_currency, label
 
 PALETTE = ["#1f4e79", "#e07a1f", "#2e8b57", "#b8336a", "#6a4c93", "#8c8c8c", "#d4a017", "#3aa6b9", "#c0392b"]
 
@@ -26,10 +26,14 @@ def template():
 
 
 def apply(fig, title: str | None = None, x: str | None = None, y: str | None = None):
-    """Give ``fig`` the cmokit template, a title and axis labels from the glossary."""
+    """Give ``fig`` the cmokit template, a title and axis labels from the glossary.
+
+    Money in the title and labels is named in the reporting currency (``$CMOKIT_CURRENCY``,
+    which the report runner sets from the warehouse's build).
+    """
     fig.update_layout(template=template())
     if title:
-        fig.update_layout(title=dict(text=title, x=0.01))
+        fig.update_layout(title=dict(text=in_reporting_currency(title), x=0.01))
     if x:
         fig.update_xaxes(title_text=label(x))
     if y:

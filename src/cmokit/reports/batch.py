@@ -7,6 +7,14 @@ The manifest (``reports.yml``) lists notebooks and their parameters::
     reports:
       - notebook: 00_data_health
         parameters: {days: 90}
+      - notebook: 70_media_mix
+        needs: {marketing_spend: 1, orders: 1}   # contract tables and minimum rows
+
+Before a report starts, the warehouse is checked against its ``needs`` (the
+entry's, else the notebook's metadata ``cmokit.needs``; see
+:mod:`cmokit.reports.needs`). A report whose data is absent or too thin does
+not run: it gets a page saying what it needs and how to provide it, and the
+status ``explained``, which is not a failure.
 
 Each report runs in a worker process (``python -m cmokit.reports.execute``)
 in its own session; at most ``jobs`` at once. A report that raises gets an
@@ -14,7 +22,7 @@ error page; one that outlives ``timeout_s`` has its worker and kernel killed
 (the whole process tree) and gets a ``timeout`` page; a kernel that dies gets
 a ``killed`` page. The others carry on. ``reports/index.html`` lists every
 report with status, parameters, duration and a link; the batch result is
-``ok`` only if every report is.
+``ok`` when every report ran or explained itself, and not when any failed.
 
 On a terminal, progress is shown live with rich; otherwise the batch is quiet.
 """
@@ -33,7 +41,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cmokit.errors import CmokitError, ConfigError
-from cmokit.reports.execute import RunResult, finish, kernel_environment, make_run_key, prepare
+from cmokit.reports.execute import RunResult, finish, kernel_environment, make_run_key, prepare, unmet_needs
+from cmokit.reports.needs import parse_needs
 from cmokit.reports.notebooks import list_reports
 from cmokit.reports.provenance import collect
 
@@ -43,12 +52,16 @@ POLL_S = 0.2
 
 @dataclass
 class Job:
-    """One report to run: notebook name, parameters, whole-report timeout, whether to print a PDF."""
+    """One report to run: notebook name, parameters, whole-report timeout, data it needs, whether to print a PDF.
+
+    ``needs`` (``{table[.column]: min_rows}``) overrides the notebook's metadata; ``None`` keeps it.
+    """
 
     notebook: str
     parameters: dict[str, Any] = field(default_factory=dict)
     timeout_s: float = DEFAULT_TIMEOUT_S
     pdf: bool = False
+    needs: dict[str, int] | None = None
 
 
 @dataclass
@@ -60,11 +73,16 @@ class BatchResult:
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results)
+        """Every report ran or explained which data it lacks; none failed."""
+        return not self.failed
 
     @property
     def failed(self) -> list[RunResult]:
-        return [r for r in self.results if not r.ok]
+        return [r for r in self.results if r.failed]
+
+    @property
+    def explained(self) -> list[RunResult]:
+        return [r for r in self.results if r.status == "explained"]
 
 
 def read_manifest(path, notebooks=None, timeout_s: float | None = None) -> list[Job]:
@@ -92,8 +110,23 @@ def read_manifest(path, notebooks=None, timeout_s: float | None = None) -> list[
         pdf = entry.get("pdf", defaults.get("pdf", False))
         if not isinstance(pdf, bool):
             raise ConfigError(f"manifest {path}: `pdf:` of {entry['notebook']} must be true or false, not {pdf!r}")
-        jobs.append(Job(str(entry["notebook"]), dict(entry.get("parameters") or {}), float(limit), pdf))
+        needs = None
+        if "needs" in entry:
+            where = f"manifest {path}, report {entry['notebook']}"
+            needs = {n.label: n.min_rows for n in parse_needs(entry["needs"] or {}, where)}
+        jobs.append(Job(str(entry["notebook"]), dict(entry.get("parameters") or {}), float(limit), pdf, needs))
     return jobs
+
+
+def manifest_needs(path, name: str) -> dict[str, int] | None:
+    """The ``needs`` a manifest (default ``./reports.yml``, if any) declares for report ``name``, else ``None``."""
+    if path is None and not Path("reports.yml").exists():
+        return None
+    def key(n: str) -> str:  # "10_customer_segments", "customer_segments" and a path name the same report
+        stem = Path(n).stem
+        return stem[3:] if stem[:2].isdigit() and stem[2:3] == "_" else stem
+
+    return next((job.needs for job in read_manifest(path or "reports.yml") if key(job.notebook) == key(name)), None)
 
 
 def _kill_tree(pid: int) -> None:
@@ -126,7 +159,7 @@ class _Running:
 def _start(job: Job, name: str, run_dir: Path, options: dict[str, Any]) -> _Running:
     run_dir.mkdir(parents=True, exist_ok=True)
     kwargs = dict(options, name=job.notebook, parameters=job.parameters, run_key=run_dir.name,
-                  out_dir=str(run_dir.parent.parent), pdf=job.pdf or options.get("pdf", False))
+                  out_dir=str(run_dir.parent.parent), pdf=job.pdf or options.get("pdf", False), needs=job.needs)
     log = open(run_dir / "log.txt", "w")
     proc = subprocess.Popen([sys.executable, "-m", "cmokit.reports.execute", json.dumps(kwargs, default=str)],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=kernel_environment())
@@ -172,9 +205,14 @@ def _collect(run: _Running, warehouse, timed_out: bool) -> RunResult:
 
 
 def _preflight(job: Job, out_dir: Path, warehouse, notebooks, stamp: dt.datetime):
-    """Check a job's parameters before any kernel starts; a ConfigError becomes a failed result."""
+    """Check a job's parameters and data before any kernel starts.
+
+    A ConfigError becomes a failed result; unmet needs an explained one.
+    """
+    started = time.monotonic()
     try:
-        report, values, _, _ = prepare(job.notebook, job.parameters, warehouse=warehouse, notebooks=notebooks)
+        report, values, wh, seed = prepare(job.notebook, job.parameters, warehouse=warehouse, notebooks=notebooks)
+        unmet = unmet_needs(report, wh, job.needs)
     except CmokitError as exc:
         name = Path(job.notebook).stem
         run_dir = out_dir / name / make_run_key(job.parameters, stamp)
@@ -189,6 +227,11 @@ def _preflight(job: Job, out_dir: Path, warehouse, notebooks, stamp: dt.datetime
     while run_dir.exists():
         n += 1
         run_dir = run_dir.with_name(f"{make_run_key(values, stamp)}.{n}")
+    if unmet:
+        run_dir.mkdir(parents=True)
+        prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title, defaults=report.defaults)
+        prov["run_key"] = run_dir.name
+        return None, finish(prov, run_dir, "explained", None, False, started, unmet)
     return (report.name, run_dir), None
 
 
@@ -294,7 +337,7 @@ class _Board:
 
     def __init__(self, names: list[str], slots: list[RunResult | None]):
         self.names = names
-        self.state = ["failed (parameters)" if s is not None else "waiting" for s in slots]
+        self.state = [("failed (parameters)" if s.failed else s.status) if s is not None else "waiting" for s in slots]
         self.started: dict[int, float] = {}
         self._live = None
 
@@ -308,7 +351,7 @@ class _Board:
     def table(self):
         from rich.table import Table
 
-        colours = {"running": "yellow", "waiting": "dim", "ok": "green"}
+        colours = {"running": "yellow", "waiting": "dim", "ok": "green", "explained": "blue"}
         t = Table(title="cmokit run-all", expand=False)
         t.add_column("report")
         t.add_column("status")
@@ -330,6 +373,19 @@ class _Board:
             self._live.update(self.table())
 
 
+def run_summary(results: list[RunResult]) -> str:
+    """``6 of 8 reports ok · 2 explained (data missing) · 0 failed``."""
+    n_ok = sum(r.ok for r in results)
+    n_explained = sum(r.status == "explained" for r in results)
+    n_failed = sum(r.failed for r in results)
+    parts = [f"{n_ok} of {len(results)} reports ok"]
+    if n_explained:
+        parts.append(f"{n_explained} explained (data missing)")
+    if n_failed or n_explained:
+        parts.append(f"{n_failed} failed")
+    return " · ".join(parts)
+
+
 def write_index(results: list[RunResult], out_dir, started_at: str = "") -> Path:
     """``out_dir/index.html`` (and ``index.json``): every report with status, parameters, duration, link."""
     from cmokit.reports.pages import STYLE, write
@@ -339,15 +395,14 @@ def write_index(results: list[RunResult], out_dir, started_at: str = "") -> Path
     for r in results:
         link = os.path.relpath(r.html, out_dir)
         params = ", ".join(f"{k}={v!r}" for k, v in sorted(r.parameters.items()) if k != "warehouse") or "defaults"
-        error = (r.error or {}).get("ename", "")
+        error = (r.error or {}).get("ename", "") or "; ".join(n["reason"] for n in r.needs or [])
         rows.append(
             f"<tr class='{html.escape(r.status)}'><td><a href='{html.escape(link)}'>{html.escape(r.report)}</a></td>"
             f"<td><span class='badge {html.escape(r.status)}'>{html.escape(r.status)}</span> "
             f"<span class='muted'>{html.escape(error)}</span></td><td><code>{html.escape(params)}</code></td>"
             f"<td class='num'>{r.duration_s:.1f} s</td><td>{html.escape(r.started_at)}</td></tr>"
         )
-    n_ok = sum(r.ok for r in results)
-    summary = f"{n_ok} of {len(results)} reports ok" + (f" · {len(results) - n_ok} failed" if n_ok < len(results) else "")
+    summary = run_summary(results)
     page = (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>cmokit reports</title>"
         f"<style>{STYLE} table.index {{ width:100%; border-collapse:collapse; background:white; }}"
@@ -364,4 +419,4 @@ def write_index(results: list[RunResult], out_dir, started_at: str = "") -> Path
     return path
 
 
-__all__ = ["BatchResult", "Job", "read_manifest", "run_all", "write_index"]
+__all__ = ["BatchResult", "Job", "manifest_needs", "read_manifest", "run_all", "run_summary", "write_index"]

@@ -2,7 +2,8 @@
 
 :func:`add_parser` registers the ``report`` command on the main ``cmokit``
 parser; each sub-command sets ``func`` (``args.func(args)`` returns the exit
-status: 0 ok, 1 a report failed, 2 bad input refused before any kernel ran).
+status: 0 every report ran or explained which data it lacks, 1 a report failed, 2 bad input
+refused before any kernel ran).
 ``python -m cmokit.reports.cli ...`` runs it on its own.
 """
 
@@ -28,8 +29,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     report = subparsers.add_parser("report", help="list and run parameterised report notebooks")
     sub = report.add_subparsers(dest="report_command", required=True)
 
-    ls = sub.add_parser("list", help="reports and their parameters")
+    ls = sub.add_parser("list", help="reports, their parameters and the data they need")
     ls.add_argument("--notebooks", default=None)
+    ls.add_argument("--manifest", default=None, help="manifest whose `needs` apply (default ./reports.yml if present)")
+    ls.add_argument("--warehouse", default=None,
+                    help="also say, per report, whether this warehouse has the data it needs")
     ls.set_defaults(func=cmd_list)
 
     run = sub.add_parser("run", help="run one report into reports/<name>/<run-key>/report.html")
@@ -37,6 +41,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                      help="set a parameter (repeatable); checked against the parameters cell before running")
     run.add_argument("--cell-timeout-s", type=float, default=None, help="longest a single cell may run")
+    run.add_argument("--manifest", default=None,
+                     help="manifest whose `needs` for this report apply (default ./reports.yml if present)")
     _common(run)
     run.set_defaults(func=cmd_run)
 
@@ -55,35 +61,49 @@ def _fail(exc: Exception) -> int:
 
 
 def cmd_list(args) -> int:
+    from cmokit.reports.batch import manifest_needs
+    from cmokit.reports.execute import unmet_needs
     from cmokit.reports.notebooks import list_reports
 
     try:
         reports = list_reports(args.notebooks)
+        for r in reports:
+            print(f"{r.name}  {r.title}")
+            for p in r.parameters:
+                print(f"    {p.name}: {p.type} = {p.default!r}" + (f"  # {p.help}" if p.help else ""))
+            needs = manifest_needs(args.manifest, r.name)
+            shown = needs if needs is not None else {n.label: n.min_rows for n in r.needs}
+            if shown:
+                print("    needs (rows): " + ", ".join(f"{k} ≥ {v:,}" for k, v in shown.items()))
+            if args.warehouse:
+                unmet = unmet_needs(r, args.warehouse, needs)
+                print("    data: " + ("; ".join(u.reason for u in unmet) + " (would explain, not run)"
+                                      if unmet else "ready"))
     except CmokitError as exc:
         return _fail(exc)
-    for r in reports:
-        print(f"{r.name}  {r.title}")
-        for p in r.parameters:
-            print(f"    {p.name}: {p.type} = {p.default!r}" + (f"  # {p.help}" if p.help else ""))
     return 0
 
 
 def cmd_run(args) -> int:
+    from cmokit.reports.batch import manifest_needs
     from cmokit.reports.execute import run
 
     try:
         result = run(args.name, dict(args.parameter), warehouse=args.warehouse, out_dir=args.out,
                      notebooks=args.notebooks, show_code=args.show_code, seed=args.seed,
-                     cell_timeout_s=args.cell_timeout_s, pdf=args.pdf)
+                     cell_timeout_s=args.cell_timeout_s, pdf=args.pdf,
+                     needs=manifest_needs(args.manifest, args.name))
     except CmokitError as exc:
         return _fail(exc)
-    if not result.ok:
+    if result.status == "explained":
+        print(f"cmokit: {result.report} explained: " + "; ".join(n["reason"] for n in result.needs or []), file=sys.stderr)
+    elif not result.ok:
         err = result.error or {}
         print(f"cmokit: {result.report} {result.status}: {err.get('ename')}: {err.get('evalue')}", file=sys.stderr)
     print(result.html)
     if result.pdf:
         print(result.pdf)
-    return 0 if result.ok else 1
+    return 1 if result.failed else 0
 
 
 def cmd_run_all(args) -> int:
@@ -97,9 +117,15 @@ def cmd_run_all(args) -> int:
         return _fail(exc)
     for r in batch.results:
         err = r.error or {}
-        detail = f"  {err.get('ename')}: {str(err.get('evalue', ''))[:120]}" if not r.ok else ""
-        print(f"{r.status:8} {r.duration_s:7.1f} s  {r.report}{detail}")
-    print(f"{len(batch.results) - len(batch.failed)}/{len(batch.results)} reports ok; index: {batch.index}")
+        detail = ""
+        if r.status == "explained":
+            detail = "  needs: " + "; ".join(n["reason"] for n in r.needs or [])
+        elif not r.ok:
+            detail = f"  {err.get('ename')}: {str(err.get('evalue', ''))[:120]}"
+        print(f"{r.status:9} {r.duration_s:7.1f} s  {r.report}{detail}")
+    n_ok, n_explained = sum(r.ok for r in batch.results), len(batch.explained)
+    more = f", {n_explained} explained (data missing), {len(batch.failed)} failed" if n_explained else ""
+    print(f"{n_ok}/{len(batch.results)} reports ok{more}; index: {batch.index}")
     return 0 if batch.ok else 1
 
 

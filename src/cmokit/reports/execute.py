@@ -12,8 +12,12 @@ and appends the run to ``reports/history.jsonl`` (:mod:`cmokit.reports.history`)
 
 Parameters are checked against the notebook's ``parameters`` cell before the
 kernel starts (an unknown name or a wrong type raises
-:class:`~cmokit.errors.ConfigError`). A notebook that raises, or whose kernel
-dies, still yields an error page and a result with ``status != "ok"``.
+:class:`~cmokit.errors.ConfigError`). So is the data the report needs
+(:mod:`cmokit.reports.needs`): when the warehouse lacks a table the report reads,
+or has too few rows in it, no kernel starts; the page says what the report needs
+and how to provide it, and the status is ``explained`` (not a failure). A
+notebook that raises, or whose kernel dies, still yields an error page and a
+result with status ``failed``, ``killed`` or ``timeout``.
 
 ``python -m cmokit.reports.execute JSON`` is the worker :mod:`cmokit.reports.batch`
 starts in a separate process per report.
@@ -34,6 +38,7 @@ from typing import Any
 
 from cmokit.errors import ConfigError
 from cmokit.reports import history, pages
+from cmokit.reports.needs import build_currency
 from cmokit.reports.notebooks import find_report, validate
 from cmokit.reports.provenance import collect
 
@@ -46,7 +51,7 @@ KERNEL_PASSTHROUGH = (
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
     "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME", "PYTHONHASHSEED", "SYSTEMROOT", "CI",
     "CMOKIT_WAREHOUSE", "CMOKIT_MEMORY_LIMIT", "CMOKIT_TEMP_DIRECTORY", "CMOKIT_THREADS", "CMOKIT_NOTEBOOKS",
-    "CMOKIT_CHROMIUM",
+    "CMOKIT_CHROMIUM", "CMOKIT_CURRENCY",
 )
 KERNEL_PASSTHROUGH_PREFIXES = ("LC_", "JUPYTER_", "IPYTHON", "OMP_", "MKL_", "OPENBLAS_", "PLOTLY_", "XDG_",
                                "POLARS_", "PYDEVD_")
@@ -64,9 +69,17 @@ def kernel_environment(environ=None) -> dict[str, str]:
             if k in KERNEL_PASSTHROUGH or k.startswith(KERNEL_PASSTHROUGH_PREFIXES)}
 
 
+#: Statuses that are not failures: the report ran, or explained which data it lacks.
+SETTLED = ("ok", "explained")
+
+
 @dataclass
 class RunResult:
-    """How one report run ended. ``status`` is ``ok``, ``failed``, ``killed`` or ``timeout``."""
+    """How one report run ended. ``status`` is ``ok``, ``explained``, ``failed``, ``killed`` or ``timeout``.
+
+    ``explained``: the warehouse lacks data the report needs (``needs`` lists what, and why);
+    the page says how to provide it. Only ``failed``, ``killed`` and ``timeout`` are failures.
+    """
 
     report: str
     status: str
@@ -78,10 +91,17 @@ class RunResult:
     started_at: str = ""
     error: dict[str, Any] | None = None
     pdf: str = ""
+    needs: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
+        """The report ran to the end."""
         return self.status == "ok"
+
+    @property
+    def failed(self) -> bool:
+        """The report neither ran nor explained itself (``failed``, ``killed``, ``timeout``)."""
+        return self.status not in SETTLED
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,9 +169,12 @@ def error_from(exc: BaseException) -> tuple[str, dict[str, Any]]:
 
 
 def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None, show_code: bool,
-           started: float, pdf: bool = False) -> RunResult:
-    """Write the HTML (report or error page), provenance and result of a run (and, with ``pdf``,
-    ``report.pdf`` printed by headless Chromium, for the meeting invite)."""
+           started: float, pdf: bool = False, unmet: list | None = None) -> RunResult:
+    """Write the HTML (report, explained or error page), provenance and result of a run (and, with
+    ``pdf``, ``report.pdf`` printed by headless Chromium, for the meeting invite).
+
+    ``unmet`` (:class:`~cmokit.reports.needs.Unmet` rows) goes with status ``explained``.
+    """
     import nbformat
 
     nb_path = run_dir / "notebook.ipynb"
@@ -159,13 +182,21 @@ def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None,
     prov["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     prov["duration_s"] = round(time.monotonic() - started, 2) if started else prov.get("duration_s")
     prov["status"] = status
+    needs = [u.to_dict() for u in unmet] if unmet else None
+    if needs:
+        prov["unmet_needs"] = needs
     if nb is not None:
         nb.metadata["cmokit"] = {"provenance": prov}
         nbformat.write(nb, nb_path)
-    page = pages.render(nb, prov, show_code) if status == "ok" else pages.error_page(prov, error or {}, nb, status)
+    if status == "ok":
+        page = pages.render(nb, prov, show_code)
+    elif status == "explained":
+        page = pages.explained_page(prov, unmet or [], build_currency((prov.get("warehouse") or {}).get("path")))
+    else:
+        page = pages.error_page(prov, error or {}, nb, status)
     html_path = pages.write(run_dir / "report.html", page)
     result = RunResult(prov["report"], status, str(run_dir), str(html_path), str(nb_path), prov["parameters"],
-                       prov["duration_s"] or 0.0, prov["started_at"], error)
+                       prov["duration_s"] or 0.0, prov["started_at"], error, needs=needs)
     if pdf:
         from cmokit.reports.browser import print_pdf
 
@@ -177,9 +208,17 @@ def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None,
     return result
 
 
+def unmet_needs(report, wh, needs=None) -> list:
+    """The needs (``needs``, else the notebook's own) that the warehouse file ``wh`` does not meet."""
+    from cmokit.reports.needs import check, parse_needs
+
+    declared = report.needs if needs is None else parse_needs(needs, report.name)
+    return check(declared, wh)
+
+
 def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, out_dir="reports",
         notebooks=None, show_code: bool = False, seed: int | None = None, cell_timeout_s: float | None = None,
-        run_key: str | None = None, kernel_name: str | None = None, pdf: bool = False) -> RunResult:
+        run_key: str | None = None, kernel_name: str | None = None, pdf: bool = False, needs=None) -> RunResult:
     """Execute one report notebook with papermill and write its self-contained HTML.
 
     Parameters
@@ -203,11 +242,16 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
     pdf
         Also print the report (or its error page) to ``report.pdf`` with headless Chromium
         (``$CMOKIT_CHROMIUM`` or ``chromium`` on PATH; checked before the kernel starts).
+    needs
+        Data the report needs, ``{table[.column]: min_rows}`` (a ``reports.yml`` entry's
+        ``needs``); default the notebook's metadata ``cmokit.needs``. When the warehouse
+        does not meet them, no kernel starts and the page explains what to provide.
 
     Returns
     -------
     RunResult
-        ``status`` ``ok`` or ``failed``/``killed`` with ``error`` naming the cell.
+        ``status`` ``ok``; ``explained`` with ``needs`` saying what data is missing; or
+        ``failed``/``killed`` with ``error`` naming the cell.
 
     Examples
     --------
@@ -228,8 +272,14 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
     prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title, defaults=report.defaults)
     prov["run_key"] = run_dir.name
     (run_dir / "provenance.json").write_text(json.dumps(prov, indent=2, default=str))
+    unmet = unmet_needs(report, wh, needs)
+    if unmet:
+        return finish(prov, run_dir, "explained", None, show_code, started, pdf, unmet)
     env = dict(KERNEL_ENV, CMOKIT_RUN_DIR=str(run_dir.resolve()), CMOKIT_REPORTS_DIR=str(Path(out_dir).resolve()),
                **({"CMOKIT_WAREHOUSE": wh} if wh else {}))
+    currency = build_currency(wh)
+    if currency:  # labels say the warehouse's currency (GBP for a sources.yml with reporting_currency: GBP)
+        env["CMOKIT_CURRENCY"] = currency
     status, error = "ok", None
     try:
         with _environment(env):
@@ -263,11 +313,11 @@ def _worker(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"cmokit: {exc}", file=sys.stderr)
         return 2
-    return 0 if result.ok else 1
+    return 1 if result.failed else 0
 
 
 if __name__ == "__main__":
     sys.exit(_worker(sys.argv[1:]))
 
 
-__all__ = ["RunResult", "make_run_key", "prepare", "require_chromium", "run"]
+__all__ = ["SETTLED", "RunResult", "make_run_key", "prepare", "require_chromium", "run", "unmet_needs"]

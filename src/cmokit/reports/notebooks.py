@@ -48,12 +48,17 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Report:
-    """A report notebook: its name (file stem), path, title and parameters."""
+    """A report notebook: its name (file stem), path, title, parameters and the data it needs.
+
+    ``needs`` comes from the notebook's metadata ``cmokit.needs`` (``{table[.column]: min_rows}``,
+    see :mod:`cmokit.reports.needs`); a ``reports.yml`` entry's ``needs`` overrides it.
+    """
 
     name: str
     path: Path
     title: str
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    needs: tuple = field(default_factory=tuple)
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -313,8 +318,11 @@ def read_report(path) -> Report:
     import nbformat
 
     path = Path(path)
+    from cmokit.reports.needs import parse_needs
+
     nb = nbformat.read(path, as_version=4)
-    return Report(path.stem, path, _title(nb, path.stem), parse_parameters(nb, path.name))
+    needs = parse_needs((nb.metadata.get("cmokit") or {}).get("needs"), f"{path.name} metadata cmokit.needs")
+    return Report(path.stem, path, _title(nb, path.stem), parse_parameters(nb, path.name), needs)
 
 
 def list_reports(directory=None) -> list[Report]:

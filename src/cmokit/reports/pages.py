@@ -10,7 +10,9 @@ plotly.js inlined once. Plotly figures arrive as the
 page. Code cells are hidden unless ``show_code``.
 
 A failed run gets :func:`error_page`: the cell that failed (number, source),
-the error name and message, the traceback, then whatever ran before it.
+the error name and message, the traceback, then whatever ran before it. A
+report whose data is missing gets :func:`explained_page`: what it needs, what
+the warehouse has, and the ``sources.yml`` entry that would provide it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ header.top .sub { opacity:.85; font-size:13px; }
 .badge { display:inline-block; padding:1px 9px; border-radius:10px; font-size:12px; font-weight:600;
          background:#e8f5ee; color:var(--ok); margin-left:8px; }
 .badge.failed, .badge.timeout, .badge.killed { background:#fdecea; color:var(--fail); }
+.badge.explained { background:#eef2f8; color:var(--accent); }
+.card.explained { border-left:4px solid var(--accent); }
+.card.explained h2 { margin-top:4px; border:0; }
 main { max-width:1180px; margin:0 auto; padding:24px 40px 60px; }
 .card { background:white; border:1px solid var(--line); border-radius:10px; padding:18px 24px; margin:0 0 18px; }
 details.provenance { background:white; border:1px solid var(--line); border-left:4px solid var(--accent);
@@ -191,6 +196,14 @@ def error_page(prov: dict[str, Any], error: dict[str, Any], nb=None, status: str
     return page(title, body, prov, status, figures, show_code=True, before=error_box(error))
 
 
+def explained_page(prov: dict[str, Any], unmet, currency: str | None = None) -> str:
+    """The page of a report that did not run because the warehouse lacks data it needs."""
+    from cmokit.reports.needs import explanation_html
+
+    title = prov.get("title") or prov.get("report", "report")
+    return page(title, "", prov, "explained", before=explanation_html(list(unmet), currency))
+
+
 def write(path, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,4 +211,4 @@ def write(path, text: str) -> Path:
     return path
 
 
-__all__ = ["error_page", "inline_figures", "page", "render", "render_cells", "write"]
+__all__ = ["error_page", "explained_page", "inline_figures", "page", "render", "render_cells", "write"]

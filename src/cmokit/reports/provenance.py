@@ -63,7 +63,7 @@ def collect(report: str, parameters: dict[str, Any], warehouse=None, seed: int |
 
 
 def _cell(value) -> str:
-    if value is None or value == "":
+    if value is None or value in ("", "NaT", "nan", "None"):  # an empty table's latest timestamp
         return '<span class="muted">—</span>'
     if isinstance(value, str):
         return html.escape(value)

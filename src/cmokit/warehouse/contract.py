@@ -335,8 +335,35 @@ def glossary() -> dict[str, str]:
     return out
 
 
+def reporting_currency() -> str:
+    """The currency money is reported in: ``$CMOKIT_CURRENCY`` when set, else :data:`CURRENCY`.
+
+    The report runner sets ``$CMOKIT_CURRENCY`` in each report's kernel from the warehouse's
+    ``meta_build.currency`` (a build with ``reporting_currency: GBP`` in its ``sources.yml``),
+    so labels say GBP where the money is in pounds.
+    """
+    import os
+
+    return (os.environ.get("CMOKIT_CURRENCY") or CURRENCY).strip().upper()
+
+
+def in_reporting_currency(text: str, currency: str | None = None) -> str:
+    """``text`` with the contract's currency code replaced by ``currency`` (default :func:`reporting_currency`).
+
+    >>> import os; os.environ["CMOKIT_CURRENCY"] = "GBP"
+    >>> in_reporting_currency("Revenue (EUR)")
+    'Revenue (GBP)'
+    >>> del os.environ["CMOKIT_CURRENCY"]; in_reporting_currency("Revenue (EUR)")
+    'Revenue (EUR)'
+    """
+    import re
+
+    currency = (currency or reporting_currency()).strip().upper()
+    return text if currency == CURRENCY else re.sub(rf"\b{CURRENCY}\b", currency, text)
+
+
 def label(column: str) -> str:
-    """Plot label for a contract column (falls back to a tidied name).
+    """Plot label for a contract column (falls back to a tidied name), money in the reporting currency.
 
     >>> label("revenue")
     'Revenue (EUR)'
@@ -346,7 +373,7 @@ def label(column: str) -> str:
     for spec in CONTRACT.values():
         for col in spec.columns:
             if col.name == column:
-                return col.title
+                return in_reporting_currency(col.title)
     return column.replace("_", " ").capitalize()
 
 
@@ -365,5 +392,6 @@ def table(name: str) -> TableSpec:
 
 __all__ = [
     "CHANNELS", "PAID_CHANNELS", "TOUCH_TYPES", "CURRENCY", "ISO_COUNTRIES", "PERSONAL_COLUMNS",
-    "Column", "ForeignKey", "Invariant", "TableSpec", "CONTRACT", "glossary", "label", "table",
+    "Column", "ForeignKey", "Invariant", "TableSpec", "CONTRACT", "glossary", "in_reporting_currency", "label",
+    "reporting_currency", "table",
 ]
