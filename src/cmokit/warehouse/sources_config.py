@@ -885,12 +885,12 @@ class Reader:
         if agg:
             gb = ", ".join(_q(g) for g in t.group_by)
             pers = [f"CAST(min({_q(p)}) AS VARCHAR) AS {_q('p_' + p)}" if p in types else f"NULL::VARCHAR AS {_q('p_' + p)}" for p in personal]
-            select = (f"SELECT _file, _rank, min(_line) AS _line, count(*) AS _lines, "
+            select = ("SELECT _file, _rank, min(_line) AS _line, count(*) AS _lines, "
                       + ", ".join([f"CAST({e} AS VARCHAR) AS {_q('r_' + c)}" for c, e in exprs.items()] + pers)
                       + f" FROM {src} {where} GROUP BY _file, _rank, {gb}")
         else:
             pers = [f"CAST({_q(p)} AS VARCHAR) AS {_q('p_' + p)}" if p in types else f"NULL::VARCHAR AS {_q('p_' + p)}" for p in personal]
-            select = (f"SELECT _file, _rank, _line, 1 AS _lines, "
+            select = ("SELECT _file, _rank, _line, 1 AS _lines, "
                       + ", ".join([f"CAST({e} AS VARCHAR) AS {_q('r_' + c)}" for c, e in exprs.items()] + pers)
                       + f" FROM {src} {where}")
         try:
