@@ -11,7 +11,7 @@ The manifest (``reports.yml``) lists notebooks and their parameters::
         needs: {marketing_spend: 1, orders: 1}   # contract tables and minimum rows
 
 Before a report starts, the warehouse is checked against its ``needs`` (the
-entry's, else the notebook's metadata ``cmokit.needs``; see
+entry's, else the notebook's metadata key ``needs`` under ``cmokit``; see
 :mod:`cmokit.reports.needs`). A report whose data is absent or too thin does
 not run: it gets a page saying what it needs and how to provide it, and the
 status ``explained``, which is not a failure.

@@ -244,7 +244,7 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
         (``$CMOKIT_CHROMIUM`` or ``chromium`` on PATH; checked before the kernel starts).
     needs
         Data the report needs, ``{table[.column]: min_rows}`` (a ``reports.yml`` entry's
-        ``needs``); default the notebook's metadata ``cmokit.needs``. When the warehouse
+        ``needs``); default the notebook's metadata key ``needs`` under ``cmokit``. When the warehouse
         does not meet them, no kernel starts and the page explains what to provide.
 
     Returns

@@ -1,7 +1,7 @@
 """What data a report needs, checked against the warehouse before any kernel starts.
 
 A report declares the contract tables it reads and how many rows it needs, in
-its ``reports.yml`` entry (or the notebook's metadata ``cmokit.needs``)::
+its ``reports.yml`` entry (or the notebook's metadata key ``needs`` under ``cmokit``)::
 
     - notebook: 70_media_mix
       needs:

@@ -50,7 +50,7 @@ class Parameter:
 class Report:
     """A report notebook: its name (file stem), path, title, parameters and the data it needs.
 
-    ``needs`` comes from the notebook's metadata ``cmokit.needs`` (``{table[.column]: min_rows}``,
+    ``needs`` comes from the notebook's metadata key ``needs`` under ``cmokit`` (``{table[.column]: min_rows}``,
     see :mod:`cmokit.reports.needs`); a ``reports.yml`` entry's ``needs`` overrides it.
     """
 
