@@ -161,3 +161,13 @@ def test_geo_takeaways_follow_the_readout_and_the_best_design():
     assert out[1].endswith("a loose fit, read the lift with care.")
     assert out[2].endswith("the spend paid back.") and len(out) == 3
     assert takeaways.geo_tests(weak.assign(incremental_roi_lower=-0.5, incremental_roi_upper=0.4))[2].endswith("includes losing money.")
+
+
+def test_media_mix_takeaways_say_when_no_money_moves():
+    roi = pd.DataFrame({"channel": ["paid_search", "display"], "roi": [2.6, 0.4], "roi_lower": [1.8, 0.0],
+                        "roi_upper": [3.4, 1.5]})
+    plan = pd.DataFrame({"channel": ["paid_search", "display"], "change": [0.0, 0.2],
+                         "evidence": ["calibrated", "held"]})
+    out = takeaways.media_mix(roi, plan)
+    assert out[2] == "The recommended budget keeps every channel at its current budget: no move is backed by the evidence."
+    assert out[3] == "Display is held at current spend until a test measures it."

@@ -362,8 +362,11 @@ def media_mix(roi, allocation=None) -> list[str]:
         plan = to_pandas(allocation)
         up = plan[plan["change"] > 0.5]["channel"].tolist()
         down = plan[plan["change"] < -0.5]["channel"].tolist()
-        out.append(f"The recommended budget moves money to {_and(up) or 'no channel'}, away from "
-                   f"{_and(down) or 'no channel'}.")
+        if up or down:
+            out.append(f"The recommended budget moves money to {_and(up) or 'no channel'}, away from "
+                       f"{_and(down) or 'no channel'}.")
+        else:
+            out.append("The recommended budget keeps every channel at its current budget: no move is backed by the evidence.")
         if "evidence" in plan.columns:
             held = plan[plan["evidence"].astype(str).str.contains("held|test", case=False)]["channel"].tolist()
             if held:
