@@ -22,18 +22,9 @@ from cmokit.reports.notebooks import lint, parse_parameters
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
-#: Notebooks owned by other work in flight that still display raw values (a dict of diagnostics, a
-#: frame with its index); strict, so the mark must go once they display through cmokit.reports.present.
-DISPLAY_PENDING = {"50_experiments", "55_geo_tests", "70_media_mix"}
 
 
-def _pending(path):
-    reason = "still displays raw values; wire it to cmokit.reports.present (see notes/reports.md)"
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if path.stem in DISPLAY_PENDING else []
-    return pytest.param(path, id=path.stem, marks=marks)
-
-
-@pytest.mark.parametrize("path", [_pending(p) for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_follows_the_notebook_conventions(path):
     """Named NN_words, one typed and commented `parameters` cell first, no def/class/lambda, no outputs
     (the checks themselves are tested to fail on crafted notebooks in tests/reports/test_notebooks.py)."""
@@ -92,10 +83,14 @@ def test_runs_end_to_end_on_the_sample(executed, name):
     result = executed[name]
     err = result.error or {}
     assert result.ok, f"{name} {result.status} in {err.get('where') or err.get('cell')}: {err.get('ename')}: {err.get('evalue')}"
-    if name not in DISPLAY_PENDING:
-        from cmokit.reports.notebooks import raw_outputs
+    from cmokit.reports.notebooks import raw_outputs
 
-        assert raw_outputs(nbformat.read(result.notebook, as_version=4), name) == []
+    nb = nbformat.read(result.notebook, as_version=4)
+    assert raw_outputs(nb, name) == []
+    texts = [str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+             for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    warned = [t[:300] for t in texts if "FutureWarning" in t or "DeprecationWarning" in t]
+    assert warned == [], f"{name} calls deprecated cmokit API (update the call site): {warned[:2]}"
 
 
 @pytest.mark.slow

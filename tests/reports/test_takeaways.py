@@ -138,3 +138,36 @@ def test_review_budget_sentence_when_everything_is_held():
                            "evidence": ["held", "identified"]})
     assert takeaways.executive_review(kpis, advice=advice)[-1] == (
         "The media-mix model keeps every channel at its current budget; paid search needs a test before money moves.")
+
+
+def test_geo_takeaways_follow_the_readout_and_the_best_design():
+    summary = pd.DataFrame([dict(treated_regions="R01, R02", test_days=28, incremental=12345.6, lift=0.084,
+                                 lift_lower=0.031, lift_upper=0.142, p_value=0.0345, pre_fit_error=0.021,
+                                 spend=60000.0, incremental_roi=-0.92, incremental_roi_lower=-0.97,
+                                 incremental_roi_upper=-0.86)])
+    design = pd.DataFrame({"treated_regions": ["R03", "R01, R02"], "test_days": [28, 14], "mde": [0.045, 0.09],
+                           "test_cost": [5000.0, 9000.0]})
+    out = takeaways.geo_tests(summary, design, alpha=0.1)
+    assert out[0] == ("The treated regions (R01, R02) added €12,346 of revenue over 28 test days (+8.4 %, 90 % "
+                      "interval +3.1 % to +14.2 %; placebo p = 0.035): an effect, not noise.")
+    assert out[1] == ("Before the test the synthetic control tracked the treated regions within 2.1 %: a sound "
+                      "counterfactual.")
+    assert out[2] == ("On €60,000 of extra spend the incremental ROI is −0.92 (−0.97 to −0.86); the spend did "
+                      "not pay back.")
+    assert out[3] == "The most sensitive design treats R03 for 28 days and detects a lift of 4.5 %, about €5,000 of extra spend at the expected return."
+    weak = summary.assign(p_value=0.4, pre_fit_error=0.08, incremental_roi_lower=0.1)
+    out = takeaways.geo_tests(weak, alpha=0.1)
+    assert out[0].endswith("the data cannot tell it from no effect.")
+    assert out[1].endswith("a loose fit, read the lift with care.")
+    assert out[2].endswith("the spend paid back.") and len(out) == 3
+    assert takeaways.geo_tests(weak.assign(incremental_roi_lower=-0.5, incremental_roi_upper=0.4))[2].endswith("includes losing money.")
+
+
+def test_media_mix_takeaways_say_when_no_money_moves():
+    roi = pd.DataFrame({"channel": ["paid_search", "display"], "roi": [2.6, 0.4], "roi_lower": [1.8, 0.0],
+                        "roi_upper": [3.4, 1.5]})
+    plan = pd.DataFrame({"channel": ["paid_search", "display"], "change": [0.0, 0.2],
+                         "evidence": ["calibrated", "held"]})
+    out = takeaways.media_mix(roi, plan)
+    assert out[2] == "The recommended budget keeps every channel at its current budget: no move is backed by the evidence."
+    assert out[3] == "Display is held at current spend until a test measures it."

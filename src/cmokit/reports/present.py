@@ -179,10 +179,13 @@ def _status_colour(value) -> str:
 
 
 def facts(mapping: dict[str, Any], *, kinds: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-          currency: str = CURRENCY, caption: str | None = None):
-    """A mapping (model diagnostics, settings) as a two-column table: what, value (formatted by name).
+          currency: str = CURRENCY, caption: str | None = None, decimals: dict[str, int] | None = None):
+    """A mapping (model diagnostics, settings) as a two-column table: what, value (formatted by name;
+    ``kinds`` and ``decimals`` override a key's format as in :func:`table`).
 
     >>> "0.40" in facts({"r2": 0.40148}).to_html()
+    True
+    >>> "0.0345" in facts({"p_value": 0.03449}, decimals={"p_value": 4}).to_html()
     True
     """
     import pandas as pd
@@ -192,24 +195,25 @@ def facts(mapping: dict[str, Any], *, kinds: dict[str, str] | None = None, label
     rows = []
     for key, value in mapping.items():
         if isinstance(value, dict):
-            text = "; ".join(f"{column_label(k)} {_format_one(k, v, kinds, currency)}" for k, v in value.items())
+            text = "; ".join(f"{column_label(k)} {_format_one(k, v, kinds, currency, decimals)}"
+                             for k, v in value.items())
         elif isinstance(value, (list, tuple, set)):
             text = ", ".join(str(v) for v in value)
         else:
-            text = _format_one(key, value, kinds, currency)
+            text = _format_one(key, value, kinds, currency, decimals)
         rows.append({"what": labels.get(key) or column_label(key, currency).removesuffix(f" ({currency})"),
                      "value": text})
     frame = pd.DataFrame(rows, columns=["what", "value"])
     return table(frame, kinds={"what": "text", "value": "text"}, labels={"what": "", "value": ""}, caption=caption)
 
 
-def _format_one(key, value, kinds, currency) -> str:
+def _format_one(key, value, kinds, currency, decimals=None) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return "–" if _missing(value) else str(value)
     kind = kinds.get(key) or column_kind(key)
     if kind == "number" and isinstance(value, int):
         kind = "count"
-    return formatter(kind, currency)(value)
+    return formatter(kind, currency, (decimals or {}).get(key))(value)
 
 
 def markdown(text: str):

@@ -362,8 +362,11 @@ def media_mix(roi, allocation=None) -> list[str]:
         plan = to_pandas(allocation)
         up = plan[plan["change"] > 0.5]["channel"].tolist()
         down = plan[plan["change"] < -0.5]["channel"].tolist()
-        out.append(f"The recommended budget moves money to {_and(up) or 'no channel'}, away from "
-                   f"{_and(down) or 'no channel'}.")
+        if up or down:
+            out.append(f"The recommended budget moves money to {_and(up) or 'no channel'}, away from "
+                       f"{_and(down) or 'no channel'}.")
+        else:
+            out.append("The recommended budget keeps every channel at its current budget: no move is backed by the evidence.")
         if "evidence" in plan.columns:
             held = plan[plan["evidence"].astype(str).str.contains("held|test", case=False)]["channel"].tolist()
             if held:
@@ -373,5 +376,41 @@ def media_mix(roi, allocation=None) -> list[str]:
     return out[:5]
 
 
+def geo_tests(summary, design=None, alpha: float = 0.1) -> list[str]:
+    """What the geo test added with what certainty, how well the control tracked, and what a test could detect.
+
+    ``summary`` is ``GeoTest.summary_`` (:func:`cmokit.geo.geo_readout`), ``design`` from
+    :func:`cmokit.geo.geo_design` (best design first), ``alpha`` the test's ``1 - interval level``.
+    For 55_geo_tests.
+    """
+    s = to_pandas(summary).iloc[0]
+    level = f"{100 * (1 - alpha):.0f} %"
+    found = float(s["p_value"]) <= alpha
+    out = [f"The treated regions ({s['treated_regions']}) added {money(s['incremental'])} of revenue over "
+           f"{int(s['test_days'])} test days ({percent(s['lift'], signed=True)}, {level} interval "
+           f"{percent(s['lift_lower'], signed=True)} to {percent(s['lift_upper'], signed=True)}; placebo "
+           f"p = {number(s['p_value'], 3)}): " + ("an effect, not noise." if found else
+                                                   "the data cannot tell it from no effect.")]
+    fit = float(s["pre_fit_error"])
+    out.append(f"Before the test the synthetic control tracked the treated regions within {percent(fit)}"
+               + (": a sound counterfactual." if fit <= 0.05 else ": a loose fit, read the lift with care."))
+    roi = s.get("incremental_roi")
+    if roi is not None and roi == roi:
+        out.append(f"On {money(s['spend'])} of extra spend the incremental ROI is {ratio(roi)} "
+                   f"({ratio(s['incremental_roi_lower'])} to {ratio(s['incremental_roi_upper'])})"
+                   + ("; the spend paid back." if float(s["incremental_roi_lower"]) > 0 else
+                      "; the spend did not pay back." if float(s["incremental_roi_upper"]) < 0 else
+                      "; the interval includes losing money."))
+    if design is not None:
+        d = to_pandas(design).dropna(subset=["mde"])
+        if len(d):
+            best = d.iloc[0]
+            cost = best.get("test_cost")
+            priced = f", about {money(cost)} of extra spend at the expected return" if cost == cost and cost is not None else ""
+            out.append(f"The most sensitive design treats {best['treated_regions']} for {int(best['test_days'])} days "
+                       f"and detects a lift of {percent(best['mde'])}{priced}.")
+    return out[:5]
+
+
 __all__ = ["attribution", "campaigns", "customer_value", "data_health", "executive_review", "experiments",
-           "media_mix", "retention", "segments"]
+           "geo_tests", "media_mix", "retention", "segments"]
