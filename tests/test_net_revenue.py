@@ -285,7 +285,7 @@ def retail(tmp_path_factory):
     from tests.warehouse.test_online_retail import FIXTURE, NOW, SOURCES
 
     out = tmp_path_factory.mktemp("retail_net") / "wh.duckdb"
-    build(FIXTURE, out, dev_key=True, now=NOW, sources=SOURCES)
+    build(FIXTURE, out, dev_key=True, force=True, now=NOW, sources=SOURCES)
     import cmokit
 
     wh = cmokit.connect(out)

@@ -15,7 +15,7 @@ def test_a_dominating_channel_puts_roas_on_a_labelled_log_axis():
     # The sample's e-mail ROAS of 417 beside paid channels near 1-3 flattened every paid bar to a sliver.
     fig = kpi_bars(_channels({"email": 417.0, "paid_search": 2.6, "display": 1.1, "video": 0.8}), "roas")
     assert fig.layout.yaxis.type == "log"
-    assert "log scale" in fig.layout.yaxis.title.text
+    assert "log scale" in fig.layout.title.text and fig.layout.yaxis.type == "log"
     bars = fig.data[-1]
     assert list(bars.x) == ["email", "paid_search", "display", "video"]
     assert list(bars.text) == ["417.00", "2.60", "1.10", "0.80"]

@@ -39,7 +39,7 @@ def retail(tmp_path_factory):
     from cmokit.warehouse.build import build
 
     out = tmp_path_factory.mktemp("retail") / "retail.duckdb"
-    build(FIXTURE, out, dev_key=True, now=dt.datetime(2011, 1, 1), sources=SOURCES)
+    build(FIXTURE, out, dev_key=True, force=True, now=dt.datetime(2011, 1, 1), sources=SOURCES)
     return out
 
 

@@ -65,9 +65,9 @@ def kpi_bars(kpis, kpi: str = "roas", *, by: str = "channel", status=None, title
                         marker=dict(symbol="line-ew-open", size=28, line=dict(width=3, color="#222")))
     fig.add_bar(x=frame[by], y=frame[kpi], marker_color=colours, name=KPI_LABELS.get(kpi, kpi),
                 text=[_text(kpi, v) for v in frame[kpi]], textposition="outside", cliponaxis=False)
-    label = KPI_LABELS.get(kpi, kpi) + (" (log scale)" if log else "")
-    fig = apply(fig, title or f"{KPI_LABELS.get(kpi, kpi)} by {by.replace('_', ' ')}", x=by, y=None)
-    return fig.update_yaxes(title_text=label, type="log" if log else "linear")
+    fig = apply(fig, (title or f"{KPI_LABELS.get(kpi, kpi)} by {by.replace('_', ' ')}") + (" (log scale)" if log else ""),
+                x=by, y=None)
+    return fig.update_yaxes(title_text=KPI_LABELS.get(kpi, kpi), type="log" if log else "linear")
 
 
 def kpi_trend(kpis, kpi: str = "roas", *, group: str = "channel", title: str | None = None,
@@ -82,9 +82,8 @@ def kpi_trend(kpis, kpi: str = "roas", *, group: str = "channel", title: str | N
         fig.add_scatter(x=rows["period"], y=rows[kpi], mode="lines+markers", name=str(name),
                         line=dict(color=PALETTE[i % len(PALETTE)]))
     log = needs_log_axis(frame[kpi]) if log is None else log
-    fig = apply(fig, title or f"{KPI_LABELS.get(kpi, kpi)} over time", x="period")
-    label = KPI_LABELS.get(kpi, kpi) + (" (log scale)" if log else "")
-    return fig.update_yaxes(title_text=label, type="log" if log else "linear").update_xaxes(title_text="Period")
+    fig = apply(fig, (title or f"{KPI_LABELS.get(kpi, kpi)} over time") + (" (log scale)" if log else ""), x="period")
+    return fig.update_yaxes(title_text=KPI_LABELS.get(kpi, kpi), type="log" if log else "linear").update_xaxes(title_text="Period")
 
 
 def spend_vs_revenue(kpis, *, by: str = "channel", title: str = "Spend vs attributed revenue"):

@@ -231,7 +231,7 @@ def _preflight(job: Job, out_dir: Path, warehouse, notebooks, stamp: dt.datetime
         run_dir.mkdir(parents=True)
         prov = collect(report.name, values, warehouse=wh, seed=seed, title=report.title, defaults=report.defaults)
         prov["run_key"] = run_dir.name
-        return None, finish(prov, run_dir, "explained", None, False, started, unmet)
+        return None, finish(prov, run_dir, "explained", None, False, started, pdf=job.pdf, unmet=unmet)
     return (report.name, run_dir), None
 
 

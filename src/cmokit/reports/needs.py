@@ -20,7 +20,7 @@ status ``explained`` instead of running the notebook.
 >>> parse_needs({"spend": 1}, "70_media_mix")
 Traceback (most recent call last):
 ...
-cmokit.errors.ConfigError: 70_media_mix: needs names 'spend', which is not a contract table; use one of customers, orders, refunds, campaigns, marketing_spend, touchpoints, experiments, experiment_assignments
+cmokit.errors.ConfigError: 70_media_mix: needs names 'spend', which is not a contract table; use one of customers, orders, refunds, campaigns, marketing_spend, touchpoints, experiments, experiment_assignments, lift_tests
 """
 
 from __future__ import annotations
