@@ -11,7 +11,14 @@ from cmokit.clv.bgnbd import BetaGeo, fit_bgnbd
 from cmokit.clv.gamma_gamma import GammaGamma, fit_gamma_gamma
 from cmokit.clv.pareto_nbd import ParetoNBD, fit_pareto_nbd
 from cmokit.clv.sbg import ShiftedBetaGeometric, fit_cohorts
-from cmokit.clv.summary import calibration_end, calibration_holdout, purchase_summary, summary_expr
+from cmokit.clv.summary import (
+    calibration_end,
+    calibration_holdout,
+    purchase_summary,
+    spend_left_out,
+    spend_model_input,
+    summary_expr,
+)
 from cmokit.clv.value import (
     alive_matrix,
     clv_by,
@@ -25,5 +32,5 @@ __all__ = [
     "BetaGeo", "GammaGamma", "ParetoNBD", "ShiftedBetaGeometric", "alive_matrix", "calibration_end",
     "calibration_holdout", "clv_by", "cumulative_transactions", "customer_lifetime_value", "fit_bgnbd",
     "fit_cohorts", "fit_gamma_gamma", "fit_pareto_nbd", "holdout_by_frequency", "purchase_summary",
-    "score_customers", "summary_expr",
+    "score_customers", "spend_left_out", "spend_model_input", "summary_expr",
 ]

@@ -245,6 +245,37 @@ def calibration_holdout(source, calibration_end, holdout_end=None, *, time_unit:
     return _finish(resolved, expr, time_unit)
 
 
+def spend_model_input(summary):
+    """The rows of a purchase summary the Gamma-Gamma spend model can learn from.
+
+    With net revenue (the default), a repeat buyer whose refunds cancel their spend has
+    ``monetary_value`` 0: they say nothing about spend per order, and Gamma-Gamma needs
+    positive values. They are left out of the *fit* (one-time buyers stay: the model
+    ignores them); :func:`customer_lifetime_value` still scores them, with the spend
+    the model expects for a customer of their frequency. :func:`spend_left_out` counts them,
+    so a report can say how many. Returns the input's frame kind.
+
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"customer_id": ["a", "b", "c"], "frequency": [2, 3, 0],
+    ...                   "monetary_value": [10.0, 0.0, 0.0]})
+    >>> spend_model_input(s).customer_id.tolist(), spend_left_out(s)
+    (['a', 'c'], 1)
+    """
+    from cmokit._frames import like, to_pandas
+
+    frame = to_pandas(summary)
+    keep = (frame["frequency"] <= 0) | (frame["monetary_value"] > 0)
+    return like(frame[keep.to_numpy()].reset_index(drop=True), summary)
+
+
+def spend_left_out(summary) -> int:
+    """How many repeat buyers :func:`spend_model_input` leaves out (net spend of zero or less)."""
+    from cmokit._frames import to_pandas
+
+    frame = to_pandas(summary)
+    return int(((frame["frequency"] > 0) & ~(frame["monetary_value"] > 0)).sum())
+
+
 def calibration_end(as_of, holdout_days: int) -> str:
     """The calibration end date ``holdout_days`` before ``as_of`` (ISO string).
 
