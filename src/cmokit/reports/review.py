@@ -315,10 +315,13 @@ def experiments_concluded(source, as_of=None, *, since=None, alpha: float = 0.05
 
 
 def budget_advice(source, as_of=None, *, budget: float | None = None, horizon_periods: int = 13,
-                  weeks: int = 156, n_bootstrap: int = 50, random_state: int = 0, **optimize_kwargs):
+                  weeks: int = 156, n_bootstrap: int = 50, random_state: int = 0, kpi: str = "first_order_revenue",
+                  adstock: str = "auto", saturation: str = "auto", **optimize_kwargs):
     """The media-mix model's recommended budget per channel, with the evidence behind it.
 
-    Fits :class:`cmokit.mmm.MediaMixModel` on the ``weeks`` whole weeks up to the snapshot and
+    The model is the media-mix report's (``70_media_mix`` defaults: ``kpi``, ``adstock`` and
+    ``saturation``, the warehouse's lift tests as calibration), so the review and that report
+    give the same advice. Fits :class:`cmokit.mmm.MediaMixModel` on the ``weeks`` whole weeks up to the snapshot and
     runs :func:`cmokit.mmm.optimize_budget` (its defaults, bounds and evidence gate included).
     ``budget`` defaults to the last ``horizon_periods`` weeks' spend. Returns the plan's
     allocation with, per channel, the model's ``historical_roi`` and its interval and
@@ -332,8 +335,9 @@ def budget_advice(source, as_of=None, *, budget: float | None = None, horizon_pe
     day = snapshot_day(r.table("orders", columns=("ordered_at",)), as_of)
     end = day - dt.timedelta(days=(day.weekday() + 1) % 7)  # last whole week ends on a Sunday
     start = end - dt.timedelta(weeks=weeks) + dt.timedelta(days=1)
-    panel = mmm.media_panel(r.warehouse, start, end)
-    model = mmm.MediaMixModel(n_bootstrap=n_bootstrap, random_state=random_state).fit(panel)
+    panel = mmm.media_panel(r.warehouse, start, end, kpi=kpi)
+    model = mmm.MediaMixModel(adstock=adstock, saturation=saturation, n_bootstrap=n_bootstrap,
+                              random_state=random_state).fit(panel)
     if budget is None:
         channels = [c for c in panel.columns if c in set(model.roi()["channel"])]
         budget = float(panel[channels].tail(horizon_periods).to_numpy().sum())
