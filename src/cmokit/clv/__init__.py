@@ -25,12 +25,13 @@ from cmokit.clv.value import (
     cumulative_transactions,
     customer_lifetime_value,
     holdout_by_frequency,
+    lifetime_values,
     score_customers,
 )
 
 __all__ = [
     "BetaGeo", "GammaGamma", "ParetoNBD", "ShiftedBetaGeometric", "alive_matrix", "calibration_end",
     "calibration_holdout", "clv_by", "cumulative_transactions", "customer_lifetime_value", "fit_bgnbd",
-    "fit_cohorts", "fit_gamma_gamma", "fit_pareto_nbd", "holdout_by_frequency", "purchase_summary",
+    "fit_cohorts", "fit_gamma_gamma", "fit_pareto_nbd", "holdout_by_frequency", "lifetime_values", "purchase_summary",
     "score_customers", "spend_left_out", "spend_model_input", "summary_expr",
 ]

@@ -75,6 +75,26 @@ def _purchase_intervals(model, x, tx, T, steps_days, discount):
     return _fit.delta_se(scaled, model._param_array(), model.covariance_)
 
 
+def lifetime_values(source, as_of=None, *, horizon_days: float = 365, annual_discount_rate: float = 0.10,
+                    margin: float = 0.30, time_unit: str = "weeks", intervals: bool = False):
+    """CLV per customer in one call: purchase summary → BG/NBD → Gamma-Gamma (on
+    :func:`~cmokit.clv.summary.spend_model_input`) → :func:`customer_lifetime_value`.
+
+    For reports that need the scores (LTV:CAC in the executive review), not the models;
+    ``as_of=None`` is the latest order day (inclusive, UTC); revenue is net of refunds.
+    Returns the input's frame kind (pandas for a warehouse).
+    """
+    from cmokit.clv.bgnbd import BetaGeo
+    from cmokit.clv.gamma_gamma import GammaGamma
+    from cmokit.clv.summary import purchase_summary, spend_model_input
+
+    summary = purchase_summary(source, as_of, time_unit=time_unit)
+    purchases = BetaGeo(time_unit=time_unit).fit(summary)
+    spend = GammaGamma().fit(spend_model_input(summary))
+    return customer_lifetime_value(summary, purchases, spend, horizon_days=horizon_days,
+                                   annual_discount_rate=annual_discount_rate, margin=margin, intervals=intervals)
+
+
 def customer_lifetime_value(summary, transactions_model, spend_model, *, horizon_days: float,
                             annual_discount_rate: float, margin: float = 1.0, step_days: float = 30.0,
                             intervals: bool = True):

@@ -89,8 +89,9 @@ def review_windows(as_of: dt.date, period: str = "month"):
     return pd.DataFrame(rows, columns=["window", "start", "end"])
 
 
-def _order_metrics(orders, start: dt.date, end: dt.date, before_start: dt.date | None) -> dict:
-    """Revenue, orders, active and new customers in [start, end]; retention from [before_start, start)."""
+def _order_metrics(orders, start: dt.date, end: dt.date, before_start: dt.date | None, refunds=None) -> dict:
+    """Revenue (net of the refunds booked in the window, as :func:`cmokit.campaigns.revenue_kpis`),
+    orders, active and new customers in [start, end]; retention from [before_start, start)."""
     import ibis
 
     from cmokit.engine import day_end
@@ -103,7 +104,13 @@ def _order_metrics(orders, start: dt.date, end: dt.date, before_start: dt.date |
     out = window.aggregate(revenue=window.revenue.cast("float64").sum(), orders=window.order_id.count(),
                            active_customers=window.customer_id.nunique()).execute().iloc[0].to_dict()
     out["new_customers"] = int(new.count().execute())
-    out["revenue"] = float(out["revenue"] or 0.0)
+    out["gross_revenue"] = float(out["revenue"] or 0.0)
+    refunded = 0.0
+    if refunds is not None:
+        booked = refunds.filter((refunds.refunded_at >= lo) & (refunds.refunded_at < hi))
+        refunded = float(booked.amount.cast("float64").sum().execute() or 0.0)
+    out["refunds"] = refunded
+    out["revenue"] = out["gross_revenue"] - refunded
     if before_start is not None:
         plo = ibis.literal(dt.datetime.combine(before_start, dt.time()), type="timestamp")
         earlier = orders.filter((orders.ordered_at >= plo) & (orders.ordered_at < lo)).select("customer_id").distinct()
@@ -123,7 +130,9 @@ def window_metrics(source, start, end, *, margin: float = 1.0, clv=None) -> dict
 
     r = resolve(source, "orders")
     orders = r.table("orders", columns=("order_id", "customer_id", "ordered_at", "revenue"))
-    out = _order_metrics(orders, start, end, start - (end - start) - dt.timedelta(days=1))
+    from cmokit.revenue import refunds_of
+
+    out = _order_metrics(orders, start, end, start - (end - start) - dt.timedelta(days=1), refunds_of(r))
     kpis = campaign_kpis(r.warehouse, by="total", start=start, end=end, as_of=end, margin=margin, clv=clv)
     row = kpis.iloc[0].to_dict() if len(kpis) else {}
     for key in FROM_KPI_LAYER:
@@ -216,7 +225,8 @@ def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | 
 def revenue_bridge(source, as_of=None, *, period: str = "month", versus: str = "previous"):
     """Revenue change split into customers × orders per customer × average order value.
 
-    ``revenue = active customers × (orders / customer) × (revenue / order)``; each factor's
+    ``revenue = active customers × (orders / customer) × (revenue / order)`` (revenue net of the
+    refunds booked in each window, as in the headline); each factor's
     contribution is its log change times the log-mean of the two revenues (LMDI), so the
     three contributions add up to the revenue change exactly. ``versus`` is ``previous`` or
     ``last_year``. One row per factor plus a ``total`` row: factor, before, now, change
@@ -232,8 +242,11 @@ def revenue_bridge(source, as_of=None, *, period: str = "month", versus: str = "
     orders = r.table("orders", columns=("order_id", "customer_id", "ordered_at", "revenue"))
     day = snapshot_day(orders, as_of)
     w = review_windows(day, period).set_index("window")
-    now = _order_metrics(orders, w.loc["current", "start"], w.loc["current", "end"], None)
-    then = _order_metrics(orders, w.loc[versus, "start"], w.loc[versus, "end"], None)
+    from cmokit.revenue import refunds_of
+
+    refunds = refunds_of(r)
+    now = _order_metrics(orders, w.loc["current", "start"], w.loc["current", "end"], None, refunds)
+    then = _order_metrics(orders, w.loc[versus, "start"], w.loc[versus, "end"], None, refunds)
 
     def factors(m):
         c, o, rev = m["active_customers"], m["orders"], m["revenue"]
