@@ -43,18 +43,18 @@ CURRENCY = "EUR"
 
 
 class _IsoCountries(Sequence):
-    """ISO-3166-1 alpha-2 codes from the maintained ``pycountry`` database, read on first use
-    (importing the contract stays cheap).
+    """ISO-3166-1 alpha-2 codes (and ``XK``, Kosovo) from ``country_converter``'s maintained
+    table (:mod:`cmokit.warehouse.countries`), read on first use (importing the contract stays cheap).
 
-    >>> "DE" in ISO_COUNTRIES, "XX" in ISO_COUNTRIES, len(ISO_COUNTRIES) > 240
-    (True, False, True)
+    >>> "DE" in ISO_COUNTRIES, "XK" in ISO_COUNTRIES, "XX" in ISO_COUNTRIES, len(ISO_COUNTRIES) > 240
+    (True, True, False, True)
     """
 
     @cached_property
     def _codes(self) -> tuple[str, ...]:
-        import pycountry
+        from cmokit.warehouse.countries import iso2_codes
 
-        return tuple(sorted(c.alpha_2 for c in pycountry.countries))
+        return tuple(sorted(iso2_codes()))
 
     def __getitem__(self, i):
         return self._codes[i]
@@ -73,7 +73,7 @@ class _IsoCountries(Sequence):
         return "ISO_COUNTRIES"
 
 
-#: Accepted ``country`` values: ISO-3166-1 alpha-2 codes (pycountry).
+#: Accepted ``country`` values: ISO-3166-1 alpha-2 codes and XK (country_converter's table).
 ISO_COUNTRIES = _IsoCountries()
 
 

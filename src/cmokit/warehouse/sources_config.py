@@ -49,6 +49,7 @@ from pathlib import Path
 
 from cmokit.errors import ConfigError
 from cmokit.warehouse.contract import CONTRACT, CURRENCY, MONEY
+from cmokit.warehouse.countries import to_iso2
 
 log = logging.getLogger(__name__)
 
@@ -427,47 +428,6 @@ def _parse_column(cname, c, line, name) -> ColumnSpec:
     if c.get("currency") is not None:
         spec.currency = str(c["currency"]).upper()
     return spec
-
-
-# --------------------------------------------------------------------------- countries
-def country_table() -> list[tuple[str, str]]:
-    """(regex, ISO-2) pairs from country_converter's maintained table (read directly:
-    its class trips over pandas 3's missing-value handling of Namibia's ``NA``)."""
-    import csv
-    import importlib.resources
-
-    rows = []
-    text = importlib.resources.files("country_converter").joinpath("country_data.tsv").read_text(encoding="utf-8")
-    for row in csv.DictReader(text.splitlines(), delimiter="\t"):
-        codes = re.findall(r"[A-Z]{2}", row["ISO2"])
-        if codes and not row.get("obsolete"):
-            rows.append((row["regex"], codes[0], row["ISO3"]))
-    return rows
-
-
-def to_iso2(values) -> dict:
-    """Country names, aliases and ISO-2/ISO-3 codes -> ISO-2 (``None`` when unknown).
-
-    >>> to_iso2(["United Kingdom", "USA", "Deutschland", "fr", "Unspecified"])["Unspecified"] is None
-    True
-    >>> [to_iso2(["United Kingdom", "USA", "fr", "DEU"])[v] for v in ["United Kingdom", "USA", "fr", "DEU"]]
-    ['GB', 'US', 'FR', 'DE']
-    """
-    table = country_table()
-    iso2 = {c for _, c, _ in table}
-    iso3 = {i3: c for _, c, i3 in table}
-    compiled = [(re.compile(rx, re.IGNORECASE), c) for rx, c, _ in table]
-    out = {}
-    for v in values:
-        s = (v or "").strip()
-        if s.upper() in iso2:
-            out[v] = s.upper()
-        elif s.upper() in iso3:
-            out[v] = iso3[s.upper()]
-        else:
-            hits = {c for rx, c in compiled if rx.search(s)}
-            out[v] = hits.pop() if len(hits) == 1 else None
-    return out
 
 
 # --------------------------------------------------------------------------- reading
