@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "excel")
 _EXT = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
-        ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".xlsx": "excel"}
+        ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".xlsx": "excel", ".xlsm": "excel"}
 TRUE_VALUES = ("y", "yes", "true", "t", "1", "opt-in", "optin", "opted-in", "opted in", "on", "subscribed")
 FALSE_VALUES = ("n", "no", "false", "f", "0", "opt-out", "optout", "opted-out", "opted out", "off", "unsubscribed")
 
@@ -141,6 +141,7 @@ class SourceSpec:
     timezone: str = "UTC"
     currency: str | None = None  # a currency code for the whole source
     currency_column: str | None = None  # or a raw column holding each row's currency
+    lines: dict = field(default_factory=dict)  # key -> line in the sources file, for errors
 
 
 @dataclass
@@ -270,7 +271,7 @@ def _parse_source(sname, s, line, name) -> SourceSpec:
     if not isinstance(s, _Map):
         raise ConfigError(f"{name} line {line}: source {sname!r} must be a mapping (path: ..., format: ...)")
     _unknown_keys(s, _SOURCE_KEYS, f"source {sname!r}", name)
-    spec = SourceSpec(sname, line)
+    spec = SourceSpec(sname, line, lines=dict(s.lines))
     for k in ("path", "database", "table", "query", "delimiter", "encoding", "decimal", "quote", "sheet", "timezone"):
         if k in s and s[k] is not None:
             setattr(spec, k, str(s[k]))
@@ -514,6 +515,7 @@ class Reader:
             rel = "(SELECT *, row_number() OVER () AS _line FROM read_json($path, format='newline_delimited'))"
         else:
             rel = self._excel_relation(s, path)
+            del params["path"]  # read in Python, not by DuckDB
         sel = f"SELECT $file AS _file, $rank AS _rank, * FROM {rel}"
         try:
             if first:
@@ -562,22 +564,55 @@ class Reader:
                  json.dumps({"csv_line": raw}, ensure_ascii=False)) for line, col, err, raw in rows]
 
     def _excel_relation(self, s: SourceSpec, path: Path) -> str:
+        """One sheet as text columns, ``_line`` = the Excel row number; blank rows are not data lines.
+        Date cells are written in the format the mapping declares for their column (ISO otherwise), so a
+        column mixing date cells and dates typed as text parses with one rule; numbers keep Excel's 15
+        significant digits (0.1 + 0.2 is 0.3, as Excel shows it)."""
         import importlib.util
 
         if importlib.util.find_spec("openpyxl") is None:
             raise ConfigError(f"{path.name}: reading Excel needs openpyxl (pip install openpyxl), or save the sheet "
                               "as CSV and declare format: csv")
-        import pandas as pd
+        import openpyxl
+        import pyarrow as pa
 
+        where = f"{self.cfg.name} line {s.lines.get('sheet', s.line)} (source {s.name!r})"
         try:
-            frame = pd.read_excel(path, sheet_name=s.sheet or 0, dtype=str, header=0 if s.header else None,
-                                  skiprows=s.skip)
-        except Exception as exc:  # noqa: BLE001 - zipfile, openpyxl and pandas each raise their own
-            raise ConfigError(f"{path.name}: cannot read sheet {s.sheet or 'the first sheet'} of source {s.name!r}: "
-                              f"{type(exc).__name__}: {exc}") from None
-        frame["_line"] = range(2 + s.skip, 2 + s.skip + len(frame))
-        name = f"xl_{abs(hash(str(path)))}"
-        self.con.register(name, frame)
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl each raise their own
+            raise ConfigError(f"{path.name}: is not a readable Excel workbook (.xlsx/.xlsm) for source {s.name!r} "
+                              f"({where}): {type(exc).__name__}: {exc}") from None
+        try:
+            if s.sheet is None:
+                ws = wb.worksheets[0]
+            elif s.sheet in wb.sheetnames:
+                ws = wb[s.sheet]
+            else:
+                raise ConfigError(f"{path.name}: has no sheet {s.sheet!r} (it has: {', '.join(wb.sheetnames)}); "
+                                  f"fix sheet: in {where}")
+            ws.reset_dimensions()  # exporters write wrong <dimension> tags; read every row there is
+            rows = [(i, row) for i, row in enumerate(ws.iter_rows(values_only=True), start=1) if i > s.skip]
+        finally:
+            wb.close()
+        formats = {c.column: c.format for t in self.cfg.tables.values() if t.source == s.name
+                   for c in t.columns.values() if c.column is not None and c.format and "%z" not in c.format.lower()}
+        if s.header:
+            if not rows:
+                raise ConfigError(f"{path.name}: sheet {ws.title!r} has no header row after {s.skip} skipped rows")
+            head = [("" if v is None else str(v).strip()) or f"column{k}" for k, v in enumerate(rows[0][1])]
+            dupes = sorted({c for c in head if head.count(c) > 1})
+            if dupes:
+                raise ConfigError(f"{path.name} sheet {ws.title!r} row {rows[0][0]}, column {dupes[0]!r}: the header "
+                                  "names this column twice")
+            rows = rows[1:]
+        else:
+            head = [f"column{k}" for k in range(max((len(r) for _, r in rows), default=0))]
+        data = [(i, r) for i, r in rows if any(v is not None and str(v).strip() != "" for v in r)]
+        cols = {name: pa.array([_excel_text(r[k] if k < len(r) else None, formats.get(name)) for _, r in data],
+                               pa.string()) for k, name in enumerate(head)}
+        cols["_line"] = pa.array([i for i, _ in data], pa.int64())
+        name = f"xl_{s.name}_{len(self.reads)}"
+        self.con.register(name, pa.table(cols))
         return _q(name)
 
     def _read_database(self, s: SourceSpec, tmp: str) -> str:
@@ -974,6 +1009,30 @@ def _csv_header(path: Path, s: SourceSpec) -> list[str]:
 
 def _sql_str(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _excel_text(value, fmt: str | None = None) -> str | None:
+    """An Excel cell as the text a CSV export would hold.
+
+    >>> import datetime as dt
+    >>> [_excel_text(v) for v in (0.1 + 0.2, 1234.0, 19.99, True, dt.datetime(2025, 1, 2, 10, 30), None)]
+    ['0.3', '1234', '19.99', 'true', '2025-01-02 10:30:00', None]
+    >>> _excel_text(dt.datetime(2025, 1, 2), "%d.%m.%Y")
+    '02.01.2025'
+    """
+    import datetime as dt
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(value, ".15g")
+    if isinstance(value, dt.datetime | dt.date):
+        if fmt:
+            return value.strftime(fmt)
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value)
 
 
 def _clean_number(text: str, decimal: str) -> str:
