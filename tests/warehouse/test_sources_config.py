@@ -80,7 +80,7 @@ def test_a_missing_raw_column_is_named_with_its_line_and_a_suggestion(tmp_path):
 
 def test_a_database_that_cannot_connect_is_a_clear_error(tmp_path):
     yml = TX.format(extra="    database: sqlite:///missing/shop.db\n    table: orders").replace('    path: "tx*.csv"\n', "")
-    with pytest.raises(ConfigError, match=r"line 4 \(source 'tx'\): cannot connect to sqlite:///missing/shop.db"):
+    with pytest.raises(ConfigError, match=r"line 5 \(source 'tx', database\): cannot connect to sqlite:///missing/shop.db"):
         _build(tmp_path, yml, {})
 
 
@@ -174,10 +174,7 @@ def test_parquet_and_json_lines(tmp_path):
     assert cfg.sources["js"].format == "jsonl"
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
-def test_a_database_table_or_query_through_ibis(tmp_path, kind):
-    raw = tmp_path / "raw"
-    raw.mkdir()
+def _shop_db(raw, kind):
     db = raw / f"shop.{kind}"
     if kind == "sqlite":
         c = sqlite3.connect(db)
@@ -190,11 +187,74 @@ def test_a_database_table_or_query_through_ibis(tmp_path, kind):
         c.execute("CREATE TABLE sales AS SELECT * FROM (VALUES ('a', '2025-01-02', 3.5), ('b', '2025-01-05', 1.0)) "
                   "t(customer, date, amount)")
         c.close()
+    return db
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
+def test_a_database_table_or_query_through_ibis(tmp_path, kind):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _shop_db(raw, kind)
     yml = TX.format(extra=f"    database: {kind}:///shop.{kind}\n    query: SELECT * FROM sales WHERE amount > 2").replace(
         '    path: "tx*.csv"\n', "")
     (tmp_path / "s.yml").write_text(yml)
     res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=tmp_path / "s.yml")
     assert res.tables["orders"] == 1 and res.lines == [f"{kind}:query: 1 lines read = 1 into orders + 0 quarantined (ok)"]
+
+
+@pytest.mark.parametrize("url", [
+    "sqlite+pysqlite:///shop.sqlite",       # SQLAlchemy: dialect+driver, three slashes = relative to RAW
+    "sqlite:////{raw}/shop.sqlite",         # four slashes = absolute
+    "duckdb:///shop.duckdb",
+    "duckdb:////{raw}/shop.duckdb",
+])
+def test_sqlalchemy_urls_of_file_databases(tmp_path, url):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    kind = "sqlite" if url.startswith("sqlite") else "duckdb"
+    _shop_db(raw, kind)
+    url = url.format(raw=str(raw).lstrip("/"))
+    yml = TX.format(extra=f"    database: {url}\n    table: sales").replace('    path: "tx*.csv"\n', "")
+    (tmp_path / "s.yml").write_text(yml)
+    res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=tmp_path / "s.yml")
+    assert _rows(res.path, "SELECT count(*), sum(revenue) FROM orders") == [(2, pytest.approx(4.5))]
+    assert res.lines == [f"{kind}:sales: 2 lines read = 2 into orders + 0 quarantined (ok)"]
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql+psycopg2://ana:s3cr%40t@127.0.0.1:1/shop", r"line 5 \(source 'tx', database\): cannot connect to "
+     r"postgresql\+psycopg2://ana:\*\*\*@127.0.0.1:1/shop: "),
+    ("mysql+pymysql://ana:s3cr%40t@127.0.0.1:1/shop", r"line 5 \(source 'tx', database\): cannot connect to "
+     r"mysql\+pymysql://ana:\*\*\*@127.0.0.1:1/shop: "),
+    ("sqlite:////nowhere/s3cr@t.db", r"line 5 .*no such database file /nowhere/s3cr@t.db"),  # no password: shown
+    ("nosuchdb://ana:s3cr%40t@host/shop", r"line 5: database URL nosuchdb://ana:\*\*\*@host/shop: no Ibis backend "
+     r"for dialect 'nosuchdb'"),
+])
+def test_a_server_that_cannot_connect_names_the_line_and_never_shows_the_password(tmp_path, capsys, caplog, url,
+                                                                                   expected):
+    """Port 1 on this machine: nothing listens; without the backend's driver installed, the error says which."""
+    import logging
+
+    from cmokit.cli import main
+
+    caplog.set_level(logging.DEBUG)
+    yml = TX.format(extra=f"    database: {url}\n    table: sales").replace('    path: "tx*.csv"\n', "")
+    with pytest.raises(ConfigError, match=expected) as err:
+        _build(tmp_path, yml, {})
+    raw = tmp_path / "raw"
+    code = main(["warehouse", "build", str(raw), "--sources", str(tmp_path / "sources.yml"), "--out",
+                 str(tmp_path / "cli.duckdb"), "--key-file", str(_key_file(tmp_path))])
+    out = capsys.readouterr()
+    assert code == 2 and "line 5" in out.err
+    if "%40" in url:
+        for text in (str(err.value), out.out, out.err, caplog.text):
+            assert "s3cr" not in text
+
+
+def _key_file(tmp_path):
+    p = tmp_path / "key"
+    p.write_bytes(KEY)
+    return p
 
 
 # --------------------------------------------------------------------------- value maps

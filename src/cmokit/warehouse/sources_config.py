@@ -1,8 +1,8 @@
 """Raw sources as configuration: ``sources.yml`` says where each contract table's data is and how to map it.
 
 The file (schema in ``docs/sources.md``) names raw **sources** (a file glob in
-CSV/TSV, Parquet or JSON lines, or a table/query of a database reached through
-an Ibis URL) and, per contract **table**, the source it comes from, an optional
+CSV/TSV, Parquet, JSON lines or Excel, or a table/query of a database reached
+through a SQLAlchemy- or Ibis-style URL, :mod:`cmokit.warehouse.dburl`) and, per contract **table**, the source it comes from, an optional
 row filter, an optional grouping (invoice lines -> orders) and, per contract
 column, a raw column or an SQL expression over raw columns plus parse rules
 (timestamp format, source time zone, currency, value maps). Customers can be
@@ -279,9 +279,9 @@ def _parse_source(sname, s, line, name) -> SourceSpec:
         raise ConfigError(f"{name} line {line}: source {sname!r} needs exactly one of 'path' (a file glob) "
                           "or 'database' (a URL such as duckdb:///crm.duckdb or sqlite:///shop.db)")
     if spec.database:
-        if "://" not in spec.database:
-            raise ConfigError(f"{name} line {s.at('database')}: database {spec.database!r} is not a URL "
-                              "(expected e.g. duckdb:///path/to/file.duckdb or sqlite:///path/to/file.db)")
+        from cmokit.warehouse import dburl
+
+        dburl.check(spec.database, f"{name} line {s.at('database')}")
         if bool(spec.table) == bool(spec.query):
             raise ConfigError(f"{name} line {line}: database source {sname!r} needs exactly one of 'table' or 'query'")
     fmt = s.get("format")
@@ -616,26 +616,38 @@ class Reader:
         return _q(name)
 
     def _read_database(self, s: SourceSpec, tmp: str) -> str:
+        """A table or query of a database (SQLAlchemy- or Ibis-style URL, :mod:`cmokit.warehouse.dburl`),
+        read through Ibis; errors name the key and line and never show the URL's password."""
         import ibis
 
-        where = f"{self.cfg.name} line {s.line} (source {s.name!r})"
-        url = s.database
-        if url.startswith(("duckdb:///", "sqlite:///")) and not url.startswith(("duckdb:////", "sqlite:////")):
-            rel = url.split(":///", 1)[1]  # relative paths are relative to the raw folder
-            if not Path(rel).is_absolute() and not (self.raw_dir / rel).exists() and not Path(rel).exists():
-                raise ConfigError(f"{where}: cannot connect to {url}: no such database file under {self.raw_dir}")
-            if not Path(rel).is_absolute() and (self.raw_dir / rel).exists():
-                url = url.split(":///", 1)[0] + ":///" + str(self.raw_dir / rel)
+        from cmokit.warehouse import dburl
+
+        where = f"{self.cfg.name} line {s.lines.get('database', s.line)} (source {s.name!r}, database)"
+        shown = dburl.mask(s.database)
+        dialect, backend = dburl.scheme(s.database)
+        path = dburl.file_path(s.database, self.raw_dir)
+        if path is not None and not path.is_file():  # sqlite would create an empty database
+            raise ConfigError(f"{where}: cannot connect to {shown}: no such database file {path}")
+        url = dburl.to_ibis_url(s.database, self.raw_dir)
         try:
-            db = ibis.connect(url, **({"read_only": True} if url.startswith("duckdb") else {}))
+            db = ibis.connect(url, **({"read_only": True} if backend == "duckdb" else {}))
+        except ImportError as exc:
+            raise ConfigError(f"{where}: cannot connect to {shown}: the Ibis backend for {backend} is not installed "
+                              f"(pip install 'ibis-framework[{backend}]'; "
+                              f"{dburl.mask(str(exc).splitlines()[0], s.database)})") from None
+        except Exception as exc:  # noqa: BLE001 - every driver has its own error family
+            raise ConfigError(f"{where}: cannot connect to {shown}: {type(exc).__name__}: "
+                              f"{dburl.mask(str(exc).splitlines()[0] if str(exc) else '', s.database)}") from None
+        try:
             expr = db.table(s.table) if s.table else db.sql(s.query)
             data = expr.to_pyarrow()
-        except ImportError as exc:
-            raise ConfigError(f"{where}: no Ibis backend for {url.split(':', 1)[0]} ({str(exc).splitlines()[0]})") from None
         except Exception as exc:  # noqa: BLE001 - every driver has its own error family
             raise ConfigError(f"{where}: cannot read {'table ' + s.table if s.table else 'the query'} from "
-                              f"{s.database}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-        label = f"{s.database.split('://', 1)[0]}:{s.table or 'query'}"
+                              f"{shown}: {type(exc).__name__}: "
+                              f"{dburl.mask(str(exc).splitlines()[0] if str(exc) else '', s.database)}") from None
+        finally:
+            db.disconnect()
+        label = f"{dialect}:{s.table or 'query'}"
         self.con.register("db_arrow", data)
         self.con.execute(f"CREATE TEMP TABLE {tmp} AS SELECT $file AS _file, 0 AS _rank, *, "
                          "row_number() OVER () AS _line FROM db_arrow", {"file": label})
@@ -706,7 +718,9 @@ class Reader:
         cols = {c: (t.columns[c].describe() if c in t.columns else c) for c in CONTRACT[table].column_names}
         personal = tuple(p for p in (s.personal if s else ()) if p not in cols.values())
         pseudo = tuple(c for c in ("customer_id",) if c in CONTRACT[table].column_names)
-        return Source(table, (s.path or s.database) if s else "derived", cols, personal=personal, pseudonymise=pseudo,
+        from cmokit.warehouse.dburl import mask
+
+        return Source(table, (s.path or mask(s.database)) if s else "derived", cols, personal=personal, pseudonymise=pseudo,
                       required=table in ("orders", "customers"))
 
     def fill(self, table: str) -> list[tuple[str, int, int]]:
