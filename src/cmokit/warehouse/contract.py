@@ -151,7 +151,7 @@ _TABLES = [
         columns=(
             Column("customer_id", "VARCHAR", "Pseudonymous customer id: keyed HMAC-SHA256 of the source system's id.", label="Customer"),
             Column("first_seen_at", "TIMESTAMP", "When the customer was first known (sign-up or first order), UTC.", label="First seen"),
-            Column("country", "VARCHAR", "ISO-3166 alpha-2 country code.", nullable=True, accepted=ISO_COUNTRIES, label="Country"),
+            Column("country", "VARCHAR", "ISO-3166 alpha-2 country code (XK for Kosovo).", nullable=True, accepted=ISO_COUNTRIES, label="Country"),
             Column("acquisition_channel", "VARCHAR", "Channel the source system credits with acquiring the customer.", nullable=True, accepted=CHANNELS, label="Acquisition channel"),
             Column("marketing_consent", "BOOLEAN", "Whether the customer agreed to marketing contact; false keeps them out of exported target lists.", label="Marketing consent"),
             Column("region", "VARCHAR", "Sales region of the customer (the unit of a geo test), when the source maps one.", nullable=True, label="Region"),
