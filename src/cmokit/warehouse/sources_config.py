@@ -2,10 +2,11 @@
 
 The file (schema in ``docs/sources.md``) names raw **sources** (a file glob in
 CSV/TSV, Parquet, JSON lines or Excel, or a table/query of a database reached
-through a SQLAlchemy- or Ibis-style URL, :mod:`cmokit.warehouse.dburl`) and, per contract **table**, the source it comes from, an optional
-row filter, an optional grouping (invoice lines -> orders) and, per contract
-column, a raw column or an SQL expression over raw columns plus parse rules
-(timestamp format, source time zone, currency, value maps). Customers can be
+through a SQLAlchemy- or Ibis-style URL, :mod:`cmokit.warehouse.dburl`) and,
+per contract **table**, the source it comes from, an optional row filter, an
+optional grouping (invoice lines -> orders) and, per contract column, a raw
+column or an SQL expression over raw columns plus parse rules (timestamp
+format, source time zone, currency, value maps). Customers can be
 derived from orders when there is no CRM export.
 
 Everything runs in DuckDB: files are read with ``read_csv`` / ``read_parquet``
