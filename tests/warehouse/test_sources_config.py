@@ -80,7 +80,7 @@ def test_a_missing_raw_column_is_named_with_its_line_and_a_suggestion(tmp_path):
 
 def test_a_database_that_cannot_connect_is_a_clear_error(tmp_path):
     yml = TX.format(extra="    database: sqlite:///missing/shop.db\n    table: orders").replace('    path: "tx*.csv"\n', "")
-    with pytest.raises(ConfigError, match=r"line 4 \(source 'tx'\): cannot connect to sqlite:///missing/shop.db"):
+    with pytest.raises(ConfigError, match=r"line 5 \(source 'tx', database\): cannot connect to sqlite:///missing/shop.db"):
         _build(tmp_path, yml, {})
 
 
@@ -174,10 +174,7 @@ def test_parquet_and_json_lines(tmp_path):
     assert cfg.sources["js"].format == "jsonl"
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
-def test_a_database_table_or_query_through_ibis(tmp_path, kind):
-    raw = tmp_path / "raw"
-    raw.mkdir()
+def _shop_db(raw, kind):
     db = raw / f"shop.{kind}"
     if kind == "sqlite":
         c = sqlite3.connect(db)
@@ -190,11 +187,74 @@ def test_a_database_table_or_query_through_ibis(tmp_path, kind):
         c.execute("CREATE TABLE sales AS SELECT * FROM (VALUES ('a', '2025-01-02', 3.5), ('b', '2025-01-05', 1.0)) "
                   "t(customer, date, amount)")
         c.close()
+    return db
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
+def test_a_database_table_or_query_through_ibis(tmp_path, kind):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _shop_db(raw, kind)
     yml = TX.format(extra=f"    database: {kind}:///shop.{kind}\n    query: SELECT * FROM sales WHERE amount > 2").replace(
         '    path: "tx*.csv"\n', "")
     (tmp_path / "s.yml").write_text(yml)
     res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=tmp_path / "s.yml")
     assert res.tables["orders"] == 1 and res.lines == [f"{kind}:query: 1 lines read = 1 into orders + 0 quarantined (ok)"]
+
+
+@pytest.mark.parametrize("url", [
+    "sqlite+pysqlite:///shop.sqlite",       # SQLAlchemy: dialect+driver, three slashes = relative to RAW
+    "sqlite:////{raw}/shop.sqlite",         # four slashes = absolute
+    "duckdb:///shop.duckdb",
+    "duckdb:////{raw}/shop.duckdb",
+])
+def test_sqlalchemy_urls_of_file_databases(tmp_path, url):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    kind = "sqlite" if url.startswith("sqlite") else "duckdb"
+    _shop_db(raw, kind)
+    url = url.format(raw=str(raw).lstrip("/"))
+    yml = TX.format(extra=f"    database: {url}\n    table: sales").replace('    path: "tx*.csv"\n', "")
+    (tmp_path / "s.yml").write_text(yml)
+    res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=tmp_path / "s.yml")
+    assert _rows(res.path, "SELECT count(*), sum(revenue) FROM orders") == [(2, pytest.approx(4.5))]
+    assert res.lines == [f"{kind}:sales: 2 lines read = 2 into orders + 0 quarantined (ok)"]
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql+psycopg2://ana:s3cr%40t@127.0.0.1:1/shop", r"line 5 \(source 'tx', database\): cannot connect to "
+     r"postgresql\+psycopg2://ana:\*\*\*@127.0.0.1:1/shop: "),
+    ("mysql+pymysql://ana:s3cr%40t@127.0.0.1:1/shop", r"line 5 \(source 'tx', database\): cannot connect to "
+     r"mysql\+pymysql://ana:\*\*\*@127.0.0.1:1/shop: "),
+    ("sqlite:////nowhere/s3cr@t.db", r"line 5 .*no such database file /nowhere/s3cr@t.db"),  # no password: shown
+    ("nosuchdb://ana:s3cr%40t@host/shop", r"line 5: database URL nosuchdb://ana:\*\*\*@host/shop: no Ibis backend "
+     r"for dialect 'nosuchdb'"),
+])
+def test_a_server_that_cannot_connect_names_the_line_and_never_shows_the_password(tmp_path, capsys, caplog, url,
+                                                                                   expected):
+    """Port 1 on this machine: nothing listens; without the backend's driver installed, the error says which."""
+    import logging
+
+    from cmokit.cli import main
+
+    caplog.set_level(logging.DEBUG)
+    yml = TX.format(extra=f"    database: {url}\n    table: sales").replace('    path: "tx*.csv"\n', "")
+    with pytest.raises(ConfigError, match=expected) as err:
+        _build(tmp_path, yml, {})
+    raw = tmp_path / "raw"
+    code = main(["warehouse", "build", str(raw), "--sources", str(tmp_path / "sources.yml"), "--out",
+                 str(tmp_path / "cli.duckdb"), "--key-file", str(_key_file(tmp_path))])
+    out = capsys.readouterr()
+    assert code == 2 and "line 5" in out.err
+    if "%40" in url:
+        for text in (str(err.value), out.out, out.err, caplog.text):
+            assert "s3cr" not in text
+
+
+def _key_file(tmp_path):
+    p = tmp_path / "key"
+    p.write_bytes(KEY)
+    return p
 
 
 # --------------------------------------------------------------------------- value maps
@@ -312,12 +372,85 @@ def test_a_source_in_another_currency_converts_with_an_fx_file(tmp_path):
         _build(tmp_path, missing, {"tx.csv": "customer,date,amount\na,2025-01-02,10\n"})
 
 
-def test_excel_without_its_reader_is_a_clear_error(tmp_path):
-    try:
-        import openpyxl  # noqa: F401
-        pytest.skip("openpyxl is installed: Excel is readable")
-    except ImportError:
-        pass
+EXCEL = """version: 1
+sources:
+  shop:
+    path: "orders*.xlsx"
+    sheet: Orders
+    skip: 2
+    personal: [email]
+tables:
+  orders:
+    source: shop
+    columns:
+      order_id: Order
+      customer_id: Customer
+      ordered_at: {column: Date, format: "%d.%m.%Y %H:%M", timezone: Europe/Berlin}
+      revenue: Amount
+  customers: {derive: orders}
+"""
+
+
+def _workbook(path):
+    """Two sheets; the data sheet has a title and a blank row above its header, date cells and dates typed as
+    text in one column, money as number cells (a float sum, a currency format) and as text, and a blank row."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["Exported from the shop back office; the orders are on the next sheet"])
+    ws = wb.create_sheet("Orders")
+    ws.append(["Shop orders, January-February 2025"])
+    ws.append([])
+    ws.append(["Order", "Customer", "Date", "Amount", "email"])
+    ws.append(["o1", "a", dt.datetime(2025, 1, 2, 10, 30), 12.5, "a@example.com"])      # row 4: a date cell
+    ws.append(["o2", "b", "03.01.2025 08:00", "19.99", "b@example.com"])                # row 5: text date, text money
+    ws.append([None, None, None, None, None])                                           # row 6: blank
+    ws.append(["o3", "a", dt.datetime(2025, 2, 1, 0, 0), 0.1 + 0.2, None])             # row 7: a float sum
+    ws.append(["o4", "c", "1st of Feb", 1234, None])                                    # row 8: not a date
+    ws["D4"].number_format = "#,##0.00 [$€-1]"
+    wb.save(path)
+
+
+def test_an_excel_sheet_builds_a_warehouse(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _workbook(raw / "orders.xlsx")
+    (tmp_path / "s.yml").write_text(EXCEL)
+    res = build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=tmp_path / "s.yml", max_quarantine_share=1.0)
+    rows = _rows(res.path, "SELECT ordered_at, CAST(revenue AS DOUBLE) FROM orders ORDER BY ordered_at")
+    assert rows == [(dt.datetime(2025, 1, 2, 9, 30), pytest.approx(12.5)),   # Berlin 10:30 -> 09:30 UTC
+                    (dt.datetime(2025, 1, 3, 7, 0), pytest.approx(19.99)),
+                    (dt.datetime(2025, 1, 31, 23, 0), pytest.approx(0.3))]
+    assert res.tables["customers"] == 2
+    assert res.lines == ["orders.xlsx: 4 lines read = 4 into orders + 0 quarantined (ok)"]  # the blank row is no line
+    bad = _rows(quarantine_path(res.path), "SELECT line, column_name, raw_values FROM quarantine_orders "
+                                           "WHERE outcome = 'quarantined'")
+    assert [(line, col) for line, col, _ in bad] == [(8, "ordered_at")]  # the Excel row number, as IT sees it
+    assert "1st of Feb" in bad[0][2]
+
+
+def test_a_missing_sheet_names_the_sheets_there_are(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _workbook(raw / "orders.xlsx")
+    (tmp_path / "s.yml").write_text(EXCEL.replace("sheet: Orders", "sheet: Order"))
+    with pytest.raises(ConfigError, match=r"orders.xlsx: has no sheet 'Order' \(it has: Notes, Orders\); fix sheet: "
+                                          r"in s.yml line 5 \(source 'shop'\)"):
+        build(raw, tmp_path / "wh.duckdb", key=KEY, now=NOW, sources=tmp_path / "s.yml")
+
+
+def test_a_file_that_is_no_workbook_is_a_clear_error(tmp_path):
+    yml = TX.format(extra="").replace('path: "tx*.csv"', 'path: "tx*.xlsx"')
+    with pytest.raises(ConfigError, match=r"tx.xlsx: is not a readable Excel workbook .* for source 'tx'"):
+        _build(tmp_path, yml, {"tx.xlsx": b"PK\x03\x04 not really a workbook"})
+
+
+def test_excel_without_its_reader_is_a_clear_error(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openpyxl" else real(name, *a))
     yml = TX.format(extra="").replace('path: "tx*.csv"', 'path: "tx*.xlsx"')
     with pytest.raises(ConfigError, match=r"tx.xlsx: reading Excel needs openpyxl"):
         _build(tmp_path, yml, {"tx.xlsx": b"PK\x03\x04 not really a workbook"})

@@ -334,7 +334,8 @@ def budget_advice(source, as_of=None, *, budget: float | None = None, horizon_pe
 
     The model is the media-mix report's (``70_media_mix`` defaults: ``kpi``, ``adstock`` and
     ``saturation``, the warehouse's lift tests as calibration), so the review and that report
-    give the same advice. Fits :class:`cmokit.mmm.MediaMixModel` on the ``weeks`` whole weeks up to the snapshot and
+    give the same advice. Fits :class:`cmokit.mmm.MediaMixModel` on the ``weeks`` whole weeks up to the snapshot
+    (not before the first week of spend data; :func:`cmokit.reports.windows.media_mix_window`) and
     runs :func:`cmokit.mmm.optimize_budget` (its defaults, bounds and evidence gate included).
     ``budget`` defaults to the last ``horizon_periods`` weeks' spend. Returns the plan's
     allocation with, per channel, the model's ``historical_roi`` and its interval and
@@ -342,12 +343,10 @@ def budget_advice(source, as_of=None, *, budget: float | None = None, horizon_pe
     ``not identified`` from the model.
     """
     from cmokit import mmm
-    from cmokit.engine import snapshot_day
+    from cmokit.reports.windows import media_mix_window
 
     r = resolve(source, "orders")
-    day = snapshot_day(r.table("orders", columns=("ordered_at",)), as_of)
-    end = day - dt.timedelta(days=(day.weekday() + 1) % 7)  # last whole week ends on a Sunday
-    start = end - dt.timedelta(weeks=weeks) + dt.timedelta(days=1)
+    start, end = media_mix_window(r.warehouse, as_of, weeks=weeks)  # the media-mix report's default window
     panel = mmm.media_panel(r.warehouse, start, end, kpi=kpi)
     model = mmm.MediaMixModel(adstock=adstock, saturation=saturation, n_bootstrap=n_bootstrap,
                               random_state=random_state).fit(panel)

@@ -43,18 +43,18 @@ CURRENCY = "EUR"
 
 
 class _IsoCountries(Sequence):
-    """ISO-3166-1 alpha-2 codes from the maintained ``pycountry`` database, read on first use
-    (importing the contract stays cheap).
+    """ISO-3166-1 alpha-2 codes (and ``XK``, Kosovo) from ``country_converter``'s maintained
+    table (:mod:`cmokit.warehouse.countries`), read on first use (importing the contract stays cheap).
 
-    >>> "DE" in ISO_COUNTRIES, "XX" in ISO_COUNTRIES, len(ISO_COUNTRIES) > 240
-    (True, False, True)
+    >>> "DE" in ISO_COUNTRIES, "XK" in ISO_COUNTRIES, "XX" in ISO_COUNTRIES, len(ISO_COUNTRIES) > 240
+    (True, True, False, True)
     """
 
     @cached_property
     def _codes(self) -> tuple[str, ...]:
-        import pycountry
+        from cmokit.warehouse.countries import iso2_codes
 
-        return tuple(sorted(c.alpha_2 for c in pycountry.countries))
+        return tuple(sorted(iso2_codes()))
 
     def __getitem__(self, i):
         return self._codes[i]
@@ -73,7 +73,7 @@ class _IsoCountries(Sequence):
         return "ISO_COUNTRIES"
 
 
-#: Accepted ``country`` values: ISO-3166-1 alpha-2 codes (pycountry).
+#: Accepted ``country`` values: ISO-3166-1 alpha-2 codes and XK (country_converter's table).
 ISO_COUNTRIES = _IsoCountries()
 
 
@@ -151,7 +151,7 @@ _TABLES = [
         columns=(
             Column("customer_id", "VARCHAR", "Pseudonymous customer id: keyed HMAC-SHA256 of the source system's id.", label="Customer"),
             Column("first_seen_at", "TIMESTAMP", "When the customer was first known (sign-up or first order), UTC.", label="First seen"),
-            Column("country", "VARCHAR", "ISO-3166 alpha-2 country code.", nullable=True, accepted=ISO_COUNTRIES, label="Country"),
+            Column("country", "VARCHAR", "ISO-3166 alpha-2 country code (XK for Kosovo).", nullable=True, accepted=ISO_COUNTRIES, label="Country"),
             Column("acquisition_channel", "VARCHAR", "Channel the source system credits with acquiring the customer.", nullable=True, accepted=CHANNELS, label="Acquisition channel"),
             Column("marketing_consent", "BOOLEAN", "Whether the customer agreed to marketing contact; false keeps them out of exported target lists.", label="Marketing consent"),
             Column("region", "VARCHAR", "Sales region of the customer (the unit of a geo test), when the source maps one.", nullable=True, label="Region"),

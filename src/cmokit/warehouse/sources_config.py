@@ -1,11 +1,12 @@
 """Raw sources as configuration: ``sources.yml`` says where each contract table's data is and how to map it.
 
 The file (schema in ``docs/sources.md``) names raw **sources** (a file glob in
-CSV/TSV, Parquet or JSON lines, or a table/query of a database reached through
-an Ibis URL) and, per contract **table**, the source it comes from, an optional
-row filter, an optional grouping (invoice lines -> orders) and, per contract
-column, a raw column or an SQL expression over raw columns plus parse rules
-(timestamp format, source time zone, currency, value maps). Customers can be
+CSV/TSV, Parquet, JSON lines or Excel, or a table/query of a database reached
+through a SQLAlchemy- or Ibis-style URL, :mod:`cmokit.warehouse.dburl`) and,
+per contract **table**, the source it comes from, an optional row filter, an
+optional grouping (invoice lines -> orders) and, per contract column, a raw
+column or an SQL expression over raw columns plus parse rules (timestamp
+format, source time zone, currency, value maps). Customers can be
 derived from orders when there is no CRM export.
 
 Everything runs in DuckDB: files are read with ``read_csv`` / ``read_parquet``
@@ -49,12 +50,13 @@ from pathlib import Path
 
 from cmokit.errors import ConfigError
 from cmokit.warehouse.contract import CONTRACT, CURRENCY, MONEY
+from cmokit.warehouse.countries import to_iso2
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "excel")
 _EXT = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
-        ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".xlsx": "excel"}
+        ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".xlsx": "excel", ".xlsm": "excel"}
 TRUE_VALUES = ("y", "yes", "true", "t", "1", "opt-in", "optin", "opted-in", "opted in", "on", "subscribed")
 FALSE_VALUES = ("n", "no", "false", "f", "0", "opt-out", "optout", "opted-out", "opted out", "off", "unsubscribed")
 
@@ -140,6 +142,7 @@ class SourceSpec:
     timezone: str = "UTC"
     currency: str | None = None  # a currency code for the whole source
     currency_column: str | None = None  # or a raw column holding each row's currency
+    lines: dict = field(default_factory=dict)  # key -> line in the sources file, for errors
 
 
 @dataclass
@@ -269,7 +272,7 @@ def _parse_source(sname, s, line, name) -> SourceSpec:
     if not isinstance(s, _Map):
         raise ConfigError(f"{name} line {line}: source {sname!r} must be a mapping (path: ..., format: ...)")
     _unknown_keys(s, _SOURCE_KEYS, f"source {sname!r}", name)
-    spec = SourceSpec(sname, line)
+    spec = SourceSpec(sname, line, lines=dict(s.lines))
     for k in ("path", "database", "table", "query", "delimiter", "encoding", "decimal", "quote", "sheet", "timezone"):
         if k in s and s[k] is not None:
             setattr(spec, k, str(s[k]))
@@ -277,9 +280,9 @@ def _parse_source(sname, s, line, name) -> SourceSpec:
         raise ConfigError(f"{name} line {line}: source {sname!r} needs exactly one of 'path' (a file glob) "
                           "or 'database' (a URL such as duckdb:///crm.duckdb or sqlite:///shop.db)")
     if spec.database:
-        if "://" not in spec.database:
-            raise ConfigError(f"{name} line {s.at('database')}: database {spec.database!r} is not a URL "
-                              "(expected e.g. duckdb:///path/to/file.duckdb or sqlite:///path/to/file.db)")
+        from cmokit.warehouse import dburl
+
+        dburl.check(spec.database, f"{name} line {s.at('database')}")
         if bool(spec.table) == bool(spec.query):
             raise ConfigError(f"{name} line {line}: database source {sname!r} needs exactly one of 'table' or 'query'")
     fmt = s.get("format")
@@ -429,47 +432,6 @@ def _parse_column(cname, c, line, name) -> ColumnSpec:
     return spec
 
 
-# --------------------------------------------------------------------------- countries
-def country_table() -> list[tuple[str, str]]:
-    """(regex, ISO-2) pairs from country_converter's maintained table (read directly:
-    its class trips over pandas 3's missing-value handling of Namibia's ``NA``)."""
-    import csv
-    import importlib.resources
-
-    rows = []
-    text = importlib.resources.files("country_converter").joinpath("country_data.tsv").read_text(encoding="utf-8")
-    for row in csv.DictReader(text.splitlines(), delimiter="\t"):
-        codes = re.findall(r"[A-Z]{2}", row["ISO2"])
-        if codes and not row.get("obsolete"):
-            rows.append((row["regex"], codes[0], row["ISO3"]))
-    return rows
-
-
-def to_iso2(values) -> dict:
-    """Country names, aliases and ISO-2/ISO-3 codes -> ISO-2 (``None`` when unknown).
-
-    >>> to_iso2(["United Kingdom", "USA", "Deutschland", "fr", "Unspecified"])["Unspecified"] is None
-    True
-    >>> [to_iso2(["United Kingdom", "USA", "fr", "DEU"])[v] for v in ["United Kingdom", "USA", "fr", "DEU"]]
-    ['GB', 'US', 'FR', 'DE']
-    """
-    table = country_table()
-    iso2 = {c for _, c, _ in table}
-    iso3 = {i3: c for _, c, i3 in table}
-    compiled = [(re.compile(rx, re.IGNORECASE), c) for rx, c, _ in table]
-    out = {}
-    for v in values:
-        s = (v or "").strip()
-        if s.upper() in iso2:
-            out[v] = s.upper()
-        elif s.upper() in iso3:
-            out[v] = iso3[s.upper()]
-        else:
-            hits = {c for rx, c in compiled if rx.search(s)}
-            out[v] = hits.pop() if len(hits) == 1 else None
-    return out
-
-
 # --------------------------------------------------------------------------- reading
 def _q(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
@@ -554,6 +516,7 @@ class Reader:
             rel = "(SELECT *, row_number() OVER () AS _line FROM read_json($path, format='newline_delimited'))"
         else:
             rel = self._excel_relation(s, path)
+            del params["path"]  # read in Python, not by DuckDB
         sel = f"SELECT $file AS _file, $rank AS _rank, * FROM {rel}"
         try:
             if first:
@@ -602,45 +565,90 @@ class Reader:
                  json.dumps({"csv_line": raw}, ensure_ascii=False)) for line, col, err, raw in rows]
 
     def _excel_relation(self, s: SourceSpec, path: Path) -> str:
+        """One sheet as text columns, ``_line`` = the Excel row number; blank rows are not data lines.
+        Date cells are written in the format the mapping declares for their column (ISO otherwise), so a
+        column mixing date cells and dates typed as text parses with one rule; numbers keep Excel's 15
+        significant digits (0.1 + 0.2 is 0.3, as Excel shows it)."""
         import importlib.util
 
         if importlib.util.find_spec("openpyxl") is None:
             raise ConfigError(f"{path.name}: reading Excel needs openpyxl (pip install openpyxl), or save the sheet "
                               "as CSV and declare format: csv")
-        import pandas as pd
+        import openpyxl
+        import pyarrow as pa
 
+        where = f"{self.cfg.name} line {s.lines.get('sheet', s.line)} (source {s.name!r})"
         try:
-            frame = pd.read_excel(path, sheet_name=s.sheet or 0, dtype=str, header=0 if s.header else None,
-                                  skiprows=s.skip)
-        except Exception as exc:  # noqa: BLE001 - zipfile, openpyxl and pandas each raise their own
-            raise ConfigError(f"{path.name}: cannot read sheet {s.sheet or 'the first sheet'} of source {s.name!r}: "
-                              f"{type(exc).__name__}: {exc}") from None
-        frame["_line"] = range(2 + s.skip, 2 + s.skip + len(frame))
-        name = f"xl_{abs(hash(str(path)))}"
-        self.con.register(name, frame)
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl each raise their own
+            raise ConfigError(f"{path.name}: is not a readable Excel workbook (.xlsx/.xlsm) for source {s.name!r} "
+                              f"({where}): {type(exc).__name__}: {exc}") from None
+        try:
+            if s.sheet is None:
+                ws = wb.worksheets[0]
+            elif s.sheet in wb.sheetnames:
+                ws = wb[s.sheet]
+            else:
+                raise ConfigError(f"{path.name}: has no sheet {s.sheet!r} (it has: {', '.join(wb.sheetnames)}); "
+                                  f"fix sheet: in {where}")
+            ws.reset_dimensions()  # exporters write wrong <dimension> tags; read every row there is
+            rows = [(i, row) for i, row in enumerate(ws.iter_rows(values_only=True), start=1) if i > s.skip]
+        finally:
+            wb.close()
+        formats = {c.column: c.format for t in self.cfg.tables.values() if t.source == s.name
+                   for c in t.columns.values() if c.column is not None and c.format and "%z" not in c.format.lower()}
+        if s.header:
+            if not rows:
+                raise ConfigError(f"{path.name}: sheet {ws.title!r} has no header row after {s.skip} skipped rows")
+            head = [("" if v is None else str(v).strip()) or f"column{k}" for k, v in enumerate(rows[0][1])]
+            dupes = sorted({c for c in head if head.count(c) > 1})
+            if dupes:
+                raise ConfigError(f"{path.name} sheet {ws.title!r} row {rows[0][0]}, column {dupes[0]!r}: the header "
+                                  "names this column twice")
+            rows = rows[1:]
+        else:
+            head = [f"column{k}" for k in range(max((len(r) for _, r in rows), default=0))]
+        data = [(i, r) for i, r in rows if any(v is not None and str(v).strip() != "" for v in r)]
+        cols = {name: pa.array([_excel_text(r[k] if k < len(r) else None, formats.get(name)) for _, r in data],
+                               pa.string()) for k, name in enumerate(head)}
+        cols["_line"] = pa.array([i for i, _ in data], pa.int64())
+        name = f"xl_{s.name}_{len(self.reads)}"
+        self.con.register(name, pa.table(cols))
         return _q(name)
 
     def _read_database(self, s: SourceSpec, tmp: str) -> str:
+        """A table or query of a database (SQLAlchemy- or Ibis-style URL, :mod:`cmokit.warehouse.dburl`),
+        read through Ibis; errors name the key and line and never show the URL's password."""
         import ibis
 
-        where = f"{self.cfg.name} line {s.line} (source {s.name!r})"
-        url = s.database
-        if url.startswith(("duckdb:///", "sqlite:///")) and not url.startswith(("duckdb:////", "sqlite:////")):
-            rel = url.split(":///", 1)[1]  # relative paths are relative to the raw folder
-            if not Path(rel).is_absolute() and not (self.raw_dir / rel).exists() and not Path(rel).exists():
-                raise ConfigError(f"{where}: cannot connect to {url}: no such database file under {self.raw_dir}")
-            if not Path(rel).is_absolute() and (self.raw_dir / rel).exists():
-                url = url.split(":///", 1)[0] + ":///" + str(self.raw_dir / rel)
+        from cmokit.warehouse import dburl
+
+        where = f"{self.cfg.name} line {s.lines.get('database', s.line)} (source {s.name!r}, database)"
+        shown = dburl.mask(s.database)
+        dialect, backend = dburl.scheme(s.database)
+        path = dburl.file_path(s.database, self.raw_dir)
+        if path is not None and not path.is_file():  # sqlite would create an empty database
+            raise ConfigError(f"{where}: cannot connect to {shown}: no such database file {path}")
+        url = dburl.to_ibis_url(s.database, self.raw_dir)
         try:
-            db = ibis.connect(url, **({"read_only": True} if url.startswith("duckdb") else {}))
+            db = ibis.connect(url, **({"read_only": True} if backend == "duckdb" else {}))
+        except ImportError as exc:
+            raise ConfigError(f"{where}: cannot connect to {shown}: the Ibis backend for {backend} is not installed "
+                              f"(pip install 'ibis-framework[{backend}]'; "
+                              f"{dburl.mask(str(exc).splitlines()[0], s.database)})") from None
+        except Exception as exc:  # noqa: BLE001 - every driver has its own error family
+            raise ConfigError(f"{where}: cannot connect to {shown}: {type(exc).__name__}: "
+                              f"{dburl.mask(str(exc).splitlines()[0] if str(exc) else '', s.database)}") from None
+        try:
             expr = db.table(s.table) if s.table else db.sql(s.query)
             data = expr.to_pyarrow()
-        except ImportError as exc:
-            raise ConfigError(f"{where}: no Ibis backend for {url.split(':', 1)[0]} ({str(exc).splitlines()[0]})") from None
         except Exception as exc:  # noqa: BLE001 - every driver has its own error family
             raise ConfigError(f"{where}: cannot read {'table ' + s.table if s.table else 'the query'} from "
-                              f"{s.database}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-        label = f"{s.database.split('://', 1)[0]}:{s.table or 'query'}"
+                              f"{shown}: {type(exc).__name__}: "
+                              f"{dburl.mask(str(exc).splitlines()[0] if str(exc) else '', s.database)}") from None
+        finally:
+            db.disconnect()
+        label = f"{dialect}:{s.table or 'query'}"
         self.con.register("db_arrow", data)
         self.con.execute(f"CREATE TEMP TABLE {tmp} AS SELECT $file AS _file, 0 AS _rank, *, "
                          "row_number() OVER () AS _line FROM db_arrow", {"file": label})
@@ -711,7 +719,9 @@ class Reader:
         cols = {c: (t.columns[c].describe() if c in t.columns else c) for c in CONTRACT[table].column_names}
         personal = tuple(p for p in (s.personal if s else ()) if p not in cols.values())
         pseudo = tuple(c for c in ("customer_id",) if c in CONTRACT[table].column_names)
-        return Source(table, (s.path or s.database) if s else "derived", cols, personal=personal, pseudonymise=pseudo,
+        from cmokit.warehouse.dburl import mask
+
+        return Source(table, (s.path or mask(s.database)) if s else "derived", cols, personal=personal, pseudonymise=pseudo,
                       required=table in ("orders", "customers"))
 
     def fill(self, table: str) -> list[tuple[str, int, int]]:
@@ -1014,6 +1024,30 @@ def _csv_header(path: Path, s: SourceSpec) -> list[str]:
 
 def _sql_str(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _excel_text(value, fmt: str | None = None) -> str | None:
+    """An Excel cell as the text a CSV export would hold.
+
+    >>> import datetime as dt
+    >>> [_excel_text(v) for v in (0.1 + 0.2, 1234.0, 19.99, True, dt.datetime(2025, 1, 2, 10, 30), None)]
+    ['0.3', '1234', '19.99', 'true', '2025-01-02 10:30:00', None]
+    >>> _excel_text(dt.datetime(2025, 1, 2), "%d.%m.%Y")
+    '02.01.2025'
+    """
+    import datetime as dt
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(value, ".15g")
+    if isinstance(value, dt.datetime | dt.date):
+        if fmt:
+            return value.strftime(fmt)
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value)
 
 
 def _clean_number(text: str, decimal: str) -> str:
