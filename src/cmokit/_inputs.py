@@ -1,37 +1,19 @@
-"""Entry checks shared by the source-taking routines of campaigns and attribution.
+"""The snapshot-day rule shared by the source-taking routines.
 
-A routine names the contract tables and columns it reads; :func:`read_tables`
-checks them once at entry (through :meth:`cmokit.warehouse.connect.Resolved.table`,
-which validates a frame against the contract on first use) and refuses an empty
-table that the result would be meaningless without. :func:`snapshot` applies the
-one date rule (:func:`cmokit.engine.snapshot_day`) to a source.
+Entry checks are one call: each routine names the contract tables and columns it reads with
+:meth:`cmokit.warehouse.connect.Resolved.table` (``nonempty=True`` for a table the result means
+nothing without). :func:`snapshot` applies the one date rule
+(:func:`cmokit.engine.snapshot_day`) to a source.
 
 >>> import pandas as pd
 >>> from cmokit.warehouse.connect import resolve
->>> res = resolve(pd.DataFrame({"order_id": [], "customer_id": [], "ordered_at": [], "revenue": []}), "orders")
->>> read_tables(res, {"orders": ("customer_id", "revenue")}, nonempty=("orders",))
-Traceback (most recent call last):
-...
-cmokit.errors.ContractError: orders is empty: this routine needs at least one row of orders
+>>> res = resolve(pd.DataFrame({"order_id": ["o1"], "customer_id": ["c1"],
+...                             "ordered_at": [pd.Timestamp("2024-03-05 18:00")], "revenue": [10.0]}), "orders")
+>>> snapshot(res), snapshot(res, "2024-01-31")
+(datetime.date(2024, 3, 5), datetime.date(2024, 1, 31))
 """
 
 from __future__ import annotations
-
-
-def read_tables(res, needs: dict, *, nonempty=()) -> dict:
-    """Each table of ``needs`` (name -> columns it must have) as an Ibis table, checked.
-
-    A missing table or column, or a frame that breaks the contract, raises
-    :class:`~cmokit.errors.ContractError` naming the table and column; so does an
-    empty table listed in ``nonempty``.
-    """
-    from cmokit.errors import ContractError
-
-    tables = {name: res.table(name, tuple(columns)) for name, columns in needs.items()}
-    for name in nonempty:
-        if int(res.warehouse.execute(tables[name].limit(1).count())) == 0:
-            raise ContractError(f"{name} is empty: this routine needs at least one row of {name}", table=name)
-    return tables
 
 
 def snapshot(res, as_of=None, *, fallback=("marketing_spend", "spend_date")):
@@ -50,4 +32,4 @@ def snapshot(res, as_of=None, *, fallback=("marketing_spend", "spend_date")):
     return res.as_of(None, table=fallback[0], column=fallback[1])
 
 
-__all__ = ["read_tables", "snapshot"]
+__all__ = ["snapshot"]

@@ -23,6 +23,19 @@ def test_campaign_takeaways_name_the_best_and_worst_paid_channel_from_the_number
     assert flipped[1].startswith("Display returns the most per euro (ROAS 2.50)")
 
 
+
+def test_best_and_worst_come_from_one_rule_missing_values_left_out_ties_to_the_first_row():
+    """ROAS, CAC and CLV sentences pick their ends the same way (they used three sortings)."""
+    frame = _channels(paid_search=2.5, paid_social=0.5, display=0.5, video=2.5)
+    frame["cac"] = [None, 40.0, 60.0, 60.0]
+    out = takeaways.campaigns(frame)
+    assert out[1] == "Paid search returns the most per euro (ROAS 2.50), paid social the least (ROAS 0.50)."
+    assert out[2] == "New customers are cheapest through paid social (CAC €40) and dearest through display (€60)."
+    by = pd.DataFrame({"acquisition_channel": ["email", "direct", "video"], "clv_mean": [10.0, None, 30.0]})
+    values = pd.DataFrame({"clv": [1.0, 2.0], "p_alive": [0.9, 0.1]})
+    assert takeaways.customer_value(values, by)[-1] == ("Video brings the most valuable customers (€30 each), "
+                                                        "email the least (€10).")
+
 def test_campaign_takeaways_count_missed_targets():
     from cmokit.campaigns import kpi_status
 

@@ -33,13 +33,12 @@ def spend_by_channel(source, *, start: str | None = None, as_of=None) -> pd.Data
     """
     import ibis
 
-    from cmokit._inputs import read_tables, snapshot
+    from cmokit._inputs import snapshot
     from cmokit.engine import as_of_date
     from cmokit.warehouse.connect import resolve
 
     res = resolve(source, "marketing_spend")
-    t = read_tables(res, {"marketing_spend": ("spend_date", "channel", "spend")}, nonempty=("marketing_spend",))
-    t = t["marketing_spend"]
+    t = res.table("marketing_spend", ("spend_date", "channel", "spend"), nonempty=True)
     t = t.filter(t.spend_date <= ibis.literal(snapshot(res, as_of), type="date"))
     if start is not None:
         t = t.filter(t.spend_date >= ibis.literal(as_of_date(start), type="date"))

@@ -66,7 +66,7 @@ def journey_touches(source, *, start: str | None = None, as_of=None,
     """
     import ibis
 
-    from cmokit._inputs import read_tables, snapshot
+    from cmokit._inputs import snapshot
     from cmokit.engine import as_of_date, as_timestamp, day_end
     from cmokit.revenue import identified
     from cmokit.warehouse.connect import resolve
@@ -74,8 +74,7 @@ def journey_touches(source, *, start: str | None = None, as_of=None,
     if lookback_days <= 0 or session_gap_minutes < 0:
         raise ConfigError("lookback_days must be > 0 and session_gap_minutes >= 0")
     res = resolve(source, "touchpoints")
-    tables = read_tables(res, NEEDS, nonempty=("touchpoints", "orders"))
-    tp, od = tables["touchpoints"], tables["orders"]
+    tp, od = (res.table(name, NEEDS[name], nonempty=True) for name in ("touchpoints", "orders"))
     end_ts = as_timestamp(day_end(snapshot(res, as_of)))
     if start is not None:
         start = as_of_date(start)

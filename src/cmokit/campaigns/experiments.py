@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 
 from cmokit._frames import kind_of, like, require_columns, to_kind, to_pandas
-from cmokit._inputs import read_tables, snapshot
+from cmokit._inputs import snapshot
 from cmokit.errors import ConfigError, ContractError
 from cmokit.warehouse.connect import resolve
 
@@ -69,7 +69,8 @@ def _read(source, experiment_id=None, needs=NEEDS, also_nonempty=()):
     missing column, an empty table are :class:`ContractError`) and that every requested
     experiment exists."""
     res = resolve(source, "experiment_assignments")
-    tables = read_tables(res, needs, nonempty=("experiments", "experiment_assignments", *also_nonempty))
+    nonempty = ("experiments", "experiment_assignments", *also_nonempty)
+    tables = {name: res.table(name, columns, nonempty=name in nonempty) for name, columns in needs.items()}
     ids = _ids(experiment_id)
     if ids is not None:
         e = tables["experiments"]
@@ -425,9 +426,8 @@ def incremental_roi(source, readout=None, *, margin: float = 1.0, alpha: float =
     import pandas as pd
 
     res = resolve(source, "experiments")
-    tables = read_tables(res, {"experiments": ("experiment_id", "campaign_id", "starts_on", "ends_on"),
-                               "marketing_spend": ("spend_date", "campaign_id", "spend")},
-                         nonempty=("experiments", "marketing_spend"))
+    e = res.table("experiments", ("experiment_id", "campaign_id", "starts_on", "ends_on"), nonempty=True)
+    s = res.table("marketing_spend", ("spend_date", "campaign_id", "spend"), nonempty=True)
     wh = res.warehouse
     day = snapshot(res, as_of)
     if readout is None:
@@ -435,7 +435,6 @@ def incremental_roi(source, readout=None, *, margin: float = 1.0, alpha: float =
     rd = require_columns(readout, ("experiment_id", "variant", "metric", "n_variant", "abs_lift", "abs_lift_lower",
                                    "abs_lift_upper"), "read-out", numeric=("n_variant", "abs_lift"))
     rd = rd[rd.metric == "revenue_per_customer"]
-    e, s = tables["experiments"], tables["marketing_spend"]
     s = s.filter(s.spend_date <= ibis.literal(day))
     j = e.join(s, [e.campaign_id == s.campaign_id, s.spend_date >= e.starts_on, s.spend_date <= e.ends_on])
     spend = wh.execute(j.group_by(e.experiment_id).aggregate(spend=s.spend.cast("float64").sum()), output="pandas")

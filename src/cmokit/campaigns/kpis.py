@@ -42,7 +42,7 @@ A ratio with a zero denominator is null (never infinite).
 from __future__ import annotations
 
 from cmokit._frames import require_columns
-from cmokit._inputs import read_tables, snapshot
+from cmokit._inputs import snapshot
 from cmokit.errors import ConfigError
 from cmokit.warehouse.connect import resolve
 
@@ -238,10 +238,10 @@ def campaign_kpis(source, *, by: str = "campaign", period: str | None = None, st
         new_customers, roas, roi, cpa, cac, ctr, payback_days[, ltv_cac]. See :data:`KPI_DEFINITIONS`.
     """
     res = resolve(source, "orders")
-    read_tables(res, {"orders": ("order_id", "customer_id", "ordered_at", "revenue", "campaign_id"),
-                      "campaigns": ("campaign_id", "channel"),
-                      "marketing_spend": ("spend_date", "campaign_id", "channel", "spend", "impressions", "clicks")},
-                nonempty=("orders", "campaigns", "marketing_spend"))
+    res.table("orders", ("order_id", "customer_id", "ordered_at", "revenue", "campaign_id"), nonempty=True)
+    res.table("campaigns", ("campaign_id", "channel"), nonempty=True)
+    res.table("marketing_spend", ("spend_date", "campaign_id", "channel", "spend", "impressions", "clicks"),
+              nonempty=True)
     expr = kpi_expr(res.warehouse, by=by, period=period, start=start, end=end, as_of=snapshot(res, as_of),
                     margin=margin, clv=clv, clv_column=clv_column, revenue=revenue)
     return res.execute(expr)
@@ -314,9 +314,9 @@ def revenue_kpis(source, *, period: str | None = None, start=None, end=None, as_
     ([2, 1, 1], [225.0, 0.1])
     """
     res = resolve(source, "orders")
-    read_tables(res, {"orders": ("order_id", "customer_id", "ordered_at", "revenue")}, nonempty=("orders",))
+    res.table("orders", ("order_id", "customer_id", "ordered_at", "revenue"), nonempty=True)
     if res.warehouse.has_table("refunds"):
-        read_tables(res, {"refunds": ("refund_id", "order_id", "customer_id", "refunded_at", "amount")})
+        res.table("refunds", ("refund_id", "order_id", "customer_id", "refunded_at", "amount"))
     return res.execute(revenue_kpi_expr(res.warehouse, period=period, start=start, end=end,
                                         as_of=snapshot(res, as_of)))
 
@@ -336,10 +336,9 @@ def budget_pacing(source, as_of=None, *, tolerance: float = 0.1):
     import ibis
 
     res = resolve(source, "campaigns")
-    tables = read_tables(res, {"campaigns": ("campaign_id", "starts_on", "ends_on", "budget"),
-                               "marketing_spend": ("spend_date", "campaign_id", "spend")}, nonempty=("campaigns",))
+    c = res.table("campaigns", ("campaign_id", "starts_on", "ends_on", "budget"), nonempty=True)
+    s = res.table("marketing_spend", ("spend_date", "campaign_id", "spend"))
     day = ibis.literal(snapshot(res, as_of))
-    c, s = tables["campaigns"], tables["marketing_spend"]
     s = s.filter(s.spend_date <= day).group_by("campaign_id").aggregate(spend_to_date=s.spend.cast("float64").sum())
     t = c.left_join(s, "campaign_id").drop("campaign_id_right")
     flight = t.ends_on.delta(t.starts_on, unit="day") + 1

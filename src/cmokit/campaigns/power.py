@@ -153,17 +153,15 @@ def baseline_metrics(source, *, as_of=None, window_days: int = 28):
 
     import ibis
 
-    from cmokit._inputs import read_tables, snapshot
+    from cmokit._inputs import snapshot
     from cmokit.warehouse.connect import resolve
 
     res = resolve(source, "orders")
-    tables = read_tables(res, {"orders": ("order_id", "customer_id", "ordered_at", "revenue"),
-                               "customers": ("customer_id", "first_seen_at")}, nonempty=("orders", "customers"))
+    o = res.table("orders", ("order_id", "customer_id", "ordered_at", "revenue"), nonempty=True)
+    c = res.table("customers", ("customer_id", "first_seen_at"), nonempty=True)
     end = snapshot(res, as_of)
     start = end - dt.timedelta(days=window_days - 1)
-    c = tables["customers"]
     c = c.filter(c.first_seen_at.cast("date") < ibis.literal(start))
-    o = tables["orders"]
     day = o.ordered_at.cast("date")
     o = o.filter((day >= ibis.literal(start)) & (day <= ibis.literal(end)))
     per = o.group_by("customer_id").aggregate(revenue=o.revenue.cast("float64").sum(), orders=o.order_id.count())

@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 
 from cmokit._frames import kind_of, like, to_pandas
-from cmokit._inputs import read_tables, snapshot
+from cmokit._inputs import snapshot
 from cmokit._params import ParamsMixin
 from cmokit.errors import ConfigError, NotFittedError
 from cmokit.warehouse.connect import resolve
@@ -93,7 +93,8 @@ def customer_features(source, as_of=None, *, lookback_days: int = 365):
     order day in the data.
     """
     res = resolve(source, "customers")
-    read_tables(res, FEATURE_NEEDS, nonempty=("customers",))
+    for name, columns in FEATURE_NEEDS.items():
+        res.table(name, columns, nonempty=name == "customers")
     return res.execute(customer_features_expr(res.warehouse, snapshot(res, as_of), lookback_days=lookback_days))
 
 

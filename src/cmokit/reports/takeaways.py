@@ -34,6 +34,14 @@ def _and(names) -> str:
     return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
+def _ends(frame, column):
+    """The rows with the largest and the smallest ``column`` (missing values left out; on a tie
+    the first row in the frame's order)."""
+    rows = frame.dropna(subset=[column])
+    values = rows[column].astype(float).to_numpy()
+    return rows.iloc[int(values.argmax())], rows.iloc[int(values.argmin())]
+
+
 def data_health(checks, loads=None, freshness=None) -> list[str]:
     """Contract checks passed, rows quarantined, the stalest table.
 
@@ -118,9 +126,8 @@ def customer_value(values, by_channel=None, horizon_days: int | None = None) -> 
     out.append(f"{percent((alive < 0.5).mean())} of customers are more likely gone than active (P(alive) below 50 %).")
     if by_channel is not None:
         group = to_pandas(by_channel)
+        best, worst = _ends(group, "clv_mean")
         key = group.columns[0]
-        best = group.sort_values("clv_mean", ascending=False).iloc[0]
-        worst = group.sort_values("clv_mean").iloc[0]
         out.append(f"{_name(best[key]).capitalize()} brings the most valuable customers ({money(best['clv_mean'])} each), "
                    f"{_name(worst[key])} the least ({money(worst['clv_mean'])}).")
     return out
@@ -174,15 +181,13 @@ def campaigns(channels, status=None) -> list[str]:
         spend, revenue = paid["spend"].sum(), paid["attributed_revenue"].sum()
         out.append(f"Paid media cost {money(spend)} and brought {money(revenue)} of attributed revenue "
                    f"(ROAS {ratio(revenue / spend if spend else None)}).")
-        ranked = paid.sort_values("roas", ascending=False)
-        best, worst = ranked.iloc[0], ranked.iloc[-1]
+        best, worst = _ends(paid, "roas")
         out.append(f"{_name(best['channel']).capitalize()} returns the most per euro (ROAS {ratio(best['roas'])}), "
                    f"{_name(worst['channel'])} the least (ROAS {ratio(worst['roas'])}).")
-        cheap = paid.dropna(subset=["cac"]).sort_values("cac")
-        if not cheap.empty:
-            out.append(f"New customers are cheapest through {_name(cheap.iloc[0]['channel'])} "
-                       f"(CAC {money(cheap.iloc[0]['cac'])}) and dearest through {_name(cheap.iloc[-1]['channel'])} "
-                       f"({money(cheap.iloc[-1]['cac'])}).")
+        if paid["cac"].notna().any():
+            dear, cheap = _ends(paid, "cac")
+            out.append(f"New customers are cheapest through {_name(cheap['channel'])} (CAC {money(cheap['cac'])}) "
+                       f"and dearest through {_name(dear['channel'])} ({money(dear['cac'])}).")
     owned = frame[~frame["channel"].isin(PAID_CHANNELS)]
     if not owned.empty and owned["attributed_revenue"].sum() > 0:
         out.append(f"Owned channels ({', '.join(_name(c) for c in owned['channel'])}) bring "
@@ -258,7 +263,7 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
         parts = to_pandas(bridge)
         parts = parts[parts["factor"] != "revenue"].dropna(subset=["contribution"])
         if len(parts):
-            up, down = parts.sort_values("contribution").iloc[-1], parts.sort_values("contribution").iloc[0]
+            up, down = _ends(parts, "contribution")
             sentence = (f"{_name(up['factor']).capitalize()} {percent(up['change'], signed=True)} added "
                         f"{money(up['contribution'])}")
             if down["contribution"] < 0:

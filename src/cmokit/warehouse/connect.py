@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from cmokit.errors import ConfigError, ReadOnlyError
+from cmokit._frames import kind_of
+from cmokit.errors import ConfigError, ContractError, ReadOnlyError
 from cmokit.warehouse.contract import CONTRACT
 
 #: Tables the build writes beside the contract tables (metadata, no personal data).
@@ -40,9 +41,6 @@ def _ibis():
     import ibis
 
     return ibis
-
-
-from cmokit._frames import kind_of as _frame_kind  # noqa: E402  (old name, kept for callers)
 
 
 class Warehouse:
@@ -326,12 +324,21 @@ class Resolved:
     warehouse: Warehouse
     kind: str  # "pandas" | "polars" | "arrow"
 
-    def table(self, name: str, columns=()):
+    def table(self, name: str, columns=(), *, nonempty: bool = False):
         """Contract table ``name`` as an Ibis table, after checking that it has ``columns``.
 
         A table that came from a frame is checked against the contract the first time a
         routine reads it (keys, required values, accepted values, bounds): a
         :class:`~cmokit.errors.ContractError` names the table, column and an example row.
+        ``nonempty=True`` also refuses a table without rows (for a routine whose result means
+        nothing without them).
+
+        >>> import pandas as pd
+        >>> res = resolve(pd.DataFrame({"order_id": [], "customer_id": [], "ordered_at": [], "revenue": []}))
+        >>> res.table("orders", ("customer_id", "revenue"), nonempty=True)
+        Traceback (most recent call last):
+        ...
+        cmokit.errors.ContractError: orders is empty: this routine needs at least one row of orders
         """
         wh = self.warehouse
         if name in wh._unchecked:
@@ -342,12 +349,12 @@ class Resolved:
         t = wh.table(name)
         missing = [c for c in columns if c not in t.columns]
         if missing:
-            from cmokit.errors import ContractError
-
             raise ContractError(
                 f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                 f"(needed here); it has: {', '.join(t.columns) or 'no columns'}",
                 table=name)
+        if nonempty and int(wh.execute(t.limit(1).count())) == 0:
+            raise ContractError(f"{name} is empty: this routine needs at least one row of {name}", table=name)
         return t
 
     def as_of(self, as_of=None, table: str = "orders", column: str = "ordered_at"):
@@ -374,12 +381,12 @@ def resolve(source, table_name: str = "orders") -> Resolved:
     ``source`` is a :class:`Warehouse`, a path, an Ibis backend, a dict of
     frames, or one pandas / polars / Arrow frame shaped like ``table_name``.
     """
-    kind = _frame_kind(source)
+    kind = kind_of(source)
     if kind is not None:
         wh = connect({table_name: source})
         return Resolved(wh, kind)
     if isinstance(source, dict):
-        kinds = {_frame_kind(v) for v in source.values()}
+        kinds = {kind_of(v) for v in source.values()}
         wh = connect(source)
         return Resolved(wh, kinds.pop() if len(kinds) == 1 else "pandas")
     wh = connect(source)
