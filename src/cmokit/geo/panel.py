@@ -182,9 +182,11 @@ def region_spend(source, *, start=None, end=None, channel: str | None = None):
     agg = t.group_by(["region", "channel"]).aggregate(spend=t.spend.cast("float64").sum(), days=day.nunique(),
                                                       first_day=day.min(), last_day=day.max())
     frame = res.warehouse.execute(agg, output="pandas")
-    frame = frame.sort_values(["region", "channel"], ignore_index=True)[columns] if len(frame) else \
-        pd.DataFrame(columns=columns)
-    return res.finish(frame)
+    if not len(frame):
+        return res.finish(pd.DataFrame(columns=columns))
+    for col in ("first_day", "last_day"):
+        frame[col] = pd.to_datetime(frame[col]).dt.date
+    return res.finish(frame.sort_values(["region", "channel"], ignore_index=True)[columns])
 
 
 def treated_spend(source, treated, test_start, test_end=None, *, channel: str | None = None) -> float:
