@@ -91,12 +91,9 @@ def test_lift_tests_row():
         geo_readout(panel, ["R01", "R02"], truth["test_start"]).to_lift_test("paid_social")
 
 
-def test_region_panel_from_customer_regions_fills_quiet_days_with_zero(warehouse):
-    from cmokit.geo.panel import load_panel, region_panel
+def test_region_panel_from_customer_regions_fills_quiet_days_with_zero():
+    from cmokit.geo.panel import region_panel
 
-    with pytest.raises(ContractError, match="no ordering customer has a region"):
-        region_panel(warehouse)  # the sample maps no region
-    assert load_panel(source=warehouse).attrs["origin"].startswith("simulated")
     customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "first_seen_at": pd.Timestamp("2025-01-01"),
                               "country": "DE", "acquisition_channel": "direct", "marketing_consent": True,
                               "region": ["north", "south", None]})
@@ -108,6 +105,38 @@ def test_region_panel_from_customer_regions_fills_quiet_days_with_zero(warehouse
     assert len(p) == 6  # 2 regions x 3 days, customer c (no region) left out
     assert p[("north", pd.Timestamp("2025-02-01"))] == 15.0 and p[("north", pd.Timestamp("2025-02-03"))] == 0.0
     assert p[("south", pd.Timestamp("2025-02-03"))] == 7.0 and p.sum() == 22.0
+
+
+def test_an_orders_own_region_wins_and_guest_orders_count():
+    from cmokit.geo.panel import region_panel
+
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "first_seen_at": pd.Timestamp("2025-01-01"), "country": "DE",
+                              "acquisition_channel": "direct", "marketing_consent": True, "region": ["north", "south"]})
+    orders = pd.DataFrame({"order_id": ["1", "2", "3", "4"], "customer_id": ["a", "a", None, "b"],
+                           "ordered_at": pd.to_datetime(["2025-02-01", "2025-02-01", "2025-02-01", "2025-02-02"]),
+                           "revenue": [10.0, 5.0, 7.0, 3.0], "campaign_id": None,
+                           "region": [None, "south", "north", None]})  # 2 shipped south; 3 is a guest
+    p = region_panel({"customers": customers, "orders": orders}).set_index(["region", "day"])
+    assert p.loc[("north", pd.Timestamp("2025-02-01")), "revenue"] == 17.0  # a's own + the guest's
+    assert p.loc[("north", pd.Timestamp("2025-02-01")), "orders"] == 2
+    assert p.loc[("south", pd.Timestamp("2025-02-01")), "revenue"] == 5.0
+    assert p.loc[("south", pd.Timestamp("2025-02-02")), "revenue"] == 3.0 and p["revenue"].sum() == 25.0
+
+
+def test_without_regions_the_panel_says_what_to_map_and_the_demo_is_only_on_request():
+    from cmokit.geo.panel import SIMULATED_ORIGIN, load_panel, region_panel
+
+    customers = pd.DataFrame({"customer_id": ["a"], "first_seen_at": pd.Timestamp("2025-01-01"), "country": "DE",
+                              "acquisition_channel": "direct", "marketing_consent": True})
+    orders = pd.DataFrame({"order_id": ["1"], "customer_id": ["a"], "ordered_at": pd.to_datetime(["2025-02-01"]),
+                           "revenue": [10.0], "campaign_id": None})
+    source = {"customers": customers, "orders": orders}
+    with pytest.raises(ContractError, match="customers: columns: region"):
+        region_panel(source)
+    with pytest.raises(ContractError, match="no order has a region"):
+        load_panel(source=source)  # no silent stand-in for the user's data
+    demo = load_panel(source=source, demo=True)
+    assert demo.attrs["origin"] == SIMULATED_ORIGIN and "SIMULATED" in SIMULATED_ORIGIN and "truth" in demo.attrs
 
 
 def test_bad_panels_are_named():

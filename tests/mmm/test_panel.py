@@ -39,6 +39,17 @@ def test_first_order_revenue_counts_each_customers_first_order(frames):
     assert list(p["revenue"]) == [15.0, 0.0, 7.0]
 
 
+def test_guest_orders_are_no_first_orders(frames):
+    """Ranked over a NULL customer_id, all guest orders were one "customer" whose earliest order counted."""
+    orders, spend = frames
+    guests = pd.DataFrame({"order_id": ["g1", "g2"], "customer_id": [None, None],
+                           "ordered_at": pd.to_datetime(["2024-01-02", "2024-01-16"]), "revenue": [100.0, 50.0],
+                           "campaign_id": [None, None]})
+    wh = cmokit.connect({"orders": pd.concat([orders, guests], ignore_index=True), "marketing_spend": spend})
+    assert list(media_panel(wh, "2024-01-01", "2024-01-21", kpi="first_order_revenue")["revenue"]) == [15.0, 0.0, 7.0]
+    assert list(media_panel(wh, "2024-01-01", "2024-01-21")["revenue"]) == [115.0, 20.0, 57.0]
+
+
 def test_daily_holidays_controls_and_polars(frames):
     orders, spend = frames
     wh = cmokit.connect({"orders": pl.from_pandas(orders), "marketing_spend": pl.from_pandas(spend)})

@@ -223,3 +223,15 @@ def test_report_list_says_which_reports_this_warehouse_can_feed(retail, notebook
     assert "needs (rows): experiments ≥ 1" in blocks["30_declares_needs"]  # from the notebook's metadata
     assert "data: experiments is empty (0 rows) (would explain, not run)" in blocks["30_declares_needs"]
     assert not any(line.startswith("needs") for line in blocks["40_labels"])  # declares nothing
+
+
+def test_geo_report_on_a_warehouse_without_regions_says_which_entry_provides_them(retail, tmp_path, capsys):
+    """55_geo_tests used to show a simulated panel when the warehouse had no regions; with the manifest's
+    needs it explains itself instead: no kernel, the page names customers.region and the sources.yml
+    entry with its region column."""
+    code = main(["report", "run", "55_geo_tests", "--manifest", str(ROOT / "reports.yml"), "--notebooks", str(ROOT / "notebooks"),
+                 "--warehouse", str(retail), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 0 and "explained: no row of customers has region filled in" in captured.err
+    page = Path(captured.out.strip()).read_text()
+    assert "customers.region</strong>" in page and "region: RAW_COLUMN" in page and "Sales region" in page

@@ -18,7 +18,7 @@ def test_tables_are_ibis_tables(warehouse):
 
     assert isinstance(warehouse.orders, ibis.expr.types.Table)
     assert warehouse.engine == "duckdb"
-    assert set(warehouse.orders.columns) == {"order_id", "customer_id", "ordered_at", "revenue", "campaign_id"}
+    assert set(warehouse.orders.columns) == {"order_id", "customer_id", "ordered_at", "revenue", "campaign_id", "region"}
 
 
 def test_write_fails_with_clear_message(warehouse):

@@ -56,7 +56,8 @@ def test_time_keyed_tables_are_partitioned_by_the_month_of_their_time_column(exp
 def test_export_refuses_to_overwrite_unless_asked(warehouse_path, exported):
     with pytest.raises(ConfigError, match="overwrite"):
         export_parquet(warehouse_path, exported, tables=["campaigns"])
-    assert export_parquet(warehouse_path, exported, tables=["campaigns"], overwrite=True) == {"campaigns": 97}
+    # 97 national campaigns + the planted geo test's 3 regional ones (truth.json geo_test)
+    assert export_parquet(warehouse_path, exported, tables=["campaigns"], overwrite=True) == {"campaigns": 100}
 
 
 def test_reopening_an_open_warehouse_with_other_settings_works(warehouse_path):

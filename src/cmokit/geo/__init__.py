@@ -9,11 +9,11 @@ True
 """
 
 from cmokit.geo.design import geo_design
-from cmokit.geo.panel import check_panel, load_panel, region_panel, simulate_geo_panel
+from cmokit.geo.panel import check_panel, load_panel, region_panel, region_spend, simulate_geo_panel, treated_spend
 from cmokit.geo.readout import GeoTest, geo_readout
 from cmokit.geo.synthetic import AugmentedSyntheticControl, synthetic_control_weights
 
 __all__ = [
     "AugmentedSyntheticControl", "GeoTest", "check_panel", "geo_design", "geo_readout", "load_panel",
-    "region_panel", "simulate_geo_panel", "synthetic_control_weights",
+    "region_panel", "region_spend", "simulate_geo_panel", "synthetic_control_weights", "treated_spend",
 ]

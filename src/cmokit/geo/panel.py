@@ -3,7 +3,8 @@
 Long form, one row per region per day: ``region``, ``day`` and a KPI column (``revenue`` by
 default). :func:`check_panel` turns it into a days x regions matrix and refuses a panel with
 gaps (a region missing days), duplicate region-days or missing KPI values, naming them.
-:func:`region_panel` builds it from the warehouse (orders of customers with a region);
+:func:`region_panel` builds it from the warehouse (orders with a region, their own or their customer's),
+:func:`region_spend` / :func:`treated_spend` read the regional spend rows a geo test adds;
 :func:`simulate_geo_panel` plants a geo test with a known effect for checks.
 
 >>> panel, truth = simulate_geo_panel(regions=6, days=60, treated=("R01",), test_days=14, lift=0.1)
@@ -95,11 +96,12 @@ def simulate_geo_panel(regions: int = 30, days: int = 180, *, treated=("R01", "R
 
 
 def region_panel(source, kpi: str = "revenue", *, as_of=None, start=None):
-    """Revenue (or orders) per customer region per day from the warehouse, gaps filled with 0.
+    """Revenue (or orders) per region per day from the warehouse, gaps filled with 0.
 
-    Needs the optional ``region`` column of ``customers`` (mapped by the sources
-    configuration); orders of customers without a region are left out. Days run from
-    ``start`` (default: the first order day) through ``as_of`` (default: the latest order day).
+    An order's region is the region it shipped to (``orders.region``, the only one a guest order
+    has), else its customer's region (``customers.region``); both are optional contract columns
+    mapped by the sources configuration. Orders with neither are left out. Days run from ``start``
+    (default: the first order day with a region) through ``as_of`` (default: the latest order day).
     Returns region, day, revenue, orders.
     """
     import ibis
@@ -111,25 +113,28 @@ def region_panel(source, kpi: str = "revenue", *, as_of=None, start=None):
     if kpi not in ("revenue", "orders"):
         raise ConfigError(f"kpi must be 'revenue' or 'orders', not {kpi!r}")
     res = resolve(source, "orders")
-    customers = res.table("customers")
-    if "region" not in customers.columns:
-        raise ContractError("customers has no region column: map one in the sources configuration (customers."
-                            "region) to run geo tests", table="customers")
     last = res.as_of(as_of)
-    o = res.table("orders", columns=("customer_id", "ordered_at", "revenue"))
-    c = customers.filter(customers.region.notnull()).select("customer_id", "region")
-    j = o.join(c, "customer_id")
+    o = res.table("orders", columns=("order_id", "customer_id", "ordered_at", "revenue"))
+    region = o.region if "region" in o.columns else ibis.null("string")
+    if res.warehouse.has_table("customers") and "region" in res.table("customers").columns:
+        customers = res.table("customers")
+        c = customers.select(customers.customer_id.name("_cid"), customers.region.name("_cregion"))
+        o = o.left_join(c, o.customer_id == c._cid)
+        region = region.coalesce(o._cregion) if "region" in o.columns else o._cregion
+    j = o.mutate(_region=region)
+    j = j.filter(j._region.notnull())
     d = j.ordered_at.cast("date")
     j = j.filter(d <= ibis.literal(pd.Timestamp(last).date()))
     if start is not None:
         j = j.filter(d >= ibis.literal(as_of_date(start)))
-    agg = j.group_by(["region", d.name("day")]).aggregate(revenue=j.revenue.cast("float64").sum(),
-                                                          orders=j.customer_id.count())
+    agg = j.group_by([j._region.name("region"), d.name("day")]).aggregate(
+        revenue=j.revenue.cast("float64").sum(), orders=j.order_id.count())
     frame = res.warehouse.execute(agg, output="pandas")
     if frame.empty:
-        raise ContractError("no ordering customer has a region (customers.region is empty up to "
-                            f"{pd.Timestamp(last).date()}): map one in the sources configuration to run geo tests",
-                            table="customers")
+        raise ContractError(f"no order has a region up to {pd.Timestamp(last).date()} (orders.region and "
+                            "customers.region are empty or not mapped): map one in the sources configuration "
+                            "(customers: columns: region: YOUR_REGION_COLUMN, or orders: ... for the region an order "
+                            "shipped to) to run geo tests", table="orders")
     frame["day"] = pd.to_datetime(frame["day"])
     first = pd.Timestamp(as_of_date(start)) if start is not None else frame["day"].min()
     days = pd.date_range(first, pd.Timestamp(last), freq="D")
@@ -139,14 +144,70 @@ def region_panel(source, kpi: str = "revenue", *, as_of=None, start=None):
     return res.finish(out)
 
 
-def load_panel(path: str = "", *, source=None, kpi: str = "revenue"):
-    """The panel a geo report reads: a file, the warehouse's regions, or a planted demonstration.
+def region_spend(source, *, start=None, end=None, channel: str | None = None):
+    """Media spend per region and channel from ``marketing_spend`` rows that carry a region.
+
+    Regional spend is what a geo test adds (or withholds) in its regions; national spend
+    (``region`` NULL) is left out. ``start`` / ``end`` limit the days (inclusive), ``channel`` the
+    channel. Returns region, channel, spend (EUR), days (with spend), first_day, last_day; empty
+    when no spend row has a region.
+
+    >>> import pandas as pd
+    >>> spend = pd.DataFrame({"spend_date": pd.to_datetime(["2025-03-03", "2025-03-04", "2025-03-03"]).date,
+    ...     "campaign_id": ["g1", "g1", "n1"], "channel": "paid_social", "spend": [10.0, 12.5, 99.0],
+    ...     "impressions": 100, "clicks": 1, "region": ["north", "north", None]})
+    >>> region_spend({"marketing_spend": spend})[["region", "spend", "days"]].values.tolist()
+    [['north', 22.5, 2]]
+    """
+    import ibis
+    import pandas as pd
+
+    from cmokit.engine import as_of_date
+    from cmokit.warehouse.connect import resolve
+
+    res = resolve(source, "marketing_spend")
+    t = res.table("marketing_spend", columns=("spend_date", "channel", "spend"))
+    columns = ["region", "channel", "spend", "days", "first_day", "last_day"]
+    if "region" not in t.columns:
+        return res.finish(pd.DataFrame(columns=columns))
+    t = t.filter(t.region.notnull())
+    day = t.spend_date.cast("date")
+    if start:
+        t = t.filter(day >= ibis.literal(as_of_date(start)))
+    if end:
+        t = t.filter(day <= ibis.literal(as_of_date(end)))
+    if channel:
+        t = t.filter(t.channel == ibis.literal(channel))
+    day = t.spend_date.cast("date")
+    agg = t.group_by(["region", "channel"]).aggregate(spend=t.spend.cast("float64").sum(), days=day.nunique(),
+                                                      first_day=day.min(), last_day=day.max())
+    frame = res.warehouse.execute(agg, output="pandas")
+    if not len(frame):
+        return res.finish(pd.DataFrame(columns=columns))
+    for col in ("first_day", "last_day"):
+        frame[col] = pd.to_datetime(frame[col]).dt.date
+    return res.finish(frame.sort_values(["region", "channel"], ignore_index=True)[columns])
+
+
+def treated_spend(source, treated, test_start, test_end=None, *, channel: str | None = None) -> float:
+    """Regional spend of a geo test: the ``treated`` regions' spend from ``test_start`` through ``test_end``
+    (default: open-ended), on ``channel`` if given (:func:`region_spend`); 0.0 when none is recorded."""
+    treated = [treated] if isinstance(treated, str) else list(treated)
+    spend = region_spend(source, start=test_start, end=test_end or None, channel=channel)
+    if hasattr(spend, "to_pandas"):
+        spend = spend.to_pandas()
+    return round(float(spend.loc[spend["region"].isin(treated), "spend"].sum()), 2)
+
+
+def load_panel(path: str = "", *, source=None, kpi: str = "revenue", demo: bool = False):
+    """The panel a geo report reads: a file, the warehouse's regions, or (only when asked) a demonstration.
 
     ``path`` (CSV or Parquet with region, day and the KPI) wins; else, when ``source`` is a
-    warehouse whose customers carry a region, :func:`region_panel`; else a simulated panel
-    (:func:`simulate_geo_panel`: 30 regions, 180 days, +10 % planted in R01-R03 over the last 28
-    days) so the report shows the method. ``.attrs["origin"]`` says which; a simulated panel
-    also carries ``.attrs["truth"]``.
+    warehouse whose orders or customers carry a region, :func:`region_panel`. Without regions it
+    raises the :class:`~cmokit.errors.ContractError` of :func:`region_panel` (which says what to
+    map), unless ``demo``: then a simulated panel (:func:`simulate_geo_panel`: 30 regions, 180
+    days, +10 % planted in R01-R03 over the last 28 days) shows the method, never mistaken for
+    data: ``.attrs["origin"]`` says which panel it is and a simulated one carries ``.attrs["truth"]``.
     """
     import pandas as pd
 
@@ -157,11 +218,17 @@ def load_panel(path: str = "", *, source=None, kpi: str = "revenue"):
     if source is not None:
         try:
             panel = region_panel(source, kpi)
-        except ContractError:
-            panel = None
-        if panel is not None:
             panel.attrs["origin"] = "warehouse regions"
             return panel
+        except ContractError:
+            if not demo:
+                raise
+    elif not demo:
+        raise ConfigError("load_panel needs a panel file, a warehouse with regions, or demo=True")
     panel, truth = simulate_geo_panel()
-    panel.attrs.update(origin="simulated demonstration (no regions in the warehouse)", truth=truth)
+    panel.attrs.update(origin=SIMULATED_ORIGIN, truth=truth)
     return panel
+
+
+#: ``.attrs["origin"]`` of the simulated demonstration panel.
+SIMULATED_ORIGIN = "SIMULATED demonstration panel (not your data: the warehouse has no regions)"

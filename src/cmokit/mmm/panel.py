@@ -14,7 +14,7 @@ with them unless told otherwise (``calibration=[]``). Polars and Arrow frames ca
 attributes: pass ``calibration=cmokit.mmm.lift_tests(source)`` there.
 
 ``kpi="first_order_revenue"`` counts only each customer's first order (new-customer
-revenue: the acquisition view of media).
+revenue: the acquisition view of media); guest orders (no ``customer_id``) are left out.
 
 >>> import pandas as pd, cmokit
 >>> orders = pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["c1", "c1"],
@@ -89,7 +89,8 @@ def media_panel(source, start, end, *, granularity: str = "week", channels=None,
     hi = ibis.literal((end + pd.Timedelta(days=1)).to_pydatetime(), type="timestamp")
 
     orders = res.table("orders")
-    if kpi == "first_order_revenue":
+    if kpi == "first_order_revenue":  # a guest order has no customer, so no first order to be
+        orders = orders.filter(orders.customer_id.notnull())  # (ranked over NULL they were one "customer")
         rank = ibis.row_number().over(ibis.window(group_by=orders.customer_id,
                                                   order_by=[orders.ordered_at, orders.order_id]))
         orders = orders.mutate(_rank=rank).filter(lambda t: t._rank == 0)

@@ -141,3 +141,51 @@ LIFT_TEST = LiftTest()
 JOURNEY_DAYS = 21
 #: Days of look-back the shop's own last-click attribution uses.
 SHOP_ATTRIBUTION_DAYS = 7
+
+#: Sales regions (the unit of a geo test): region -> (countries it serves, share of those countries'
+#: customers). Customers without a country are spread over every region by size. Each region's
+#: baseline is its share of the market: about 7 % to 11 % of customers each.
+REGIONS: dict[str, tuple[tuple[str, ...], float]] = {
+    "de_north": (("DE",), 0.25),
+    "de_east": (("DE",), 0.20),
+    "de_west": (("DE",), 0.30),
+    "de_south": (("DE",), 0.25),
+    "fr_north": (("FR",), 0.55),
+    "fr_south": (("FR",), 0.45),
+    "netherlands": (("NL",), 1.0),
+    "belgium": (("BE",), 1.0),
+    "uk": (("GB",), 1.0),
+    "austria": (("AT",), 1.0),
+    "south_europe": (("ES", "IT"), 1.0),
+}
+
+
+@dataclass(frozen=True)
+class GeoTest:
+    """A planted geo lift test: a regional heavy-up of one channel's spend in ``treated`` regions.
+
+    For ``weeks`` weeks from ``starts_on`` the channel spends ``spend`` EUR more in the treated
+    regions (split by region size and weekday, as regional campaigns in ``ad_spend.csv`` with a
+    region). Each treated region-day then gets incremental orders, Poisson with mean ``lift``
+    times the region's orders that day (so the expected revenue lift over what the regions would
+    have sold is ``lift``), with Gamma-Gamma order values of new buyers. They are *guest* orders
+    (no CRM id; the shop knows only where it shipped them): they count in revenue and in the
+    regions' sales, never in customer analytics, so every customer-level planted number stays
+    as it was. Drawn from their own random stream after everything else.
+
+    The effect is planted on its own, not from the media response curves: at this sample's
+    national spend levels the planted curves cannot move a region's sales enough for any geo
+    test to detect (``truth.json`` ``geo_test`` records the planted revenue and iROAS).
+    """
+
+    test_id: str = "GEO-SO-2025-03"
+    channel: str = "paid_social"
+    treated: tuple[str, ...] = ("de_north", "de_south", "uk")
+    starts_on: dt.date = dt.date(2025, 3, 3)  # a Monday
+    weeks: int = 4
+    lift: float = 0.4
+    spend: float = 3000.0
+    kpi: str = "revenue"
+
+
+GEO_TEST = GeoTest()

@@ -57,6 +57,10 @@ PHONE_PREFIX = {"DE": "+49", "FR": "+33", "NL": "+31", "GB": "+44", "AT": "+43",
 PAID = tuple(m.channel for m in C.MEDIA)
 CHANNEL_CODE = {"paid_search": "PS", "paid_social": "SO", "video": "VI", "affiliate": "AF", "display": "DI"}
 WEEKDAY_WEIGHTS = np.array([1.0, 1.0, 0.98, 1.0, 1.05, 1.08, 0.89])
+#: Keys of the random streams added after the first release (``default_rng([seed, key])``): each
+#: draws only its own numbers, so the files it does not write stay byte-for-byte what they were.
+REGION_STREAM = 20261202
+GEO_STREAM = 20261203
 
 
 # --------------------------------------------------------------------------- helpers
@@ -341,6 +345,11 @@ def generate(out_dir, customers: int = 5000, seed: int = 42, progress: bool | No
     variant = np.full(n, "", dtype=object)
     variant[eligible] = np.array(variants, dtype=object)[rng.integers(0, len(variants), int(eligible.sum()))]
     ex_start_us, ex_end_us = _us(ex.starts_on), _us(ex.ends_on) + US_PER_DAY - 1_000_000
+    # regions: their own random stream, so every draw above and below is what it was without them
+    region_idx = _draw_regions(np.random.default_rng([seed, REGION_STREAM]), country_idx, countries)
+    region_names = np.array(list(C.REGIONS), dtype=object)
+    region_day = {"orders": np.zeros((len(C.REGIONS), 7 * C.WEEKS)),
+                  "revenue": np.zeros((len(C.REGIONS), 7 * C.WEEKS))}  # the geo test's baseline
 
     # ---- 3. static exports: campaigns, spend, experiments ------------------------------------
     _write_campaigns_and_spend(out, rng, daily_spend, planned, variant, ex)
@@ -365,8 +374,10 @@ def generate(out_dir, customers: int = 5000, seed: int = 42, progress: bool | No
                 converting=converting, anchor=anchor, consent=consent, country_idx=country_idx, countries=countries,
                 driver=driver, driver_is_media=driver_is_media, lam=lam, pdrop=pdrop, nu=nu, segment=segment,
                 crm_ids=crm_ids, variant=variant, ex=ex, ex_start_us=ex_start_us, ex_end_us=ex_end_us,
+                region_idx=region_idx, region_names=region_names, region_day=region_day,
                 gg=gg), sinks=sinks, truth_sink=truth_sink, extra_sink=extra_sink, ex_acc=ex_acc, counters=counters)
             bar.advance(hi - lo)
+        geo_truth = _write_geo_orders(out, seed, region_day, sinks["shop_orders"], counters, gg)
     finally:
         bar.close()
         for s in (*sinks.values(), truth_sink, extra_sink):
@@ -424,6 +435,8 @@ def generate(out_dir, customers: int = 5000, seed: int = 42, progress: bool | No
                                     "the true mean order value p/nu (big/small baskets) at the population medians"),
                      "lambda_median": float(lam_med), "mean_spend_median": float(spend_med)},
         "consent_share": C.CONSENT_SHARE,
+        "regions": _region_truth(region_idx),
+        "geo_test": geo_truth,
         "rows": {k: s.rows for k, s in sinks.items()},
     }
     write_refunds(out, seed)
@@ -439,6 +452,7 @@ def write_refunds(out, seed: int) -> None:
 
     out = Path(out)
     orders = pl.read_csv(out / "shop_orders.csv", schema_overrides={"crm_id": pl.String, "amount_eur": pl.String})
+    orders = orders.filter(pl.col("crm_id").is_not_null())  # the geo test's guest orders came later
     rng = np.random.default_rng([seed, 20260101])
     pick = np.flatnonzero(rng.random(orders.height) < 0.04)
     sub = orders[pick]
@@ -550,9 +564,130 @@ def _write_campaigns_and_spend(out: Path, rng, daily_spend, planned, variant, ex
         "end_date": (np.array([r[4] for r in camp_rows]) // US_PER_DAY).astype("datetime64[D]"),
         "budget_eur": [r[5] for r in camp_rows],
     }, schema_overrides={"budget_eur": pl.Float64})
+    geo_campaigns, geo_spend = _geo_spend()
+    campaigns = pl.concat([campaigns, geo_campaigns])
     campaigns.write_csv(out / "campaigns.csv", date_format="%Y-%m-%d", float_precision=2, line_terminator="\n")
-    spend = pl.concat(spend_parts).sort(["date", "campaign_code"])
+    spend = pl.concat([pl.concat(spend_parts).with_columns(region=pl.lit(None, pl.String)), geo_spend])
+    spend = spend.sort(["date", "campaign_code"])
     spend.write_csv(out / "ad_spend.csv", date_format="%Y-%m-%d", float_precision=2, line_terminator="\n")
+
+
+def _draw_regions(rng, country_idx: np.ndarray, countries: list) -> np.ndarray:
+    """Index into ``config.REGIONS`` of each customer's region: drawn among the regions serving the
+    customer's country by their share; customers without a country by the regions' overall sizes."""
+    names = list(C.REGIONS)
+    out = np.zeros(country_idx.size, dtype=np.int64)
+    for ci, country in enumerate(countries):
+        mask = country_idx == ci
+        if not mask.any():
+            continue
+        w = _region_sizes() if country is None else np.array(
+            [share if country in served else 0.0 for served, share in C.REGIONS.values()])
+        out[mask] = rng.choice(len(names), size=int(mask.sum()), p=w / w.sum())
+    return out
+
+
+def _region_sizes() -> np.ndarray:
+    """Planted share of the market of each region (``config.REGIONS`` order)."""
+    w = np.array([share * sum(C.COUNTRIES[c] for c in served) for served, share in C.REGIONS.values()])
+    return w / w.sum()
+
+
+def _region_truth(region_idx: np.ndarray) -> dict:
+    counts = np.bincount(region_idx, minlength=len(C.REGIONS))
+    return {"names": list(C.REGIONS), "planted_share": dict(zip(C.REGIONS, np.round(_region_sizes(), 6).tolist())),
+            "customers": dict(zip(C.REGIONS, counts.tolist())),
+            "note": ("each customer's region is drawn among the regions serving its country (customers without a "
+                     "country: by region size) from a random stream of its own; orders ship to the customer's region")}
+
+
+def _geo_days(geo) -> np.ndarray:
+    """Day indices (0 = config.START) of the geo test."""
+    first = (geo.starts_on - C.START).days
+    return np.arange(first, first + 7 * geo.weeks)
+
+
+def _geo_spend():
+    """The geo test's regional campaigns and their daily spend rows (no random draws): ``spend`` split
+    over the treated regions by size and over the days by the weekday weights, in cents."""
+    import polars as pl
+
+    geo = C.GEO_TEST
+    media = {m.channel: m for m in C.MEDIA}[geo.channel]
+    names = list(C.REGIONS)
+    size = _region_sizes()[[names.index(r) for r in geo.treated]]
+    days = _geo_days(geo)
+    w = WEEKDAY_WEIGHTS[(days % 7)]
+    camp, parts = [], []
+    for r, share in zip(geo.treated, size / size.sum()):
+        code = f"{CHANNEL_CODE[geo.channel]}-GEO-{geo.starts_on:%Y%m}-{r}"
+        total = round(geo.spend * float(share), 2)
+        cost = np.round(total * w / w.sum(), 2)
+        cost[-1] = round(total - cost[:-1].sum(), 2)
+        imps = np.round(cost / media.cpm * 1000).astype(np.int64)
+        camp.append((code, f"{geo.channel.replace('_', ' ').title()} geo test {geo.starts_on:%Y-%m} {r}",
+                     geo.channel, geo.starts_on, geo.starts_on + dt.timedelta(days=len(days) - 1), total))
+        parts.append(pl.DataFrame({
+            "date": (START_US // US_PER_DAY + days).astype("datetime64[D]"), "campaign_code": [code] * len(days),
+            "channel": [geo.channel] * len(days), "cost_eur": cost, "impressions": imps,
+            "clicks": np.round(imps * media.ctr).astype(np.int64), "region": [r] * len(days)}))
+    campaigns = pl.DataFrame({
+        "campaign_code": [c[0] for c in camp], "campaign_name": [c[1] for c in camp], "channel": [c[2] for c in camp],
+        "start_date": [c[3] for c in camp], "end_date": [c[4] for c in camp], "budget_eur": [c[5] for c in camp]},
+        schema_overrides={"budget_eur": pl.Float64})
+    return campaigns, pl.concat(parts)
+
+
+def _write_geo_orders(out: Path, seed: int, region_day: dict, sink, counters: dict, gg: dict) -> dict:
+    """Append the geo test's incremental guest orders to ``shop_orders.csv``; return the test's truth.
+
+    Each treated region-day gets ``Poisson(lift * orders that day)`` extra orders at a uniform time
+    of day, each with a Gamma-Gamma value of a new buyer (``nu ~ Gamma(q, gamma)``, value
+    ``~ Gamma(p, nu)``); no CRM id, no campaign (the shop's last-click needs a known customer's
+    touches), the region they shipped to. Own random stream, drawn after every other.
+    """
+    geo = C.GEO_TEST
+    rng = np.random.default_rng([seed, GEO_STREAM])
+    names = list(C.REGIONS)
+    days = _geo_days(geo)
+    base = region_day["orders"][[names.index(r) for r in geo.treated]][:, days]
+    extra = rng.poisson(geo.lift * base)
+    r_of = np.repeat(np.repeat(np.arange(len(geo.treated)), len(days)), extra.ravel())
+    d_of = np.repeat(np.tile(days, len(geo.treated)), extra.ravel())
+    k = r_of.size
+    t = START_US + d_of * US_PER_DAY + rng.integers(0, US_PER_DAY // 1_000_000, k) * 1_000_000
+    nu = rng.gamma(gg["q"], 1.0 / gg["gamma"], k)
+    value = np.round(rng.gamma(gg["p"], 1.0 / nu), 2)
+    o = np.lexsort((r_of, t))
+    numbers = [f"SO-{i:08d}" for i in range(counters["order"] + 1, counters["order"] + k + 1)]
+    counters["order"] += k
+    sink.write(_frame({"order_number": numbers, "crm_id": np.full(k, None, dtype=object), "order_ts": _ts(t[o]),
+                       "amount_eur": value[o], "campaign_code": np.full(k, None, dtype=object),
+                       "ship_region": np.array(geo.treated, dtype=object)[r_of[o]]},
+                      schema_overrides={"crm_id": _pl_string(), "campaign_code": _pl_string(),
+                                        "ship_region": _pl_string()}))
+    _frame({"order_number": numbers}).write_csv(out / "truth" / "geo_orders.csv", line_terminator="\n")
+    rows = [names.index(r) for r in geo.treated]
+    counterfactual = float(region_day["revenue"][rows][:, days].sum())
+    incremental = round(float(value.sum()), 2)
+    ends_on = geo.starts_on + dt.timedelta(days=len(days) - 1)
+    return {"test_id": geo.test_id, "channel": geo.channel, "treated_regions": list(geo.treated),
+            "starts_on": geo.starts_on.isoformat(), "ends_on": ends_on.isoformat(), "kpi": geo.kpi,
+            "spend": geo.spend, "planted_lift": geo.lift, "incremental_orders": int(k),
+            "incremental_revenue": incremental, "counterfactual_revenue": round(counterfactual, 2),
+            "realised_lift": round(incremental / counterfactual, 6) if counterfactual else 0.0,
+            "incremental_roas": round(incremental / geo.spend, 6),
+            "note": ("a regional heavy-up: spend in ad_spend.csv rows with a region; incremental orders are guest "
+                     "orders (empty crm_id, ship_region set; truth/geo_orders.csv) drawn as Poisson(planted_lift x "
+                     "the region's orders that day); incremental_revenue is their realised sum, "
+                     "counterfactual_revenue the treated regions' revenue without them over the test days. Planted "
+                     "on its own, not from the media response curves")}
+
+
+def _pl_string():
+    import polars as pl
+
+    return pl.String
 
 
 def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc, counters) -> None:
@@ -568,6 +703,7 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
     segment = L["segment"][sl]
     variant = L["variant"][sl]
     crm = L["crm_ids"][sl]
+    region = L["region_names"][L["region_idx"][sl]]
     gg = L["gg"]
     m = len(conv)
     idx = np.arange(m)
@@ -682,7 +818,12 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
         "order_ts": _ts(all_t[o_sort]),
         "amount_eur": all_val[o_sort],
         "campaign_code": ord_camp[o_sort],
-    }, schema_overrides={"crm_id": pl.String, "campaign_code": pl.String}))
+        "ship_region": region[all_owner[o_sort]],
+    }, schema_overrides={"crm_id": pl.String, "campaign_code": pl.String, "ship_region": pl.String}))
+    day = (all_t - START_US) // US_PER_DAY
+    r_idx = L["region_idx"][sl][all_owner]
+    np.add.at(L["region_day"]["orders"], (r_idx, day), 1)
+    np.add.at(L["region_day"]["revenue"], (r_idx, day), all_val)
     extra_sink.write(_frame({"order_number": [f"SO-{i:08d}" for i in order_no[is_extra[o_sort]]]},
                                   schema={"order_number": pl.String}))
 
@@ -721,6 +862,7 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
         "country": cc,
         "acquisition_source": acq,
         "marketing_opt_in": np.where(consent, "Y", "N"),
+        "region": region,
     }, schema_overrides={"crm_id": pl.String, "acquisition_source": pl.String, "country": pl.String}))
 
     a_idx = idx[assigned]
@@ -747,6 +889,7 @@ def _chunk(rng, sl: slice, locals_: dict, sinks, truth_sink, extra_sink, ex_acc,
         "mean_order_value": gg["p"] / nu,
         "variant": np.where(assigned, variant, None),
         "marketing_consent": consent,
+        "region": region,
     }, schema_overrides={"crm_id": pl.String, "segment": pl.String, "driver": pl.String, "variant": pl.String}))
 
 

@@ -174,6 +174,8 @@ _TABLES = [
             Column("ordered_at", "TIMESTAMP", "When the order was placed, UTC.", label="Ordered at"),
             Column("revenue", MONEY, f"Order value in the reporting currency ({CURRENCY}), net of tax, two decimals.", minimum=0, label=f"Revenue ({CURRENCY})"),
             Column("campaign_id", "VARCHAR", "Campaign the shop's own last-click attribution credits, if any.", nullable=True, label="Campaign"),
+            Column("region", "VARCHAR", "Sales region the order shipped to, when the source maps one (the only region a "
+                   "guest order has); a geo test reads it before the customer's region.", nullable=True, label="Region"),
         ),
         foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"), ForeignKey("campaign_id", "campaigns", "campaign_id")),
         invariants=(
