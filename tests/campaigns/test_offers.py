@@ -258,3 +258,178 @@ def test_bad_offer_input_is_named():
         policy_value(X, data["arm"], y, costs=truth.attrs["costs"], margin={"control": 0.5})
     with pytest.raises(ConfigError, match="marketing_consent"):
         offer_targets(pd.DataFrame({"customer_id": [1], "best_offer": ["a"], "best_incremental_profit": [1.0]}))
+
+
+# --- offer economics: gross margin, discounts and contact costs -> per-arm margins and costs --------
+
+
+def test_offer_economics_turn_discounts_into_the_margin_kept_on_paid_revenue():
+    """Paid revenue under discount d keeps (g - d) / (1 - d): 100 EUR paid at 20 % off is 125 EUR of list
+    price whose goods cost 0.70 x 125 = 87.50, so 12.50 EUR (12.5 %) is profit; at list-price revenue
+    (the discount booked elsewhere) 100 EUR keeps 30 - 20 = 10 EUR."""
+    from cmokit.campaigns.offers import offer_economics
+
+    e = offer_economics(0.30, {"email_10": 0.10, "email_20": 0.20}, 0.40)
+    assert e["margin"] == pytest.approx({"control": 0.30, "email_10": 0.2 / 0.9, "email_20": 0.125})
+    assert e["costs"] == {"email_10": 0.40, "email_20": 0.40}
+    paid = 100.0
+    assert paid * e["margin"]["email_20"] == pytest.approx(paid - 0.70 * paid / (1 - 0.20))
+    e = offer_economics(0.30, {"email_10": 0.10, "free_shipping": 0.0}, {"email_10": 0.4, "free_shipping": 3.5},
+                        revenue_is="list")
+    assert e["margin"] == pytest.approx({"control": 0.30, "email_10": 0.20, "free_shipping": 0.30})
+    assert e["costs"] == {"email_10": 0.4, "free_shipping": 3.5}
+    # the economics drive BestOffer: same revenue under both offers -> the smaller discount wins
+    X = pd.DataFrame({"x": np.tile(np.arange(20.0), 3)})
+    arm = np.repeat(["control", "email_10", "email_20"], 20)
+    y = np.where(arm == "control", 50.0, 80.0)
+    e = offer_economics(0.30, {"email_10": 0.10, "email_20": 0.20}, 0.40)
+    assert set(BestOffer(**e).fit(X, arm, y).predict(X)) == {"email_10"}  # 0.222 x 80 - 0.4 > 0.3 x 50 > 0.125 x 80
+
+
+def test_offer_economics_bad_input_is_named():
+    from cmokit.campaigns.offers import offer_economics
+
+    arms = ["control", "email_10", "email_20"]
+    with pytest.raises(ConfigError, match="discount missing for offer arm.*email_20"):
+        offer_economics(0.30, {"email_10": 0.10}, 0.40, arms=arms)
+    with pytest.raises(ConfigError, match="email_15.*does not have.*email_10, email_20"):
+        offer_economics(0.30, {"email_10": 0.10, "email_20": 0.2, "email_15": 0.15}, 0.40, arms=arms)
+    with pytest.raises(ConfigError, match="discount of offer 'email_20' is 1.0"):
+        offer_economics(0.30, {"email_10": 0.10, "email_20": 1.0})
+    with pytest.raises(ConfigError, match="discount of offer 'email_20' is -0.1"):
+        offer_economics(0.30, {"email_10": 0.10, "email_20": -0.1})
+    with pytest.raises(ConfigError, match="gross_margin=30"):
+        offer_economics(30, {"email_10": 0.10})
+    with pytest.raises(ConfigError, match="cost per contact missing for offer.*email_20"):
+        offer_economics(0.30, {"email_10": 0.10, "email_20": 0.2}, {"email_10": 0.4})
+    with pytest.raises(ConfigError, match="control"):
+        offer_economics(0.30, {"control": 0.05, "email_10": 0.10})
+    # a discount at or above the gross margin loses money on every order: allowed, named, never chosen
+    with pytest.warns(UserWarning, match="'email_40' gives 40 % off on a 30 % gross margin"):
+        e = offer_economics(0.30, {"email_10": 0.10, "email_40": 0.40}, 0.40)
+    assert e["margin"]["email_40"] == pytest.approx(-0.1 / 0.6)
+    X = pd.DataFrame({"x": np.tile(np.arange(20.0), 3)})
+    arm = np.repeat(["control", "email_10", "email_40"], 20)
+    y = np.where(arm == "email_40", 500.0, 50.0)  # ten times the revenue still loses money
+    assert "email_40" not in set(BestOffer(**e).fit(X, arm, y).predict(X))
+
+
+# --- the sample under the report's economics (50_experiments: 30 % gross margin, 10 % / 20 % off) ---
+
+REPORT_DISCOUNTS = {"email_10": 0.10, "email_20": 0.20}
+
+
+def _planted_profit(f, truth, economics, gross):
+    """Per customer x offer: planted expected incremental profit over no offer. Under an offer the customer
+    keeps their untreated revenue R0 (now discounted) and gets an extra order with the segment's probability,
+    worth their mean order value: (m_a - g) R0 + m_a tau_a MOV - cost_a."""
+    ex = truth["experiment"]
+    return pd.DataFrame({a: (economics["margin"][a] - gross) * f["revenue_untreated"]
+                         + economics["margin"][a] * f["segment"].map(ex["incremental_order_probability"][a])
+                         * f["mean_order_value"] - economics["costs"][a] for a in REPORT_DISCOUNTS}, index=f.index)
+
+
+@pytest.fixture(scope="module")
+def sample_economics(sample_offers, truth, truth_customers):
+    from cmokit.campaigns.offers import offer_economics
+
+    f = sample_offers.merge(truth_customers[["customer_id", "mean_order_value"]], on="customer_id", how="left")
+    e = offer_economics(0.30, REPORT_DISCOUNTS, truth["experiment"]["cost_per_treated_customer"], arms=f["variant"].unique())
+    planted = _planted_profit(f, truth, e, 0.30)
+    planted.insert(0, "control", 0.0)
+    return f, e, planted
+
+
+def test_sample_truth_best_offer_depends_on_the_economics(sample_economics, truth):
+    """Planted expected incremental profit per customer by segment at a 30 % gross margin, 0.40 EUR per
+    e-mail (measured): email_10 -2.94 / -1.47 / +2.26 / -0.11 EUR, email_20 -7.17 / -3.03 / +0.53 /
+    -0.64 EUR for frequent big / frequent small / occasional big / occasional small baskets. So only
+    occasional big baskets pay back an offer, and the 10 % offer beats the 20 % one in every segment
+    (the discount on orders that come anyway outweighs the extra orders); on revenue alone (margin 1,
+    no discount) email_20 wins every segment, the flat-margin report's answer."""
+    f, e, planted = sample_economics
+    by_segment = planted.groupby(f["segment"]).mean()
+    best = by_segment.idxmax(axis=1).to_dict()
+    assert best == {"frequent_big_baskets": "control", "frequent_small_baskets": "control",
+                    "occasional_big_baskets": "email_10", "occasional_small_baskets": "control"}
+    assert (by_segment["email_10"] > by_segment["email_20"]).all()
+    assert by_segment.loc["occasional_big_baskets", "email_10"] > 1.0  # not a near-tie: 2.26 vs 0.53 and 0
+    revenue = {"margin": {"control": 1.0, "email_10": 1.0, "email_20": 1.0}, "costs": e["costs"]}
+    flat = _planted_profit(f, truth, revenue, 1.0).groupby(f["segment"]).mean()
+    assert (flat["email_20"] > flat["email_10"]).all() and (flat["email_20"] > 0).all()
+
+
+def test_sample_model_prefers_the_smaller_discount_and_finds_where_offers_pay(sample_economics):
+    """Out of fold, the report's model ranks email_10 above email_20 for most customers of every
+    segment (planted: every customer; measured 64-68 %, threshold 60 %; on revenue alone, the old flat
+    margin, it is 14-47 %, measured with margin 1 and no discount) and expects the most from
+    email_10 in occasional big baskets, the one segment where the truth says it pays. It does not
+    tell per customer whether email_10 beats no offer (agreement with the segment's planted best arm
+    32-54 %, 36-55 % on average over 40 re-randomisations: /work/notes/offer-costs.md), so the
+    report shows only the out-of-fold policy value, which says so."""
+    from sklearn.model_selection import StratifiedKFold
+
+    f, e, planted = sample_economics
+    inc = np.empty((len(f), 2))
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(f, f["variant"]):
+        m = BestOffer(**e).fit(f.iloc[train], f["variant"].iloc[train], f["revenue"].iloc[train])
+        p = m.profits(f.iloc[test])
+        inc[test] = p[:, 1:] - p[:, [0]]
+    model = pd.DataFrame(inc, columns=list(REPORT_DISCOUNTS), index=f.index)
+    ten_first = (model["email_10"] > model["email_20"]).groupby(f["segment"]).mean()
+    assert (ten_first > 0.60).all(), ten_first.to_dict()
+    assert model["email_10"].groupby(f["segment"]).mean().idxmax() == "occasional_big_baskets"
+
+
+def test_sample_policy_value_under_the_reports_economics_covers_the_planted_value(sample_economics):
+    """The report's call (policy_value with the 30 % / 10 % / 20 % economics): the model's interval covers the
+    planted value of the policy it chose, -0.18 EUR per customer (estimate -0.62, -1.41 to 0.17), and
+    everyone-email_10's covers -0.58 (estimate 0.02, -1.14 to 1.18). Everyone-email_20's (-0.97, -1.96 to
+    0.01) misses its planted -2.56: the email_20 arm drew customers who bought more on their own (see
+    above), and its margin counts that revenue; the re-randomisation test below checks its coverage."""
+    f, e, planted = sample_economics
+    pv = policy_value(f, f["variant"], f["revenue"], **e).set_index("policy")
+    chosen = pv.attrs["chosen"]
+
+    def value(policy):
+        return float(np.select([policy == a for a in planted.columns], [planted[a] for a in planted.columns]).mean())
+
+    for name, policy in (("model", chosen), ("everyone: email_10", np.full(len(f), "email_10", dtype=object))):
+        r = pv.loc[name]
+        assert r.incremental_profit_per_customer_lower <= value(policy) <= r.incremental_profit_per_customer_upper, \
+            (name, value(policy), r.incremental_profit_per_customer)
+    assert pv.loc["best_single_offer", "offer"] == "email_10"  # at revenue value it was email_20
+
+
+def test_sample_policy_value_interval_covers_the_planted_value_over_rerandomisations(sample_economics, truth):
+    """Customers, features and untreated revenue kept; arms and planted extra orders (value: a Gamma(p, nu)
+    draw like the generator's) drawn again, 20 times: the 95 % interval covers the planted value of the
+    model's policy and of everyone-email_10 / everyone-email_20 in at least 16 of 20 draws each, and the
+    model's estimate centres on the planted value. Measured: 19 / 20 / 19 of 20, mean error +0.04 EUR (sd
+    0.41); 40 draws with 5 folds (/work/notes/offer-costs.md): 87.5 / 97.5 / 90 %, mean error -0.003 EUR."""
+    f, e, planted = sample_economics
+    ex, p = truth["experiment"], truth["gamma_gamma"]["p"]
+    arms = ex["variants"]
+    tau = {a: f["segment"].map(ex["incremental_order_probability"][a]).to_numpy() for a in arms[1:]}
+    nu = p / f["mean_order_value"].to_numpy()
+    rng = np.random.default_rng(2026)
+    policies = ("model", "everyone: email_10", "everyone: email_20")
+    hits, errors = dict.fromkeys(policies, 0), []
+
+    def value(policy):
+        return float(np.select([policy == a for a in planted.columns], [planted[a] for a in planted.columns]).mean())
+
+    for draw in range(20):
+        u, val = rng.random(len(f)), np.round(rng.gamma(p, 1.0 / nu), 2)
+        arm = np.array(arms, dtype=object)[rng.integers(0, len(arms), len(f))]
+        y = f["revenue_untreated"].to_numpy() + np.select([arm == a for a in arms[1:]],
+                                                          [(u < tau[a]) * val for a in arms[1:]], 0.0)
+        pv = policy_value(f, arm, y, **e, folds=3, random_state=draw).set_index("policy")
+        for name in policies:
+            policy = pv.attrs["chosen"] if name == "model" else np.full(len(f), name.split(": ")[1], dtype=object)
+            r = pv.loc[name]
+            hits[name] += r.incremental_profit_per_customer_lower <= value(policy) <= r.incremental_profit_per_customer_upper
+            if name == "model":
+                errors.append(r.incremental_profit_per_customer - value(policy))
+    assert all(h >= 16 for h in hits.values()), hits
+    assert abs(np.mean(errors)) < 0.35, np.mean(errors)  # about three standard errors of the mean of 20

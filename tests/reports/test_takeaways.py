@@ -184,3 +184,42 @@ def test_media_mix_takeaways_say_when_no_money_moves():
     out = takeaways.media_mix(roi, plan)
     assert out[2] == "The recommended budget keeps every channel at its current budget: no move is backed by the evidence."
     assert out[3] == "Display is held at current spend until a test measures it."
+
+
+def test_experiment_takeaways_say_whether_the_roi_is_revenue_based():
+    readout = pd.DataFrame({"variant": ["b"], "metric": ["conversion"], "abs_lift": [0.1], "abs_lift_lower": [0.05],
+                            "abs_lift_upper": [0.15], "significant": [True]})
+    inc = pd.DataFrame({"variant": ["b"], "incremental_revenue": [1000.0], "spend": [100.0],
+                        "incremental_roi": [9.0], "incremental_roi_lower": [4.0], "incremental_roi_upper": [14.0]})
+    assert "(revenue-based incremental ROI 9.00" in takeaways.experiments(readout, incremental=inc, margin=1.0)[-1]
+    assert "(at a 30.0 % margin, incremental ROI" in takeaways.experiments(readout, incremental=inc, margin=0.3)[-1]
+
+
+def test_best_offer_takeaways_follow_the_policy_values():
+    """The sample's numbers (50_experiments at a 30 % gross margin): every offer and the policy named with
+    its interval; an interval below 0 says the offer loses money, one above the best single offer says
+    personalising pays."""
+    def frame(model, vs, e10, e20):
+        rows = [("model", None, *model, *vs, 0.626), ("best_single_offer", "email_10", *e10, 0, 0, 0, 1.0),
+                ("nobody", None, 0, 0, 0, 0, 0, 0, 0.0), ("everyone: email_10", "email_10", *e10, 0, 0, 0, 1.0),
+                ("everyone: email_20", "email_20", *e20, -1, -2, 0, 1.0)]
+        cols = ["policy", "offer", "incremental_profit_per_customer", "incremental_profit_per_customer_lower",
+                "incremental_profit_per_customer_upper", "vs_best_single", "vs_best_single_lower",
+                "vs_best_single_upper", "share_offered"]
+        return pd.DataFrame(rows, columns=cols)
+
+    econ = {"margin": {"control": 0.3, "email_10": 0.2222, "email_20": 0.125}, "costs": {}}
+    out = takeaways.best_offer(frame((-0.62, -1.41, 0.17), (-0.64, -1.53, 0.24), (0.02, -1.14, 1.18),
+                                     (-0.97, -1.96, 0.01)), econ)
+    assert out == [
+        "Without an offer 30.0 % of each euro of revenue is profit; after its discount email_10 keeps 22.2 % and "
+        "email_20 keeps 12.5 %.",
+        "Sending everyone email_10 earns €0.02 (−€1.14 to €1.18) of profit per customer over sending nothing: "
+        "not shown to pay.",
+        "Sending everyone email_20 earns −€0.97 (−€1.96 to €0.01) of profit per customer over sending nothing: "
+        "not shown to pay.",
+        "The best offer per customer (an offer to 62.6 % of them) earns −€0.62 (−€1.41 to €0.17) per customer, "
+        "−€0.64 (−€1.53 to €0.24) against the best single offer: personalising is not shown to pay more."]
+    out = takeaways.best_offer(frame((1.5, 1.0, 2.0), (0.5, 0.1, 0.9), (1.0, 0.5, 1.5), (-3.0, -4.0, -2.0)))
+    assert out[0].endswith("over sending nothing: it pays.") and out[1].endswith("it loses money.")
+    assert out[2].endswith("personalising pays.")

@@ -73,6 +73,90 @@ def _arm_settings(arms, costs, margin, control):
     return offers, cost, marg
 
 
+def offer_economics(gross_margin: float, discounts: dict, cost_per_contact=0.0, *, arms=None,
+                    revenue_is: str = "paid", control: str = CONTROL) -> dict:
+    """Per-arm margins and costs for :class:`BestOffer` from a gross margin and each offer's discount.
+
+    ``gross_margin`` is the share of the list price kept after the cost of goods (0.30 keeps 30
+    cents of every euro at full price); ``discounts`` maps each offer to the share it takes off the
+    price (0.10 for 10 % off; an offer without a discount, e.g. free shipping, has 0 and its cost in
+    ``cost_per_contact``). The offer's discount is assumed to apply to **every** order the customer
+    places under it in the window -- also the orders they would have placed anyway, which is what
+    makes a bigger discount dearer than its extra sales suggest. If only some orders use it, pass the
+    effective discount (discount x share of the arm's revenue that redeemed it).
+
+    With ``revenue_is="paid"`` (the default: the recorded ``orders.revenue`` is what the customer
+    paid, after the discount) a euro of revenue under discount ``d`` keeps
+    ``(gross_margin - d) / (1 - d)``: the goods cost ``(1 - gross_margin)`` of the list price
+    ``revenue / (1 - d)``. With ``revenue_is="list"`` (revenue recorded at list price, the discount
+    booked elsewhere) it keeps ``gross_margin - d``. Control keeps ``gross_margin`` and costs 0.
+
+    ``cost_per_contact`` is one number for every offer or one per offer (EUR per customer offered).
+    ``arms`` (the experiment's arms, optional) is checked: every offer arm needs a discount, and a
+    discount for an arm that is not in the experiment is an error (a typo would otherwise be
+    ignored). A discount at or above the gross margin is allowed -- the offer loses money on every
+    order it touches, so its margin is 0 or negative and it can never be the best offer in the window
+    -- and a ``UserWarning`` names it. Returns ``{"margin": {arm: share}, "costs": {offer: EUR}}``,
+    ready for ``BestOffer(**economics)`` and ``policy_value(..., **economics)``.
+
+    >>> e = offer_economics(0.30, {"email_10": 0.10, "email_20": 0.20}, 0.40)
+    >>> {arm: round(m, 4) for arm, m in e["margin"].items()}
+    {'control': 0.3, 'email_10': 0.2222, 'email_20': 0.125}
+    >>> e["costs"]
+    {'email_10': 0.4, 'email_20': 0.4}
+    """
+    import warnings
+
+    if revenue_is not in ("paid", "list"):
+        raise ConfigError(f"revenue_is={revenue_is!r}: use 'paid' (revenue recorded after the discount) or 'list'")
+    g = float(gross_margin)
+    if not (0.0 < g <= 1.0):
+        raise ConfigError(f"gross_margin={gross_margin!r}: the share of the list price kept after the cost of "
+                          "goods must be above 0 and at most 1 (0.30 keeps 30 cents per euro)")
+    discounts = {str(k): v for k, v in dict(discounts or {}).items()}
+    if control in discounts:
+        if float(discounts.pop(control)) != 0.0:
+            raise ConfigError(f"the control arm {control!r} makes no offer: its discount must be 0 or left out")
+    if arms is not None:
+        arms = [str(a) for a in arms]
+        offers = [a for a in arms if a != control]
+        missing = [a for a in offers if a not in discounts]
+        if missing:
+            raise ConfigError(f"discount missing for offer arm(s) {', '.join(missing)} of the experiment: pass "
+                              f"discounts={{offer: share off the price}} for every offer (0 if it gives none); "
+                              f"given: {', '.join(discounts) or 'none'}")
+        unknown = [a for a in discounts if a not in offers]
+        if unknown:
+            raise ConfigError(f"discount given for arm(s) {', '.join(unknown)} that the experiment does not have; "
+                              f"its offer arms are: {', '.join(offers)}")
+    if not discounts:
+        raise ConfigError("discounts is empty: pass {offer: share off the price} for every offer arm")
+    if isinstance(cost_per_contact, dict):
+        costs = {str(k): v for k, v in cost_per_contact.items()}
+        missing = [a for a in discounts if a not in costs]
+        if missing:
+            raise ConfigError(f"cost per contact missing for offer(s) {', '.join(missing)}: pass one number or "
+                              "one per offer (0 if free)")
+    else:
+        costs = {a: cost_per_contact for a in discounts}
+    margin, cost = {control: g}, {}
+    for arm, d in discounts.items():
+        d = float(d)
+        if not (0.0 <= d < 1.0):
+            raise ConfigError(f"discount of offer {arm!r} is {d!r}: a share off the price from 0 up to (not "
+                              "including) 1, e.g. 0.10 for 10 % off")
+        c = float(costs[arm])
+        if not np.isfinite(c) or c < 0:
+            raise ConfigError(f"cost per contact of offer {arm!r} is {costs[arm]!r}: a number of EUR, 0 or more")
+        if d >= g:
+            warnings.warn(f"offer {arm!r} gives {d * 100:g} % off on a {g * 100:g} % gross margin: it loses money on every "
+                          "order it touches, so it can never be the best offer within the test window",
+                          UserWarning, stacklevel=2)
+        margin[arm] = (g - d) / (1.0 - d) if revenue_is == "paid" else g - d
+        cost[arm] = c
+    return {"margin": margin, "costs": cost}
+
+
 def _features(X):
     from cmokit.campaigns.uplift import _matrix
 

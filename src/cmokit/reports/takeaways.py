@@ -310,12 +310,13 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
     return out[:5]
 
 
-def experiments(readout, srm=None, incremental=None) -> list[str]:
+def experiments(readout, srm=None, incremental=None, margin=None) -> list[str]:
     """Is randomisation sound, which variant won on which metric, and what it earned.
 
     ``readout`` from :func:`cmokit.campaigns.experiment_readout`, ``srm`` from
     :func:`~cmokit.campaigns.sample_ratio_mismatch`, ``incremental`` from
-    :func:`~cmokit.campaigns.incremental_roi`. For the lead to call first in 50_experiments.
+    :func:`~cmokit.campaigns.incremental_roi`, ``margin`` the margin that ROI was computed with
+    (1.0: the sentence says it is revenue-based). For the lead to call first in 50_experiments.
     """
     out = []
     if srm is not None:
@@ -338,9 +339,59 @@ def experiments(readout, srm=None, incremental=None) -> list[str]:
         inc = to_pandas(incremental).sort_values("incremental_roi", ascending=False)
         if len(inc):
             top = inc.iloc[0]
+            basis = ("" if margin is None else "revenue-based " if float(margin) == 1.0 else
+                     f"at a {percent(margin)} margin, ")
             out.append(f"{top['variant']} earned {money(top['incremental_revenue'])} of incremental revenue on "
-                       f"{money(top['spend'])} of spend (incremental ROI {ratio(top['incremental_roi'])}, "
+                       f"{money(top['spend'])} of spend ({basis}incremental ROI {ratio(top['incremental_roi'])}, "
                        f"{ratio(top['incremental_roi_lower'])} to {ratio(top['incremental_roi_upper'])}).")
+    return out[:5]
+
+
+def best_offer(values, economics=None) -> list[str]:
+    """Which offer pays, for whom, and whether personalising beats one offer for all.
+
+    ``values`` from :func:`cmokit.campaigns.policy_value` (out-of-fold incremental profit per
+    customer of each policy, with intervals), ``economics`` from
+    :func:`cmokit.campaigns.offer_economics` (the margin each offer keeps). For 50_experiments.
+
+    >>> import pandas as pd
+    >>> v = pd.DataFrame({"policy": ["model", "best_single_offer", "nobody", "everyone: a"],
+    ...     "offer": [None, "a", None, "a"], "incremental_profit_per_customer": [0.5, 0.2, 0.0, 0.2],
+    ...     "incremental_profit_per_customer_lower": [0.1, -0.3, 0.0, -0.3],
+    ...     "incremental_profit_per_customer_upper": [0.9, 0.7, 0.0, 0.7], "vs_best_single": [0.3, 0.0, -0.2, 0.0],
+    ...     "vs_best_single_lower": [-0.1, 0.0, -0.7, 0.0], "vs_best_single_upper": [0.7, 0.0, 0.3, 0.0],
+    ...     "share_offered": [0.4, 1.0, 0.0, 1.0]})
+    >>> best_offer(v, {"margin": {"control": 0.3, "a": 0.2}})[0]
+    'Without an offer 30.0 % of each euro of revenue is profit; after its discount a keeps 20.0 %.'
+    >>> best_offer(v)[0]
+    'Sending everyone a earns €0.20 (−€0.30 to €0.70) of profit per customer over sending nothing: not shown to pay.'
+    """
+    frame = to_pandas(values).set_index("policy")
+    out = []
+    if economics is not None:
+        margin = dict(economics["margin"])
+        control, kept = next(iter(margin.items()))
+        offers = [f"{arm} keeps {percent(m)}" for arm, m in margin.items() if arm != control]
+        out.append(f"Without an offer {percent(kept)} of each euro of revenue is profit; after its discount "
+                   + (", ".join(offers[:-1]) + " and " + offers[-1] if len(offers) > 1 else offers[0]) + ".")
+
+    def span(row, col):
+        v, lo, hi = (float(row[c]) for c in (col, f"{col}_lower", f"{col}_upper"))
+        return v, lo, hi, f"{money(v, decimals=2)} ({money(lo, decimals=2)} to {money(hi, decimals=2)})"
+
+    col = "incremental_profit_per_customer"
+    everyone = frame[frame.index.str.startswith("everyone: ")].sort_values(col, ascending=False)
+    for _, row in everyone.head(3).iterrows():
+        v, lo, hi, text = span(row, col)
+        out.append(f"Sending everyone {row['offer']} earns {text} of profit per customer over sending nothing: "
+                   + ("it pays." if lo > 0 else "it loses money." if hi < 0 else "not shown to pay."))
+    model = frame.loc["model"]
+    _, _, _, text = span(model, col)
+    _, dlo, dhi, diff = span(model, "vs_best_single")
+    out.append(f"The best offer per customer (an offer to {percent(model['share_offered'])} of them) earns {text} per "
+               f"customer, {diff} against the best single offer: "
+               + ("personalising pays." if dlo > 0 else "personalising does worse." if dhi < 0 else
+                  "personalising is not shown to pay more."))
     return out[:5]
 
 
