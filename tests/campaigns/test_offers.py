@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmokit.campaigns.offers import BestOffer, offer_targets, policy_value, simulate_offers, true_policy_value
+from cmokit.campaigns.offers import BestOffer, offer_policy, offer_targets, policy_value, simulate_offers, true_policy_value
 from cmokit.errors import ConfigError
 
 CELLS = Path(__file__).resolve().parents[1] / "fixtures" / "hillstrom_cells.csv"
@@ -433,3 +433,41 @@ def test_sample_policy_value_interval_covers_the_planted_value_over_rerandomisat
                 errors.append(r.incremental_profit_per_customer - value(policy))
     assert all(h >= 16 for h in hits.values()), hits
     assert abs(np.mean(errors)) < 0.35, np.mean(errors)  # about three standard errors of the mean of 20
+
+
+def _values(model_lo, vs_single_lo, single_lo):
+    return pd.DataFrame({"policy": ["model", "best_single_offer", "nobody"], "offer": [None, "b", None],
+                         "incremental_profit_per_customer_lower": [model_lo, single_lo, 0.0],
+                         "vs_best_single_lower": [vs_single_lo, 0.0, -1.0]})
+
+
+@pytest.mark.parametrize("model_lo, vs_single_lo, single_lo, expected", [
+    (0.2, 0.1, 0.1, "model"),               # personalising beats one offer for all, which also pays
+    (0.2, -0.1, 0.1, "best_single_offer"),  # both pay, personalising not shown to pay more
+    (0.2, -0.1, -0.1, "model"),             # only the per-customer choice is shown to pay
+    (-0.1, -0.1, 0.1, "best_single_offer"),
+    (-0.1, 0.2, -0.1, "nobody"),            # nothing is shown to pay over sending nothing
+])
+def test_offer_policy_follows_the_intervals(model_lo, vs_single_lo, single_lo, expected):
+    assert offer_policy(_values(model_lo, vs_single_lo, single_lo))["policy"] == expected
+
+
+def test_target_list_holds_back_where_the_evidence_is_weak():
+    scores = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "profit_a": [3.0, -1.0, 0.5], "profit_b": [1.0, 2.0, -0.5],
+                           "best_offer": ["a", "b", "a"], "best_incremental_profit": [3.0, 2.0, 0.5],
+                           "marketing_consent": [True, True, None]})
+    personal = offer_targets(scores, policy=offer_policy(_values(0.2, 0.1, 0.1)))
+    assert personal[["customer_id", "offer"]].values.tolist() == [["c1", "a"], ["c2", "b"]]
+    single = offer_targets(scores, policy=offer_policy(_values(-0.1, -0.1, 0.1)))  # everyone b, where b pays
+    assert single[["customer_id", "offer"]].values.tolist() == [["c2", "b"], ["c1", "b"]]
+    assert single["expected_incremental_profit"].tolist() == [2.0, 1.0]
+    none = offer_targets(scores, policy=offer_policy(_values(-0.1, 0.2, -0.1)))
+    assert none.empty and list(none.columns) == list(personal.columns)
+    with pytest.raises(ConfigError, match="profit_z"):
+        offer_targets(scores, policy={"policy": "best_single_offer", "offer": "z", "reason": ""})
+
+
+def test_offer_policy_needs_policy_values():
+    with pytest.raises(ConfigError, match="best_single_offer"):
+        offer_policy(pd.DataFrame({"policy": ["model"], "incremental_profit_per_customer_lower": [0.1],
+                                   "vs_best_single_lower": [0.0]}))

@@ -339,13 +339,55 @@ def policy_value(X, arm, y, *, costs, margin=1.0, estimator=None, control: str =
     return out
 
 
-def offer_targets(scores, *, consent=None, k: int | None = None, min_profit: float = 0.0):
+def offer_policy(values) -> dict:
+    """The offer policy the out-of-fold evidence supports: personalised, one offer for all, or none.
+
+    ``values`` from :func:`policy_value`. A policy is supported when the lower end of its interval
+    of incremental profit over sending nothing is above 0; the per-customer choice is preferred
+    only when it also beats the best single offer (``vs_best_single_lower > 0``) or when the best
+    single offer is not itself shown to pay. Returns ``{"policy": "model" | "best_single_offer" |
+    "nobody", "offer": <the single offer or None>, "reason": <one sentence>}``; hand it to
+    :func:`offer_targets` so a list is only drawn up for what the evidence supports.
+
+    >>> import pandas as pd
+    >>> v = pd.DataFrame({"policy": ["model", "best_single_offer", "nobody"], "offer": [None, "a", None],
+    ...     "incremental_profit_per_customer_lower": [-0.2, 0.1, 0.0], "vs_best_single_lower": [-0.4, 0.0, -0.3]})
+    >>> offer_policy(v)["policy"], offer_policy(v)["offer"]
+    ('best_single_offer', 'a')
+    """
+    from cmokit._frames import to_pandas
+
+    frame = to_pandas(values).set_index("policy")
+    missing = {"model", "best_single_offer"} - set(frame.index)
+    if missing:
+        raise ConfigError(f"policy values lack the row(s) {', '.join(sorted(missing))}: pass policy_value(...)'s output")
+    model, single = frame.loc["model"], frame.loc["best_single_offer"]
+    model_pays = float(model["incremental_profit_per_customer_lower"]) > 0
+    single_pays = float(single["incremental_profit_per_customer_lower"]) > 0
+    if model_pays and (float(model["vs_best_single_lower"]) > 0 or not single_pays):
+        return {"policy": "model", "offer": None,
+                "reason": "The list gives each customer their own best offer: the per-customer choice is shown to "
+                          "earn more than sending nothing" + (" and more than one offer for all." if single_pays
+                                                             else ".")}
+    if single_pays:
+        return {"policy": "best_single_offer", "offer": single["offer"],
+                "reason": f"The list gives everyone {single['offer']}: it is shown to pay, and choosing per "
+                          "customer is not shown to pay more."}
+    return {"policy": "nobody", "offer": None,
+            "reason": "No target list: no offer, for all or per customer, is shown to earn more than it costs. "
+                      "Sending nothing is the supported choice; a larger test would be needed to show otherwise."}
+
+
+def offer_targets(scores, *, consent=None, k: int | None = None, min_profit: float = 0.0, policy=None):
     """Consent-safe target list with the chosen offer, best expected incremental profit first.
 
     ``scores`` is :meth:`BestOffer.score_offers` output with ``marketing_consent`` (or pass
     ``consent``, aligned with the rows). Only customers whose consent is true are listed
     (unknown counts as not contactable), and only those whose best offer is expected to earn more
-    than ``min_profit``. Returns customer_id, rank, offer, expected_incremental_profit,
+    than ``min_profit``. ``policy`` (from :func:`offer_policy`) holds the list to what the evidence
+    supports: ``"nobody"`` gives an empty list, ``"best_single_offer"`` gives every listed customer
+    that one offer (ranked by its expected incremental profit), ``"model"`` or None each
+    customer's best. Returns customer_id, rank, offer, expected_incremental_profit,
     cumulative_incremental_profit.
     """
     import pandas as pd
@@ -353,6 +395,18 @@ def offer_targets(scores, *, consent=None, k: int | None = None, min_profit: flo
     from cmokit._frames import to_pandas
 
     frame = to_pandas(scores).copy()
+    if policy is not None:
+        if policy.get("policy") not in ("model", "best_single_offer", "nobody"):
+            raise ConfigError(f"unknown offer policy {policy.get('policy')!r}: pass offer_policy(values)'s result")
+        if policy["policy"] == "nobody":
+            frame = frame.iloc[0:0]
+        elif policy["policy"] == "best_single_offer":
+            column = f"profit_{policy['offer']}"
+            if column not in frame.columns:
+                raise ConfigError(f"scores have no {column}: the policy's offer {policy['offer']!r} is not an arm "
+                                  "of the model that scored them")
+            frame["best_offer"] = policy["offer"]
+            frame["best_incremental_profit"] = frame[column]
     if consent is not None:
         frame["marketing_consent"] = np.asarray(consent, dtype=object)
     if "marketing_consent" not in frame.columns:
