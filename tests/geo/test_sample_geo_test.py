@@ -50,6 +50,7 @@ def test_test_cost_is_the_regional_spend_rows(warehouse, planted):
 def test_read_out_recovers_the_planted_incremental_revenue(readout, planted):
     s = readout.summary_.iloc[0]
     assert s.incremental_lower <= planted["incremental_revenue"] <= s.incremental_upper
+    assert s.incremental_lower <= s.incremental <= s.incremental_upper  # centred on its own estimate
     assert s.lift_lower <= planted["realised_lift"] <= s.lift_upper
     assert s.p_value <= 0.1  # the planted lift is above the design's MDE: the test detects it
     assert s.spend == pytest.approx(planted["spend"], abs=0.01)
