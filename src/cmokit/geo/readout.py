@@ -49,6 +49,11 @@ SUMMARY_COLUMNS = ("treated_regions", "control_regions", "test_start", "test_end
                    "incremental_roas", "incremental_roi", "incremental_roi_lower", "incremental_roi_upper")
 
 
+#: Columns of :meth:`GeoTest.to_lift_test` (the ``lift_tests`` contract table).
+LIFT_TEST_COLUMNS = ("test_id", "channel", "starts_on", "ends_on", "kpi", "spend_change", "incremental_revenue",
+                     "incremental_revenue_lower", "incremental_revenue_upper", "interval_level", "method")
+
+
 def min_pre_days(test_days: int) -> int:
     """Pre-period days a read-out needs to fit the synthetic control: ``max(28, 2 * test_days)``."""
     return max(28, 2 * int(test_days))
@@ -307,6 +312,18 @@ class GeoTest:
         self.model_ = m
         return self
 
+    def nothing(self, note: str = ""):
+        """No test to read out (``note`` says why): every result frame empty, with its columns, so a
+        report shows its design and says there is no read-out instead of failing."""
+        import pandas as pd
+
+        self.summary_ = pd.DataFrame(columns=list(SUMMARY_COLUMNS))
+        self.series_ = pd.DataFrame(columns=["day", "observed", "counterfactual", "effect", "period"])
+        self.weights_ = pd.DataFrame(columns=["region", "weight"])
+        self.placebo_errors_ = np.array([])
+        self.note_ = note
+        return self
+
     def to_lift_test(self, channel: str, *, spend_change: float | None = None, test_id: str | None = None,
                      kpi: str = "revenue"):
         """The result as one ``lift_tests`` row for media-mix calibration.
@@ -321,6 +338,8 @@ class GeoTest:
 
         if not hasattr(self, "summary_"):
             raise NotFittedError("GeoTest is not fitted yet: call fit(panel, treated, test_start) first")
+        if not len(self.summary_):  # nothing read out
+            return pd.DataFrame(columns=list(LIFT_TEST_COLUMNS))
         s = self.summary_.iloc[0]
         change = s.spend if spend_change is None else float(spend_change)
         if change is None or not np.isfinite(change) or change == 0:
