@@ -38,7 +38,7 @@ def test_planted_lift_is_recovered_inside_the_interval():
 
 
 def test_simulation_study_coverage_of_the_90_percent_interval():
-    """100 planted tests (20 regions, 2 treated, 21 days, +5 %; /tmp-free command in DECISIONS.md): the
+    """100 planted tests (20 regions, 2 treated, 21 days, +5 %; numbers in DECISIONS.md): the
     90 % interval covers the planted incremental revenue in 93 and detects the lift (p < 0.1) in 88.
     Threshold: 85 is the 5th percentile of Binomial(100, 0.9), so a read-out with its nominal coverage
     passes and one covering ~80 % (as in-time placebos did) fails. The estimate is inside its own
