@@ -38,18 +38,45 @@ def test_planted_lift_is_recovered_inside_the_interval():
 
 
 def test_simulation_study_coverage_of_the_90_percent_interval():
-    """25 planted tests (20 regions, 2 treated, 21 days, +5 %): the 90 % interval covers the planted
-    incremental revenue in at least 19 (measured over 100 tests: 89 % coverage, 90 % detected at
-    p < 0.1; command in notes/experiments.md)."""
+    """100 planted tests (20 regions, 2 treated, 21 days, +5 %; numbers in DECISIONS.md): the
+    90 % interval covers the planted incremental revenue in 93 and detects the lift (p < 0.1) in 88.
+    Threshold: 85 is the 5th percentile of Binomial(100, 0.9), so a read-out with its nominal coverage
+    passes and one covering ~80 % (as in-time placebos did) fails. The estimate is inside its own
+    interval in every test, and the interval excludes 0 exactly when p <= alpha (one test, two views)."""
     hits = detected = 0
-    for seed in range(25):
+    for seed in range(100):
         panel, truth = simulate_geo_panel(regions=20, days=150, treated=("R01", "R02"), test_days=21, lift=0.05,
                                           random_state=seed)
         s = GeoTest(placebo_sets=40).fit(panel, truth["treated"], truth["test_start"]).summary_.iloc[0]
         hits += s.incremental_lower <= truth["incremental_revenue"] <= s.incremental_upper
         detected += s.p_value < 0.1
-    assert hits >= 19
-    assert detected >= 15
+        assert s.incremental_lower <= s.incremental <= s.incremental_upper
+        assert (s.p_value <= 0.1) == (not s.lift_lower <= 0 <= s.lift_upper)
+    assert hits >= 85
+    assert detected >= 80
+
+
+def test_estimate_is_inside_its_interval_even_when_the_placebo_errors_have_one_sign():
+    """The unconstrained ridge augmentation on noisy, trending daily series is biased: over 95 % of the
+    placebo errors are positive. The old interval (estimate minus the placebo errors' 5 % and 95 % quantiles)
+    then lay wholly below its own estimate; the interval inverting the p-value's test is centred on it."""
+    rng = np.random.default_rng(0)  # like the sample: 11 regions, ~3 orders a region-day of ~EUR 55, +80 % trend
+    days, regions = pd.date_range("2023-01-01", periods=800, freq="D"), [f"R{i:02d}" for i in range(11)]
+    orders = rng.poisson(np.outer(np.linspace(1.0, 1.8, len(days)), rng.uniform(0.7, 1.6, len(regions))) * 3)
+    y = orders * rng.gamma(4, 55 / 4, orders.shape)
+    panel = pd.DataFrame({"region": np.repeat(regions, len(days)), "day": np.tile(days, len(regions)),
+                          "revenue": y.T.reshape(-1)})
+    t = GeoTest(ridge=1.0, sum_to_one=False).fit(panel, ["R00", "R01", "R02"], "2025-01-06", "2025-02-02")
+    e = t.placebo_errors_
+    assert np.quantile(e, 0.05) > 0  # biased: weights sum to < 1 under a rising trend
+    s = t.summary_.iloc[0]
+    assert s.lift_lower < s.lift < s.lift_upper
+    assert s.lift - s.lift_lower == pytest.approx(s.lift_upper - s.lift)
+    assert t.model_.weights_.sum() < 0.5
+    # the default keeps the weights summing to one: no such bias, placebo errors on both sides of 0
+    d = GeoTest().fit(panel, ["R00", "R01", "R02"], "2025-01-06", "2025-02-02")
+    assert d.model_.weights_.sum() == pytest.approx(1.0)
+    assert (d.placebo_errors_ < 0).any() and (d.placebo_errors_ > 0).any()
 
 
 def test_aa_geo_test_false_positive_rate_is_near_alpha():
@@ -171,7 +198,7 @@ def test_reproduces_the_geolift_walkthrough_on_its_public_data():
                             "dallas": 0.0739, "nashville": 0.0685}.items():
         assert w[city] == pytest.approx(published, abs=1e-4)
     assert s.p_value < 0.02  # published 0.01 (1,000 random permutations)
-    ridge = GeoTest("conversions", scale=False, inference="conformal").fit(data, ["chicago", "portland"], "2021-04-01",
+    ridge = GeoTest("conversions", scale=False, sum_to_one=False, inference="conformal").fit(data, ["chicago", "portland"], "2021-04-01",
                                                                           "2021-04-15").summary_.iloc[0]
     assert round(ridge.lift, 3) == pytest.approx(0.055, abs=0.001)  # published 5.5 %, 4704 with ridge
     assert ridge.incremental == pytest.approx(4704, rel=0.01)

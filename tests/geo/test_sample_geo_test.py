@@ -50,6 +50,7 @@ def test_test_cost_is_the_regional_spend_rows(warehouse, planted):
 def test_read_out_recovers_the_planted_incremental_revenue(readout, planted):
     s = readout.summary_.iloc[0]
     assert s.incremental_lower <= planted["incremental_revenue"] <= s.incremental_upper
+    assert s.incremental_lower <= s.incremental <= s.incremental_upper  # centred on its own estimate
     assert s.lift_lower <= planted["realised_lift"] <= s.lift_upper
     assert s.p_value <= 0.1  # the planted lift is above the design's MDE: the test detects it
     assert s.spend == pytest.approx(planted["spend"], abs=0.01)
@@ -67,3 +68,10 @@ def test_lift_tests_row_of_the_read_out(readout, planted):
     assert row.channel == planted["channel"] and row.spend_change == pytest.approx(planted["spend"])
     assert str(row.starts_on) == planted["starts_on"] and str(row.ends_on) == planted["ends_on"]
     assert row.incremental_revenue_lower <= planted["incremental_revenue"] <= row.incremental_revenue_upper
+
+
+def test_empty_report_parameters_find_the_planted_test(warehouse, planted):
+    """55_geo_tests' defaults are empty: the test is read from the regional spend rows of the channel."""
+    t = geo.find_geo_test(warehouse, channel=planted["channel"])
+    assert t.found and t.treated == sorted(planted["treated_regions"]) and t.bursts == 1
+    assert (str(t.test_start), str(t.test_end)) == (planted["starts_on"], planted["ends_on"])

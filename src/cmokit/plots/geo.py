@@ -29,7 +29,9 @@ def treated_vs_counterfactual(test, *, title: str | None = None):
     if title is None:
         summary = getattr(test, "summary_", None)
         title = "Treated regions vs synthetic control"
-        if summary is not None:
+        if summary is not None and not len(series):
+            title = "No geo test read out"
+        elif summary is not None:
             s = summary.iloc[0]
             title += f": lift {s.lift:+.1%} ({s.lift_lower:+.1%} to {s.lift_upper:+.1%}), p = {s.p_value:.3f}"
     fig = apply(fig, title)

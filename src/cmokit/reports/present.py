@@ -179,16 +179,27 @@ def _status_colour(value) -> str:
 
 
 def facts(mapping: dict[str, Any], *, kinds: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-          currency: str = CURRENCY, caption: str | None = None, decimals: dict[str, int] | None = None):
+          currency: str = CURRENCY, caption: str | None = None, decimals: dict[str, int] | None = None,
+          empty: str | None = None):
     """A mapping (model diagnostics, settings) as a two-column table: what, value (formatted by name;
-    ``kinds`` and ``decimals`` override a key's format as in :func:`table`).
+    ``kinds`` and ``decimals`` override a key's format as in :func:`table`). A frame's first row is
+    shown the same way; a frame without rows shows ``empty`` (as :func:`table`).
 
     >>> "0.40" in facts({"r2": 0.40148}).to_html()
     True
     >>> "0.0345" in facts({"p_value": 0.03449}, decimals={"p_value": 4}).to_html()
     True
+    >>> import pandas as pd
+    >>> facts(pd.DataFrame({"lift": []}), empty="No test to read out.").data
+    '*No test to read out.*'
     """
     import pandas as pd
+
+    if not isinstance(mapping, dict):
+        frame = frame_for_display(mapping)
+        if frame.empty:
+            return markdown(f"*{empty or 'Nothing to show.'}*")
+        mapping = frame.iloc[0].to_dict()
 
     kinds = dict(kinds or {})
     labels = dict(labels or {})

@@ -432,14 +432,18 @@ def media_mix(roi, allocation=None) -> list[str]:
     return out[:5]
 
 
-def geo_tests(summary, design=None, alpha: float = 0.1) -> list[str]:
+def geo_tests(summary, design=None, alpha: float = 0.1, note: str = "") -> list[str]:
     """What the geo test added with what certainty, how well the control tracked, and what a test could detect.
 
     ``summary`` is ``GeoTest.summary_`` (:func:`cmokit.geo.geo_readout`), ``design`` from
-    :func:`cmokit.geo.geo_design` (best design first), ``alpha`` the test's ``1 - interval level``.
-    For 55_geo_tests.
+    :func:`cmokit.geo.geo_design` (best design first), ``alpha`` the test's ``1 - interval level``,
+    ``note`` which test was read out (:func:`cmokit.geo.find_geo_test`'s message). Without a read-out
+    (``summary`` None or empty) the note comes first, then the design. For 55_geo_tests.
     """
-    s = to_pandas(summary).iloc[0]
+    summary = to_pandas(summary) if summary is not None else None
+    if summary is None or not len(summary):
+        return ([note] if note else ["No geo test to read out."]) + _geo_design_sentence(design)
+    s = summary.iloc[0]
     level = f"{100 * (1 - alpha):.0f} %"
     found = float(s["p_value"]) <= alpha
     out = [f"The treated regions ({s['treated_regions']}) added {money(s['incremental'])} of revenue over "
@@ -457,15 +461,23 @@ def geo_tests(summary, design=None, alpha: float = 0.1) -> list[str]:
                    + ("; the spend paid back." if float(s["incremental_roi_lower"]) > 0 else
                       "; the spend did not pay back." if float(s["incremental_roi_upper"]) < 0 else
                       "; the interval includes losing money."))
-    if design is not None:
-        d = to_pandas(design).dropna(subset=["mde"])
-        if len(d):
-            best = d.iloc[0]
-            cost = best.get("test_cost")
-            priced = f", about {money(cost)} of extra spend at the expected return" if cost == cost and cost is not None else ""
-            out.append(f"The most sensitive design treats {best['treated_regions']} for {int(best['test_days'])} days "
-                       f"and detects a lift of {percent(best['mde'])}{priced}.")
+    out += _geo_design_sentence(design)
+    if note:
+        out.append(note)
     return out[:5]
+
+
+def _geo_design_sentence(design) -> list[str]:
+    if design is None:
+        return []
+    d = to_pandas(design).dropna(subset=["mde"])
+    if not len(d):
+        return []
+    best = d.iloc[0]
+    cost = best.get("test_cost")
+    priced = f", about {money(cost)} of extra spend at the expected return" if cost == cost and cost is not None else ""
+    return [f"The most sensitive design treats {best['treated_regions']} for {int(best['test_days'])} days "
+            f"and detects a lift of {percent(best['mde'])}{priced}."]
 
 
 __all__ = ["attribution", "campaigns", "customer_value", "data_health", "executive_review", "experiments",
