@@ -50,7 +50,7 @@ from cmokit.warehouse import erasure, files as _files
 from cmokit.warehouse import gates as _gates
 from cmokit.warehouse.contract import CONTRACT, Column, PERSONAL_COLUMNS
 from cmokit.warehouse.files import quarantine_path
-from cmokit.warehouse.pseudonym import load_key, pseudonymise
+from cmokit.warehouse.pseudonym import hmac_sql, load_key
 from cmokit.warehouse.sources import SOURCES, Source, discover, load_order
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,14 @@ def _column_checks(col: Column, i: int, params: dict) -> list[tuple[str, str]]:
     return out
 
 
+def _used(params: dict, sql: str) -> dict:
+    """The bound parameters ``sql`` refers to (DuckDB refuses named parameters a statement does not use)."""
+    import re
+
+    named = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+    return {k: v for k, v in params.items() if k in named}
+
+
 def _check_expr(table: str) -> tuple[str, dict, dict]:
     """SQL ``CASE`` giving 'check|column' of a typed row's first failed *hard* check (else NULL), and
     per optional (nullable) column a ``CASE`` giving its failed check: a bad optional value becomes
@@ -299,7 +307,7 @@ class _Build:
         if self.suppressed:
             self._erase(table, source)
         self._validate(table, source)
-        con.execute("DROP TABLE cand")
+        con.execute("DROP TABLE IF EXISTS cand")
 
     def _erase(self, table: str, source: Source) -> None:
         """Erasure: drop every raw row (and malformed line) of a suppressed customer."""
@@ -476,21 +484,24 @@ class _Build:
         return n_ok, rejects
 
     def _validate(self, table: str, source: Source) -> None:
+        """Type, check, de-duplicate and publish ``cand`` in as few passes as DuckDB allows.
+
+        One statement casts every column and computes each row's first failed hard check (the
+        foreign keys included) and its soft warnings (``checked``); only the rows of keys that occur
+        more than once are ranked; the contract table is then one ordered insert. Quarantine rows are
+        few and read back from ``checked`` with their raw values. The order of the checks and so the
+        quarantine reasons are those of :func:`_check_expr`.
+        """
         con = self.con
         spec = CONTRACT[table]
         qt = _q("quarantine_" + table)
         typed = ", ".join(f"{_parse(c, _q('r_' + c.name))} AS {_q(c.name)}" for c in spec.columns)
-        params = {"true_words": list(TRUE_WORDS), "false_words": list(FALSE_WORDS)}
-        needs = {p for p in params if any(f"${p}" in _parse(c, "x") for c in spec.columns)}
-        con.execute(f"CREATE TEMP TABLE typed AS SELECT *, {typed} FROM cand", {k: params[k] for k in needs})
-        check_sql, soft, cparams = _check_expr(table)
-        soft_sql = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
-        if "$now" in check_sql + soft_sql:
-            cparams["now"] = self.now
-        con.execute(f"CREATE TEMP TABLE checked AS SELECT *, {check_sql} AS _fail{soft_sql} FROM typed", cparams)
-        con.execute("DROP TABLE typed")
+        check_sql, soft, params = _check_expr(table)
+        params.update(true_words=list(TRUE_WORDS), false_words=list(FALSE_WORDS), now=self.now)
         # foreign keys against tables already loaded (customer ids via the pseudonym map); an optional
-        # reference to an unknown parent becomes null with a warning, a required one rejects the row
+        # reference to an unknown parent becomes null with a warning, a required one rejects the row.
+        # A row's first failed hard check wins, then its first orphaned required reference.
+        hard_fk, soft_fk = [], {}
         for fk in spec.foreign_keys:
             if fk.column in source.pseudonymise:
                 target = "SELECT source_id FROM id_map"
@@ -498,32 +509,52 @@ class _Build:
                 target = f"SELECT {_q(fk.target)} FROM {_q(fk.table)}"
             orphan = f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN ({target})"
             if fk.column in soft:
-                con.execute(f"UPDATE checked SET {_q('_soft_' + fk.column)} = 'foreign_key' WHERE _fail IS NULL AND "
-                            f"{_q('_soft_' + fk.column)} IS NULL AND {orphan}")
+                soft_fk[fk.column] = orphan
             else:
-                con.execute(f"UPDATE checked SET _fail = 'foreign_key|{fk.column}' WHERE _fail IS NULL AND {orphan}")
-        # duplicate keys among valid rows: the latest file, then the latest line wins
-        key = ", ".join(_q(k) for k in spec.key)
-        fp = "md5(to_json([" + ", ".join(_q("r_" + c) for c in spec.column_names) + "]))"
-        con.execute(
-            f"CREATE TEMP TABLE ranked AS SELECT *, row_number() OVER w AS _rn, {fp} AS _fp, "
-            f"first_value({fp}) OVER w AS _kept_fp FROM checked WHERE _fail IS NULL "
-            f"WINDOW w AS (PARTITION BY {key} ORDER BY _rank DESC, _line DESC)")
+                hard_fk.append(f"WHEN {orphan} THEN 'foreign_key|{fk.column}'")
+        fail = f"COALESCE({check_sql}, CASE {' '.join(hard_fk)} END)" if hard_fk else check_sql
+        soft_cols = []
+        for c, case in soft.items():
+            if c in soft_fk:
+                case = f"COALESCE({case}, CASE WHEN {soft_fk[c]} THEN 'foreign_key' END)"
+            soft_cols.append(f", {case} AS {_q('_soft_' + c)}")
+        sql = (f"CREATE TEMP TABLE checked AS SELECT *, {fail} AS _fail{''.join(soft_cols)} "
+               f"FROM (SELECT rowid AS _rid, *, {typed} FROM cand)")
+        con.execute(sql, _used(params, sql))
+        con.execute("DROP TABLE IF EXISTS cand")
+        # duplicate keys among valid rows: the latest file, then the latest line wins. Ranking every
+        # row would sort the whole table: rank only the rows of keys that occur more than once.
+        key_cols = [_q(k) for k in spec.key]
+        key = ", ".join(key_cols)
         raw_json = "to_json(struct_pack(" + ", ".join(
             [f"{_q(raw)} := {_q('r_' + name)}" for name, raw in source.columns.items()]
             + [f"{_q(p)} := {_q('p_' + p)}" for p in source.personal]) + "))"
         con.execute(
             f"INSERT INTO {qt} SELECT _file, _line, split_part(_fail, '|', 1), split_part(_fail, '|', 2), 'error', "
             f"{raw_json}, $at, '{QUARANTINED}' FROM checked WHERE _fail IS NOT NULL", {"at": self.built_at})
+        same_key = " AND ".join(f"c.{k} IS NOT DISTINCT FROM d.{k}" for k in key_cols)
+        fp = "md5(to_json([" + ", ".join(_q("r_" + c) for c in spec.column_names) + "]))"
+        con.execute(
+            f"CREATE TEMP TABLE dups AS SELECT *, row_number() OVER w AS _rn, {fp} AS _fp, "
+            f"first_value({fp}) OVER w AS _kept_fp FROM checked c SEMI JOIN "
+            f"(SELECT {key} FROM checked WHERE _fail IS NULL GROUP BY ALL HAVING count(*) > 1) d ON {same_key} "
+            f"WHERE c._fail IS NULL WINDOW w AS (PARTITION BY {', '.join('c.' + k for k in key_cols)} "
+            "ORDER BY _rank DESC, _line DESC)")
         con.execute(
             f"INSERT INTO {qt} SELECT _file, _line, CASE WHEN _fp = _kept_fp THEN 'duplicate_delivery' ELSE 'duplicate_key' END, "
             f"$key, CASE WHEN _fp = _kept_fp THEN 'info' ELSE 'warning' END, {raw_json}, $at, '{QUARANTINED}' "
-            "FROM ranked WHERE _rn > 1", {"at": self.built_at, "key": ", ".join(spec.key)})
+            "FROM dups WHERE _rn > 1", {"at": self.built_at, "key": ", ".join(spec.key)})
+        con.execute("CREATE TEMP TABLE losers AS SELECT _rid FROM dups WHERE _rn > 1")
+        con.execute("DROP TABLE dups")
+        # the rows kept: a view, not a copy (the table is written once, by the ordered insert below)
+        kept = "_fail IS NULL"
+        if con.execute("SELECT count(*) FROM losers").fetchone()[0]:
+            kept += " AND _rid NOT IN (SELECT _rid FROM losers)"
+        con.execute(f"CREATE TEMP VIEW ranked AS SELECT * FROM checked WHERE {kept}")
         for c in soft:
             con.execute(f"INSERT INTO {qt} SELECT _file, _line, {_q('_soft_' + c)}, $col, 'warning', {raw_json}, $at, "
-                        f"'{KEPT}' FROM ranked WHERE _rn = 1 AND {_q('_soft_' + c)} IS NOT NULL",
+                        f"'{KEPT}' FROM ranked WHERE {_q('_soft_' + c)} IS NOT NULL",
                         {"at": self.built_at, "col": c})
-        con.execute("DROP TABLE checked")
         if table == "customers":
             self._pseudonym_map()
         out_cols = []
@@ -538,12 +569,13 @@ class _Build:
             else:
                 out_cols.append(f"ranked.{_q(c.name)}")
         order = ", ".join(f"{_q(k)}" for k in spec.key)
-        con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{joins} "
-                    f"WHERE ranked._rn = 1 ORDER BY {order}")
-        loaded = dict(con.execute("SELECT _file, count(*) FROM ranked WHERE _rn = 1 GROUP BY _file").fetchall())
+        con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{joins} ORDER BY {order}")
+        loaded = dict(con.execute("SELECT _file, count(*) FROM ranked GROUP BY _file").fetchall())
         quarantined = dict(con.execute(f"SELECT source_file, count(*) FROM {qt} WHERE outcome = '{QUARANTINED}' "
                                        "GROUP BY source_file").fetchall())
-        con.execute("DROP TABLE ranked")
+        con.execute("DROP VIEW ranked")
+        con.execute("DROP TABLE losers")
+        con.execute("DROP TABLE checked")
         for f in self.files:
             if f.table_name == table:
                 f.rows_loaded = int(loaded.get(f.source_file, 0))
@@ -554,17 +586,14 @@ class _Build:
                                      "nothing was published")
 
     def _pseudonym_map(self) -> None:
-        import pyarrow as pa
-
+        """``id_map``: every loaded source customer id and its pseudonym, computed inside DuckDB
+        (:func:`cmokit.warehouse.pseudonym.hmac_sql`, byte-identical to :func:`pseudonymise`)."""
         con = self.con
-        ids = [r[0] for r in con.execute("SELECT DISTINCT customer_id FROM ranked WHERE _rn = 1").fetchall()]
-        mapping = pa.table({"source_id": pa.array(ids, pa.string()),
-                            "customer_id": pa.array(pseudonymise(ids, self.key), pa.string())})
-        con.register("id_map_arrow", mapping)
-        con.execute("CREATE TEMP TABLE id_map AS SELECT * FROM id_map_arrow")
-        con.unregister("id_map_arrow")
-        n_pseudo = con.execute("SELECT count(DISTINCT customer_id) FROM id_map").fetchone()[0]
-        if n_pseudo != len(ids):  # pragma: no cover - 96-bit collision
+        expr, params = hmac_sql("source_id", self.key)
+        con.execute(f"CREATE TEMP TABLE id_map AS SELECT source_id, {expr} AS customer_id "
+                    "FROM (SELECT DISTINCT customer_id AS source_id FROM ranked)", params)
+        n_ids, n_pseudo = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM id_map").fetchone()
+        if n_pseudo != n_ids:  # pragma: no cover - 96-bit collision
             raise BuildError("pseudonym collision: two source ids map to one customer_id; widen pseudonym.HEX_CHARS")
 
     # -- metadata ------------------------------------------------------------------
