@@ -241,6 +241,7 @@ class _Build:
         self.suppressed = set(suppressed)
         self.delivery = delivery
         self.customers_erased = 0
+        self.id_map_ready = False  # set once the customers are loaded and their pseudonyms mapped
         if self.suppressed:
             erasure.register(con, sorted(self.suppressed))
 
@@ -255,8 +256,17 @@ class _Build:
             if source.required and not found[table]:
                 raise BuildError(f"{raw_dir}: no {table} export (files matching {source.pattern}); "
                                  "the warehouse cannot be built without it")
-        for table, source in SOURCES.items():
-            self._load_table(table, source, _files.delivery_order(found[table], self.delivery))
+        # the files' SHA-256 (for meta_loads) in a thread while DuckDB reads them: hashlib lets go of the GIL
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmokit-sha256")
+        try:
+            self._digests = {p: pool.submit(_files.sha256, p) for t in SOURCES for p in found[t]}
+            for table, source in SOURCES.items():
+                self._load_table(table, source, _files.delivery_order(found[table], self.delivery))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._digests = {}
 
     def _run_config(self, raw_dir: Path, config) -> None:
         """Read through a sources.yml (:mod:`cmokit.warehouse.sources_config`): the reader fills ``cand``
@@ -328,7 +338,8 @@ class _Build:
 
     def _read_file(self, table: str, source: Source, path: Path, rank: int) -> None:
         con = self.con
-        result = FileResult(path.name, table, _files.sha256(path))
+        digest = getattr(self, "_digests", {}).pop(path, None)
+        result = FileResult(path.name, table, digest.result() if digest is not None else _files.sha256(path))
         self.files.append(result)
         cols, result.warnings = read_header(path, source)
         if result.warnings:
@@ -491,31 +502,39 @@ class _Build:
         return n_ok, rejects
 
     def _validate(self, table: str, source: Source) -> None:
-        """Type, check, de-duplicate and publish ``cand`` in as few passes as DuckDB allows.
+        """Type, check, de-duplicate and publish ``cand`` in as few passes over its rows as DuckDB allows.
 
-        One statement casts every column and computes each row's first failed hard check (the
-        foreign keys included) and its soft warnings (``checked``); only the rows of keys that occur
-        more than once are ranked; the contract table is then one ordered insert. Quarantine rows are
-        few and read back from ``checked`` with their raw values. The order of the checks and so the
+        One statement casts every column, computes each row's first failed hard check (the foreign
+        keys included) and its soft warnings, and looks up the pseudonym of each customer id
+        (``checked``: typed values only, no raw text); only the rows of keys that occur more than once
+        are ranked; the raw values are read back from ``cand`` only for the rows the quarantine
+        records; the contract table is then one ordered insert. The order of the checks and so the
         quarantine reasons are those of :func:`_check_expr`.
         """
         con = self.con
         spec = CONTRACT[table]
         qt = _q("quarantine_" + table)
-        text = ", ".join(f"NULLIF(trim({_q('r_' + c)}), '') AS {_text(c)}" for c in spec.column_names)
+        texts = [_text(c) for c in spec.column_names]
+        text = ", ".join(f"NULLIF(trim({_q('r_' + c)}), '') AS {t}" for c, t in zip(spec.column_names, texts))
         typed = ", ".join(f"{_parse(c)} AS {_q(c.name)}" for c in spec.columns)
         check_sql, soft, params = _check_expr(table)
         params.update(true_words=list(TRUE_WORDS), false_words=list(FALSE_WORDS), now=self.now)
-        # foreign keys against tables already loaded (customer ids via the pseudonym map); an optional
-        # reference to an unknown parent becomes null with a warning, a required one rejects the row.
-        # A row's first failed hard check wins, then its first orphaned required reference.
+        # customer ids are looked up in the pseudonym map once, here: the join gives the foreign key
+        # check (an id without pseudonym is not a loaded customer) and the published pseudonym
+        mapped = [c for c in source.pseudonymise if self.id_map_ready]
+        joins = "".join(f" LEFT JOIN id_map m{i} ON m{i}.source_id = x.{_q(c)}" for i, c in enumerate(mapped))
+        pseudo = "".join(f", m{i}.customer_id AS {_q('_pseudo_' + c)}" for i, c in enumerate(mapped))
+        # foreign keys against tables already loaded; an optional reference to an unknown parent becomes
+        # null with a warning, a required one rejects the row. A row's first failed hard check wins, then
+        # its first orphaned required reference.
         hard_fk, soft_fk = [], {}
         for fk in spec.foreign_keys:
-            if fk.column in source.pseudonymise:
-                target = "SELECT source_id FROM id_map"
+            if fk.column in mapped:  # id_map.source_id is never NULL: the same rows as NOT IN (id_map)
+                orphan = f"{_q(fk.column)} IS NOT NULL AND {_q('_pseudo_' + fk.column)} IS NULL"
             else:
-                target = f"SELECT {_q(fk.target)} FROM {_q(fk.table)}"
-            orphan = f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN ({target})"
+                target = ("SELECT source_id FROM id_map" if fk.column in source.pseudonymise
+                          else f"SELECT {_q(fk.target)} FROM {_q(fk.table)}")
+                orphan = f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN ({target})"
             if fk.column in soft:
                 soft_fk[fk.column] = orphan
             else:
@@ -526,49 +545,57 @@ class _Build:
             if c in soft_fk:
                 case = f"COALESCE({case}, CASE WHEN {soft_fk[c]} THEN 'foreign_key' END)"
             soft_cols.append(f", {case} AS {_q('_soft_' + c)}")
-        sql = (f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE ({', '.join(_text(c) for c in spec.column_names)}), "
-               f"{fail} AS _fail{''.join(soft_cols)} FROM (SELECT *, {typed} FROM (SELECT rowid AS _rid, *, {text} FROM cand))")
+        sql = (f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE ({', '.join(texts)}), {fail} AS _fail{''.join(soft_cols)} "
+               f"FROM (SELECT x.*{pseudo} FROM (SELECT _rid, _file, _rank, _line, {typed}, {', '.join(texts)} "
+               f"FROM (SELECT rowid AS _rid, _file, _rank, _line, {text} FROM cand)) x{joins})")
         con.execute(sql, _used(params, sql))
-        con.execute("DROP TABLE IF EXISTS cand")
         # duplicate keys among valid rows: the latest file, then the latest line wins. Ranking every
         # row would sort the whole table: rank only the rows of keys that occur more than once.
         key_cols = [_q(k) for k in spec.key]
         key = ", ".join(key_cols)
+        con.execute(f"CREATE TEMP TABLE dupkeys AS SELECT {key} FROM checked WHERE _fail IS NULL GROUP BY ALL "
+                    "HAVING count(*) > 1")
+        same_key = " AND ".join(f"c.{k} IS NOT DISTINCT FROM d.{k}" for k in key_cols)
+        con.execute(f"CREATE TEMP TABLE dups AS SELECT c._rid, c._file, c._rank, c._line, {', '.join('c.' + k for k in key_cols)}, "
+                    f"row_number() OVER (PARTITION BY {', '.join('c.' + k for k in key_cols)} ORDER BY c._rank DESC, "
+                    f"c._line DESC) AS _rn FROM checked c SEMI JOIN dupkeys d ON {same_key} WHERE c._fail IS NULL")
+        con.execute("DROP TABLE dupkeys")
+        # the raw values (and a fingerprint of them) of the rows the quarantine records: one pass over cand
         raw_json = "to_json(struct_pack(" + ", ".join(
             [f"{_q(raw)} := {_q('r_' + name)}" for name, raw in source.columns.items()]
             + [f"{_q(p)} := {_q('p_' + p)}" for p in source.personal]) + "))"
-        con.execute(
-            f"INSERT INTO {qt} SELECT _file, _line, split_part(_fail, '|', 1), split_part(_fail, '|', 2), 'error', "
-            f"{raw_json}, $at, '{QUARANTINED}' FROM checked WHERE _fail IS NOT NULL", {"at": self.built_at})
-        same_key = " AND ".join(f"c.{k} IS NOT DISTINCT FROM d.{k}" for k in key_cols)
         fp = "md5(to_json([" + ", ".join(_q("r_" + c) for c in spec.column_names) + "]))"
+        flagged = " OR ".join(["_fail IS NOT NULL"] + [f"{_q('_soft_' + c)} IS NOT NULL" for c in soft])
+        con.execute(f"CREATE TEMP TABLE raws AS SELECT rowid AS _rid, {raw_json} AS _raw, {fp} AS _fp FROM cand "
+                    f"WHERE rowid IN (SELECT _rid FROM checked WHERE {flagged} UNION ALL SELECT _rid FROM dups)")
         con.execute(
-            f"CREATE TEMP TABLE dups AS SELECT *, row_number() OVER w AS _rn, {fp} AS _fp, "
-            f"first_value({fp}) OVER w AS _kept_fp FROM checked c SEMI JOIN "
-            f"(SELECT {key} FROM checked WHERE _fail IS NULL GROUP BY ALL HAVING count(*) > 1) d ON {same_key} "
-            f"WHERE c._fail IS NULL WINDOW w AS (PARTITION BY {', '.join('c.' + k for k in key_cols)} "
-            "ORDER BY _rank DESC, _line DESC)")
+            f"INSERT INTO {qt} SELECT c._file, c._line, split_part(c._fail, '|', 1), split_part(c._fail, '|', 2), 'error', "
+            f"r._raw, $at, '{QUARANTINED}' FROM checked c JOIN raws r ON r._rid = c._rid WHERE c._fail IS NOT NULL",
+            {"at": self.built_at})
         con.execute(
             f"INSERT INTO {qt} SELECT _file, _line, CASE WHEN _fp = _kept_fp THEN 'duplicate_delivery' ELSE 'duplicate_key' END, "
-            f"$key, CASE WHEN _fp = _kept_fp THEN 'info' ELSE 'warning' END, {raw_json}, $at, '{QUARANTINED}' "
-            "FROM dups WHERE _rn > 1", {"at": self.built_at, "key": ", ".join(spec.key)})
-        con.execute("CREATE TEMP TABLE losers AS SELECT _rid FROM dups WHERE _rn > 1")
-        con.execute("DROP TABLE dups")
+            f"$key, CASE WHEN _fp = _kept_fp THEN 'info' ELSE 'warning' END, _raw, $at, '{QUARANTINED}' "
+            f"FROM (SELECT d._file, d._line, d._rn, r._fp, r._raw, first_value(r._fp) OVER (PARTITION BY "
+            f"{', '.join('d.' + k for k in key_cols)} ORDER BY d._rank DESC, d._line DESC) AS _kept_fp "
+            "FROM dups d JOIN raws r ON r._rid = d._rid) WHERE _rn > 1",
+            {"at": self.built_at, "key": ", ".join(spec.key)})
         # the rows kept: a view, not a copy (the table is written once, by the ordered insert below)
         kept = "_fail IS NULL"
-        if con.execute("SELECT count(*) FROM losers").fetchone()[0]:
-            kept += " AND _rid NOT IN (SELECT _rid FROM losers)"
+        if con.execute("SELECT count(*) FROM dups WHERE _rn > 1").fetchone()[0]:
+            kept += " AND _rid NOT IN (SELECT _rid FROM dups WHERE _rn > 1)"
         con.execute(f"CREATE TEMP VIEW ranked AS SELECT * FROM checked WHERE {kept}")
         for c in soft:
-            con.execute(f"INSERT INTO {qt} SELECT _file, _line, {_q('_soft_' + c)}, $col, 'warning', {raw_json}, $at, "
-                        f"'{KEPT}' FROM ranked WHERE {_q('_soft_' + c)} IS NOT NULL",
+            con.execute(f"INSERT INTO {qt} SELECT k._file, k._line, k.{_q('_soft_' + c)}, $col, 'warning', r._raw, $at, "
+                        f"'{KEPT}' FROM ranked k JOIN raws r ON r._rid = k._rid WHERE k.{_q('_soft_' + c)} IS NOT NULL",
                         {"at": self.built_at, "col": c})
         if table == "customers":
             self._pseudonym_map()
         out_cols = []
         joins = ""
         for c in spec.columns:
-            if c.name in source.pseudonymise:
+            if c.name in mapped:
+                out_cols.append(f"ranked.{_q('_pseudo_' + c.name)} AS {_q(c.name)}")
+            elif c.name in source.pseudonymise:
                 out_cols.append(f"id_map.customer_id AS {_q(c.name)}")
                 # LEFT: an order without a customer (a guest checkout) keeps a NULL customer_id
                 joins = f" LEFT JOIN id_map ON id_map.source_id = ranked.{_q(c.name)}"
@@ -582,8 +609,8 @@ class _Build:
         quarantined = dict(con.execute(f"SELECT source_file, count(*) FROM {qt} WHERE outcome = '{QUARANTINED}' "
                                        "GROUP BY source_file").fetchall())
         con.execute("DROP VIEW ranked")
-        con.execute("DROP TABLE losers")
-        con.execute("DROP TABLE checked")
+        for t in ("raws", "dups", "checked"):
+            con.execute(f"DROP TABLE {t}")
         for f in self.files:
             if f.table_name == table:
                 f.rows_loaded = int(loaded.get(f.source_file, 0))
@@ -603,6 +630,7 @@ class _Build:
         n_ids, n_pseudo = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM id_map").fetchone()
         if n_pseudo != n_ids:  # pragma: no cover - 96-bit collision
             raise BuildError("pseudonym collision: two source ids map to one customer_id; widen pseudonym.HEX_CHARS")
+        self.id_map_ready = True
 
     # -- metadata ------------------------------------------------------------------
     def write_meta(self, version: str, build_id: str, currency: str = "EUR") -> None:
