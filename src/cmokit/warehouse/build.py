@@ -553,8 +553,13 @@ class _Build:
         # row would sort the whole table: rank only the rows of keys that occur more than once.
         key_cols = [_q(k) for k in spec.key]
         key = ", ".join(key_cols)
-        con.execute(f"CREATE TEMP TABLE dupkeys AS SELECT {key} FROM checked WHERE _fail IS NULL GROUP BY ALL "
-                    "HAVING count(*) > 1")
+        # exports usually come in key order: when the valid rows' key rises strictly in stored order
+        # (one streaming pass), no key is duplicated and the stored order is already the published one
+        in_order = len(key_cols) == 1 and not con.execute(
+            f"SELECT count(*) FROM (SELECT {key} AS k, lag({key}) OVER () AS prev FROM checked WHERE _fail IS NULL) "
+            "WHERE k IS NULL OR prev >= k").fetchone()[0]
+        con.execute(f"CREATE TEMP TABLE dupkeys AS SELECT {key} FROM checked WHERE _fail IS NULL "
+                    f"{'AND false ' if in_order else ''}GROUP BY ALL HAVING count(*) > 1")
         same_key = " AND ".join(f"c.{k} IS NOT DISTINCT FROM d.{k}" for k in key_cols)
         con.execute(f"CREATE TEMP TABLE dups AS SELECT c._rid, c._file, c._rank, c._line, {', '.join('c.' + k for k in key_cols)}, "
                     f"row_number() OVER (PARTITION BY {', '.join('c.' + k for k in key_cols)} ORDER BY c._rank DESC, "
@@ -604,7 +609,9 @@ class _Build:
             else:
                 out_cols.append(f"ranked.{_q(c.name)}")
         order = ", ".join(f"{_q(k)}" for k in spec.key)
-        con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{joins} ORDER BY {order}")
+        # without ORDER BY DuckDB keeps the stored order (preserve_insertion_order, as for the line numbers)
+        order_by = "" if in_order and not joins else f" ORDER BY {order}"
+        con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{joins}{order_by}")
         loaded = dict(con.execute("SELECT _file, count(*) FROM ranked GROUP BY _file").fetchall())
         quarantined = dict(con.execute(f"SELECT source_file, count(*) FROM {qt} WHERE outcome = '{QUARANTINED}' "
                                        "GROUP BY source_file").fetchall())
@@ -772,6 +779,7 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
     try:
         con = duckdb.connect(str(tmp), config=config)
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = true")  # line numbers and the in-order publish rely on it
         b = _Build(con, key, now, built_at, progress, suppressed, delivery_order)
         b.run(raw_dir, sources_cfg)
         b.write_meta(cmokit.__version__, build_id, sources_cfg.reporting_currency if sources_cfg else "EUR")
