@@ -75,8 +75,9 @@ def _spoil(rng: random.Random, rows: list[list[str]], share: float) -> None:
         rows.insert(rng.randrange(len(rows) + 1), row)
 
 
-def write_messy(folder, seed: int = 13, n_customers: int = 120) -> Path:
-    """Write the messy exports (two deliveries of customers and orders) into ``folder``."""
+def write_messy(folder, seed: int = 13, n_customers: int = 120, spoil: bool = True) -> Path:
+    """Write the messy exports (two deliveries of customers and orders) into ``folder``; ``spoil=False``
+    writes the same exports clean, one delivery each, in key order (the build's no-sort path)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -86,11 +87,11 @@ def write_messy(folder, seed: int = 13, n_customers: int = 120) -> Path:
     for table, rows in data.items():
         src = SOURCES[table]
         header = personal_order.get(table) or src.raw_columns
-        if table not in ("experiments", "lift_tests"):
+        if table not in ("experiments", "lift_tests") and spoil:
             _spoil(rng, rows, 0.12)
-        rows += PLANTED.get(table, [])
+        rows += PLANTED.get(table, []) if spoil else []
         deliveries = {src.pattern.replace("*", ""): rows}
-        if table in ("customers", "orders"):  # a later delivery repeating and changing some rows
+        if table in ("customers", "orders") and spoil:  # a later delivery repeating and changing some rows
             later = [list(r) for r in rng.sample(rows, len(rows) // 10)]
             for r in later[::2]:
                 r[-1] = rng.choice(BAD + [r[-1]])
@@ -99,16 +100,16 @@ def write_messy(folder, seed: int = 13, n_customers: int = 120) -> Path:
             buf = io.StringIO()
             csv.writer(buf, lineterminator="\r\n" if table == "touchpoints" else "\n").writerows([header, *body])
             text = buf.getvalue()
-            if table == "orders" and "_2025" not in name:
+            if table == "orders" and "_2025" not in name and spoil:
                 lines = text.split("\n")
                 lines.insert(5, lines[5] + ",extra,fields")
                 lines.insert(9, "SO-77777777,CRM-0000001")
                 lines.insert(13, 'SO-77777778,"CRM-0000002,2024-01-01T00:00:00Z,5.00,')
                 text = "\n".join(lines)
             raw = text.encode("utf-8")
-            if table == "customers" and "_2025" not in name:
+            if table == "customers" and "_2025" not in name and spoil:
                 raw = b"\xef\xbb\xbf" + raw.replace(b"Name CRM-0000003", b"Name \xff\xfe CRM-0000003")
-            if table == "refunds":
+            if table == "refunds" and spoil:
                 raw = raw.replace(b"RF-00000004,", b"RF-00000004\xc3,", 1)
             (folder / name).write_bytes(raw)
     return folder

@@ -45,10 +45,10 @@ def _tables(path) -> dict:
         con.close()
 
 
-def snapshot(folder) -> dict:
+def snapshot(folder, spoil: bool = True) -> dict:
     from cmokit.warehouse.build import build
 
-    raw = write_messy(Path(folder) / "raw")
+    raw = write_messy(Path(folder) / "raw", spoil=spoil)
     res = build(raw, Path(folder) / "w.duckdb", dev_key=True, force=True, now=NOW,
                 max_quarantine_share=1.0, max_nulled_share=1.0)
     import duckdb
@@ -61,16 +61,19 @@ def snapshot(folder) -> dict:
     return {"reasons": summary, "warehouse": _tables(res.path), "quarantine": _tables(res.quarantine_path)}
 
 
-def test_messy_exports_build_exactly_as_before(tmp_path):
-    got = snapshot(tmp_path)
-    want = json.loads(GOLDEN.read_text())
+@pytest.mark.parametrize("kind", ["messy", "clean"])
+def test_exports_build_exactly_as_before(tmp_path, kind):
+    """Messy exports take every check and the ranking of duplicates; clean ones, already in key order,
+    the path that publishes without sorting. Tables, stored row order, quarantine: as before."""
+    got = snapshot(tmp_path, spoil=kind == "messy")
+    want = json.loads(GOLDEN.read_text())[kind]
     assert got["reasons"] == want["reasons"]
     assert got["warehouse"] == want["warehouse"]
     assert got["quarantine"] == want["quarantine"]
 
 
 def test_messy_exports_exercise_every_check():
-    reasons = {r[1] for r in json.loads(GOLDEN.read_text())["reasons"]}
+    reasons = {r[1] for r in json.loads(GOLDEN.read_text())["messy"]["reasons"]}
     assert reasons >= {"accepted_values", "duplicate_delivery", "duplicate_key", "foreign_key", "invalid_encoding",
                        "malformed_line", "minimum", "missing_value", "money_format", "not_in_future", "unparseable",
                        "ends_after_start", "clicks_le_impressions"}
@@ -79,8 +82,8 @@ def test_messy_exports_exercise_every_check():
 if __name__ == "__main__" and "--write" in sys.argv:  # pragma: no cover
     import tempfile
 
-    with tempfile.TemporaryDirectory() as d:
-        GOLDEN.write_text(json.dumps(snapshot(d), indent=1) + "\n")
+    with tempfile.TemporaryDirectory() as d, tempfile.TemporaryDirectory() as e:
+        GOLDEN.write_text(json.dumps({"messy": snapshot(d), "clean": snapshot(e, spoil=False)}, indent=1) + "\n")
     print(f"wrote {GOLDEN}")
 else:
     pytest.importorskip("duckdb")

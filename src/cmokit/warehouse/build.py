@@ -519,36 +519,33 @@ class _Build:
         typed = ", ".join(f"{_parse(c)} AS {_q(c.name)}" for c in spec.columns)
         check_sql, soft, params = _check_expr(table)
         params.update(true_words=list(TRUE_WORDS), false_words=list(FALSE_WORDS), now=self.now)
-        # customer ids are looked up in the pseudonym map once, here: the join gives the foreign key
-        # check (an id without pseudonym is not a loaded customer) and the published pseudonym
-        mapped = [c for c in source.pseudonymise if self.id_map_ready]
-        joins = "".join(f" LEFT JOIN id_map m{i} ON m{i}.source_id = x.{_q(c)}" for i, c in enumerate(mapped))
-        pseudo = "".join(f", m{i}.customer_id AS {_q('_pseudo_' + c)}" for i, c in enumerate(mapped))
+        # customer ids are looked up in the pseudonym map once: the published pseudonym, and the foreign key
+        # check (an id without pseudonym is not a loaded customer). By UPDATE, not by a join in the
+        # statement below: a join does not keep the stored order, which saves the publish its sort.
+        mapped = list(source.pseudonymise)
+        pseudo = "".join(f", NULL::VARCHAR AS {_q('_pseudo_' + c)}" for c in mapped)
+        soft_cols = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
+        sql = (f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE ({', '.join(texts)}), {check_sql} AS _fail{soft_cols}{pseudo} "
+               f"FROM (SELECT _rid, _file, _rank, _line, {typed}, {', '.join(texts)} "
+               f"FROM (SELECT rowid AS _rid, _file, _rank, _line, {text} FROM cand))")
+        con.execute(sql, _used(params, sql))
+        ready = self.id_map_ready  # else this is the table the map is made from: pseudonyms after it
+        if ready:
+            self._pseudonyms(mapped)
         # foreign keys against tables already loaded; an optional reference to an unknown parent becomes
-        # null with a warning, a required one rejects the row. A row's first failed hard check wins, then
-        # its first orphaned required reference.
-        hard_fk, soft_fk = [], {}
+        # null with a warning, a required one rejects the row (after the row's own checks, in order)
         for fk in spec.foreign_keys:
-            if fk.column in mapped:  # id_map.source_id is never NULL: the same rows as NOT IN (id_map)
+            if fk.column in mapped and ready:  # id_map.source_id is never NULL: the rows NOT IN (id_map)
                 orphan = f"{_q(fk.column)} IS NOT NULL AND {_q('_pseudo_' + fk.column)} IS NULL"
             else:
                 target = ("SELECT source_id FROM id_map" if fk.column in source.pseudonymise
                           else f"SELECT {_q(fk.target)} FROM {_q(fk.table)}")
                 orphan = f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN ({target})"
             if fk.column in soft:
-                soft_fk[fk.column] = orphan
+                con.execute(f"UPDATE checked SET {_q('_soft_' + fk.column)} = 'foreign_key' WHERE _fail IS NULL AND "
+                            f"{_q('_soft_' + fk.column)} IS NULL AND {orphan}")
             else:
-                hard_fk.append(f"WHEN {orphan} THEN 'foreign_key|{fk.column}'")
-        fail = f"COALESCE({check_sql}, CASE {' '.join(hard_fk)} END)" if hard_fk else check_sql
-        soft_cols = []
-        for c, case in soft.items():
-            if c in soft_fk:
-                case = f"COALESCE({case}, CASE WHEN {soft_fk[c]} THEN 'foreign_key' END)"
-            soft_cols.append(f", {case} AS {_q('_soft_' + c)}")
-        sql = (f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE ({', '.join(texts)}), {fail} AS _fail{''.join(soft_cols)} "
-               f"FROM (SELECT x.*{pseudo} FROM (SELECT _rid, _file, _rank, _line, {typed}, {', '.join(texts)} "
-               f"FROM (SELECT rowid AS _rid, _file, _rank, _line, {text} FROM cand)) x{joins})")
-        con.execute(sql, _used(params, sql))
+                con.execute(f"UPDATE checked SET _fail = 'foreign_key|{fk.column}' WHERE _fail IS NULL AND {orphan}")
         # duplicate keys among valid rows: the latest file, then the latest line wins. Ranking every
         # row would sort the whole table: rank only the rows of keys that occur more than once.
         key_cols = [_q(k) for k in spec.key]
@@ -595,23 +592,21 @@ class _Build:
                         {"at": self.built_at, "col": c})
         if table == "customers":
             self._pseudonym_map()
+        if not ready:
+            self._pseudonyms(mapped)
         out_cols = []
-        joins = ""
         for c in spec.columns:
-            if c.name in mapped:
+            if c.name in mapped:  # NULL for an order without a customer (a guest checkout)
                 out_cols.append(f"ranked.{_q('_pseudo_' + c.name)} AS {_q(c.name)}")
-            elif c.name in source.pseudonymise:
-                out_cols.append(f"id_map.customer_id AS {_q(c.name)}")
-                # LEFT: an order without a customer (a guest checkout) keeps a NULL customer_id
-                joins = f" LEFT JOIN id_map ON id_map.source_id = ranked.{_q(c.name)}"
             elif c.name in soft:
                 out_cols.append(f"CASE WHEN ranked.{_q('_soft_' + c.name)} IS NULL THEN ranked.{_q(c.name)} END")
             else:
                 out_cols.append(f"ranked.{_q(c.name)}")
         order = ", ".join(f"{_q(k)}" for k in spec.key)
         # without ORDER BY DuckDB keeps the stored order (preserve_insertion_order, as for the line numbers)
-        order_by = "" if in_order and not joins else f" ORDER BY {order}"
-        con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{joins}{order_by}")
+        # (the published order is by the published values: a pseudonymised key is ordered by its pseudonym)
+        order_by = "" if in_order and not set(spec.key) & set(mapped) else f" ORDER BY {order}"
+        con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{order_by}")
         loaded = dict(con.execute("SELECT _file, count(*) FROM ranked GROUP BY _file").fetchall())
         quarantined = dict(con.execute(f"SELECT source_file, count(*) FROM {qt} WHERE outcome = '{QUARANTINED}' "
                                        "GROUP BY source_file").fetchall())
@@ -626,6 +621,14 @@ class _Build:
                     raise BuildError(f"{f.source_file}: reconciliation failed: read {f.rows_read} rows, loaded "
                                      f"{f.rows_loaded}, quarantined {f.rows_quarantined}, erased {f.rows_erased}; "
                                      "nothing was published")
+
+    def _pseudonyms(self, columns) -> None:
+        """Fill ``checked``'s ``_pseudo_<column>`` from ``id_map`` (NULL for an id not in it)."""
+        if not self.id_map_ready:
+            return
+        for c in columns:
+            self.con.execute(f"UPDATE checked SET {_q('_pseudo_' + c)} = id_map.customer_id FROM id_map "
+                             f"WHERE id_map.source_id = checked.{_q(c)}")
 
     def _pseudonym_map(self) -> None:
         """``id_map``: every loaded source customer id and its pseudonym, computed inside DuckDB
