@@ -10,7 +10,8 @@ warm-up call on a one-row frame that pays Ibis's first-use imports and compilati
 ``warmup_seconds``; peak memory is the worker's peak resident set (VmHWM), plus the JVM's for Spark):
 
 * ``build``: ``cmokit sample`` then ``cmokit warehouse build --memory-limit 2GB`` at 1M customers
-  (rows written / read per second), by the current cmokit and, in the same run on the same raw files, by
+  (rows written / read per second), by the current cmokit and, in the same run on the same raw files
+  and alternating with it (``--repeats`` builds each, default 1; medians), by
   cmokit as of commit d37f821 (the build before issue 13's fused validation: ``git archive`` into
   ``benchmarks/.data``, run with ``PYTHONPATH`` pointing at it, same venv); both warehouses and
   quarantines are compared table by table (order-free row hashes), and the load average is recorded;
@@ -229,20 +230,22 @@ def table_digests(path: Path) -> dict:
         con.close()
 
 
-def task_build(customers: int) -> list[dict]:
+def task_build(customers: int, repeats: int = 1) -> list[dict]:
     """The sample at ``customers``, then the warehouse build by cmokit as of BASELINE and by the current
-    cmokit on the same raw files, one after the other in this run; both outputs compared."""
+    cmokit on the same raw files, alternating (``repeats`` builds each, medians), in this run; both
+    outputs compared."""
     work = Path(tempfile.mkdtemp(prefix="cmokit-bench-build-", dir=DATA))
     try:
         gen, gen_peak = cli_run("sample", "--out", str(work / "raw"), "--customers", str(customers), "--quiet")
         raw_rows = sum(max(sum(1 for _ in open(p, "rb")) - 1, 0) for p in (work / "raw").glob("*.csv"))
-        runs = {}
-        for name, src in (("baseline", baseline_src()), ("current", None)):
-            load = os.getloadavg()[0]
-            seconds, peak = cli_run("warehouse", "build", str(work / "raw"), "--out", str(work / f"{name}.duckdb"),
-                                    "--dev-key", "--memory-limit", MEMORY_LIMIT, src=src)
-            runs[name] = {"seconds": seconds, "peak": peak, "load_before": load, "load_after": os.getloadavg()[0]}
-            print(f"build {name}: {seconds:.1f} s (load average {load:.1f} -> {runs[name]['load_after']:.1f})", flush=True)
+        runs = {"baseline": [], "current": []}
+        for _ in range(repeats):
+            for name, src in (("baseline", baseline_src()), ("current", None)):
+                load = os.getloadavg()[0]
+                seconds, peak = cli_run("warehouse", "build", str(work / "raw"), "--out", str(work / f"{name}.duckdb"),
+                                        "--dev-key", "--memory-limit", MEMORY_LIMIT, src=src)
+                runs[name].append({"seconds": seconds, "peak": peak, "load": [load, os.getloadavg()[0]]})
+                print(f"build {name}: {seconds:.1f} s (load average {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
         same = all(table_digests(work / f"baseline{suffix}") == table_digests(work / f"current{suffix}")
                    for suffix in (".duckdb", ".quarantine.duckdb"))
         import duckdb
@@ -251,7 +254,9 @@ def task_build(customers: int) -> list[dict]:
         orders = con.execute("SELECT count(*) FROM orders").fetchone()[0]
         con.close()
         task = "warehouse build (DuckDB memory_limit 2GB)"
-        base, cur = runs["baseline"], runs["current"]
+        base, cur = ({"seconds": statistics.median(r["seconds"] for r in rs), "seconds_all": [round(r["seconds"], 1) for r in rs],
+                      "peak": max(r["peak"] for r in rs), "load": [r["load"] for r in rs]}
+                     for rs in (runs["baseline"], runs["current"]))
         common = {"task": task, "size": f"{orders:,} orders", "raw_rows": raw_rows, "memory_limit": MEMORY_LIMIT,
                   "customers": customers, "results_identical": same, "bench_task": "build"}
         return [
@@ -259,12 +264,12 @@ def task_build(customers: int) -> list[dict]:
              "median_seconds": gen, "rows_per_second": raw_rows / gen, "raw_rows": raw_rows, "orders": orders,
              "peak_mb": gen_peak},
             {**common, "tool": f"cmokit {BASELINE} (before issue 13)", "median_seconds": base["seconds"],
-             "rows_per_second": raw_rows / base["seconds"], "peak_mb": base["peak"],
-             "ratio_to_cmokit": base["seconds"] / cur["seconds"], "load_average": [base["load_before"], base["load_after"]],
-             "note": "same run, same raw files; one run each"},
-            {**common, "tool": "cmokit", "median_seconds": cur["seconds"], "rows_per_second": raw_rows / cur["seconds"],
-             "peak_mb": cur["peak"], "speedup_vs_baseline": base["seconds"] / cur["seconds"],
-             "load_average": [cur["load_before"], cur["load_after"]],
+             "seconds_all": base["seconds_all"], "rows_per_second": raw_rows / base["seconds"], "peak_mb": base["peak"],
+             "ratio_to_cmokit": base["seconds"] / cur["seconds"], "load_average": base["load"],
+             "note": f"same run, same raw files, alternating with the current build; {repeats} run(s) each"},
+            {**common, "tool": "cmokit", "median_seconds": cur["seconds"], "seconds_all": cur["seconds_all"],
+             "rows_per_second": raw_rows / cur["seconds"], "peak_mb": cur["peak"],
+             "speedup_vs_baseline": base["seconds"] / cur["seconds"], "load_average": cur["load"],
              "note": f"{base['seconds'] / cur['seconds']:.1f}x faster than {BASELINE}; output identical" if same
              else f"{base['seconds'] / cur['seconds']:.1f}x faster than {BASELINE}"},
         ]
@@ -437,7 +442,7 @@ def main() -> None:
         if task == "import":
             rows += task_import(max(repeats, 5))
         elif task == "build":
-            rows += task_build(sizes["customers"])
+            rows += task_build(sizes["customers"], args.repeats or 1)
         elif task == "out_of_core":
             rows += task_out_of_core(sizes["orders"], repeats)
         elif task == "spark":
