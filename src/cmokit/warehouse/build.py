@@ -256,17 +256,8 @@ class _Build:
             if source.required and not found[table]:
                 raise BuildError(f"{raw_dir}: no {table} export (files matching {source.pattern}); "
                                  "the warehouse cannot be built without it")
-        # the files' SHA-256 (for meta_loads) in a thread while DuckDB reads them: hashlib lets go of the GIL
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmokit-sha256")
-        try:
-            self._digests = {p: pool.submit(_files.sha256, p) for t in SOURCES for p in found[t]}
-            for table, source in SOURCES.items():
-                self._load_table(table, source, _files.delivery_order(found[table], self.delivery))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            self._digests = {}
+        for table, source in SOURCES.items():
+            self._load_table(table, source, _files.delivery_order(found[table], self.delivery))
 
     def _run_config(self, raw_dir: Path, config) -> None:
         """Read through a sources.yml (:mod:`cmokit.warehouse.sources_config`): the reader fills ``cand``
@@ -338,8 +329,7 @@ class _Build:
 
     def _read_file(self, table: str, source: Source, path: Path, rank: int) -> None:
         con = self.con
-        digest = getattr(self, "_digests", {}).pop(path, None)
-        result = FileResult(path.name, table, digest.result() if digest is not None else _files.sha256(path))
+        result = FileResult(path.name, table, _files.sha256(path))
         self.files.append(result)
         cols, result.warnings = read_header(path, source)
         if result.warnings:
