@@ -10,7 +10,11 @@ warm-up call on a one-row frame that pays Ibis's first-use imports and compilati
 ``warmup_seconds``; peak memory is the worker's peak resident set (VmHWM), plus the JVM's for Spark):
 
 * ``build``: ``cmokit sample`` then ``cmokit warehouse build --memory-limit 2GB`` at 1M customers
-  (rows written / read per second);
+  (rows written / read per second), by the current cmokit and, in the same run on the same raw files
+  and alternating with it (``--repeats`` builds each, default 1; medians), by
+  cmokit as of commit d37f821 (the build before issue 13's fused validation: ``git archive`` into
+  ``benchmarks/.data``, run with ``PYTHONPATH`` pointing at it, same venv); both warehouses and
+  quarantines are compared table by table (order-free row hashes), and the load average is recorded;
 * ``out_of_core``: RFM + cohorts + purchase summary with DuckDB capped at ``memory_limit="2GB"``
   and a spill folder, at 10M and 50M orders (the orders of ``benchmarks/segments``);
 * ``spark``: the same three routines on Spark local (2 cores, from Parquet) vs DuckDB at 10M orders;
@@ -19,7 +23,8 @@ warm-up call on a one-row frame that pays Ibis's first-use imports and compilati
 * ``import``: ``import cmokit`` in a fresh interpreter;
 * ``run_all``: ``cmokit report run-all`` of every report on the sample warehouse.
 
-Writes ``benchmarks/results/scale.json`` (rows: task, tool, size, median_seconds, peak_mb, ...).
+Writes ``benchmarks/results/scale.json`` (rows: task, tool, size, median_seconds, peak_mb, ...); the rows
+of tasks not run keep their last numbers (``--tasks build`` re-measures the build only).
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ OUT = ROOT / "benchmarks" / "results" / "scale.json"
 LIFETIMES = ROOT / "benchmarks" / ".envs" / "lifetimes" / "bin" / "python"
 AS_OF = "2025-12-31"
 MEMORY_LIMIT = "2GB"
+#: the build measured beside the current one (issue 13: the fused build must be >= 5x faster than it)
+BASELINE = "d37f821"
 
 
 def peak_mb(pid: int | str = "self") -> float:
@@ -178,35 +185,93 @@ def repeat(args: list[str], repeats: int, python: str | None = None) -> dict:
 
 # -- tasks --------------------------------------------------------------------------------------
 
-def cli_run(*argv: str) -> tuple[float, float]:
-    """Run ``cmokit ARGV`` in a fresh process: (wall seconds, that process's peak MB)."""
-    code = ("import sys, cmokit.cli as c; rc = c.main(sys.argv[1:]); "
+def cli_run(*argv: str, src: Path | None = None) -> tuple[float, float]:
+    """Run ``cmokit ARGV`` in a fresh process (cmokit from ``src`` when given): (wall seconds, peak MB)."""
+    code = ("import sys, cmokit, cmokit.cli as c; print('FROM', cmokit.__file__); rc = c.main(sys.argv[1:]); "
             "print('PEAK', open('/proc/self/status').read().split('VmHWM:')[1].split()[0]); sys.exit(rc)")
+    env = dict(os.environ, PYTHONPATH=str(src)) if src else None
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, *argv], check=True, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, *argv], check=True, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - t0
+    origin = done.stdout.split("FROM", 1)[1].split()[0]
+    if src and not origin.startswith(str(src)):
+        raise RuntimeError(f"the baseline run imported cmokit from {origin}, not from {src}")
     return seconds, int(done.stdout.rsplit("PEAK", 1)[1].split()[0]) / 1024
 
 
-def task_build(customers: int) -> list[dict]:
+def baseline_src(commit: str = BASELINE) -> Path:
+    """cmokit's sources as of ``commit`` (``git archive``), to run in the same venv via PYTHONPATH."""
+    target = DATA / f"cmokit-{commit}"
+    if not (target / "src" / "cmokit" / "__init__.py").exists():
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src/cmokit"], check=True,
+                                 capture_output=True).stdout
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "src"
+
+
+def table_digests(path: Path) -> dict:
+    """Per table of a warehouse (or quarantine) file: (rows, order-free sum of row hashes), build-specific
+    columns (timestamps, build id, version) left out."""
+    import duckdb
+
+    volatile = {"built_at", "build_id", "now", "loaded_at", "quarantined_at", "cmokit_version"}
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        out = {}
+        for (t,) in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall():
+            cols = [r[0] for r in con.execute(f'DESCRIBE "{t}"').fetchall() if r[0] not in volatile]
+            if not cols:
+                continue
+            row = ", ".join('"' + c.replace('"', '""') + '"' for c in cols)
+            out[t] = list(con.execute(f'SELECT count(*), sum(hash({row})::HUGEINT)::VARCHAR FROM "{t}"').fetchone())
+        return out
+    finally:
+        con.close()
+
+
+def task_build(customers: int, repeats: int = 1) -> list[dict]:
+    """The sample at ``customers``, then the warehouse build by cmokit as of BASELINE and by the current
+    cmokit on the same raw files, alternating (``repeats`` builds each, medians), in this run; both
+    outputs compared."""
     work = Path(tempfile.mkdtemp(prefix="cmokit-bench-build-", dir=DATA))
     try:
         gen, gen_peak = cli_run("sample", "--out", str(work / "raw"), "--customers", str(customers), "--quiet")
         raw_rows = sum(max(sum(1 for _ in open(p, "rb")) - 1, 0) for p in (work / "raw").glob("*.csv"))
-        built, build_peak = cli_run("warehouse", "build", str(work / "raw"), "--out", str(work / "w.duckdb"),
-                                    "--dev-key", "--memory-limit", MEMORY_LIMIT)
+        runs = {"baseline": [], "current": []}
+        for _ in range(repeats):
+            for name, src in (("baseline", baseline_src()), ("current", None)):
+                load = os.getloadavg()[0]
+                seconds, peak = cli_run("warehouse", "build", str(work / "raw"), "--out", str(work / f"{name}.duckdb"),
+                                        "--dev-key", "--memory-limit", MEMORY_LIMIT, src=src)
+                runs[name].append({"seconds": seconds, "peak": peak, "load": [load, os.getloadavg()[0]]})
+                print(f"build {name}: {seconds:.1f} s (load average {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
+        same = all(table_digests(work / f"baseline{suffix}") == table_digests(work / f"current{suffix}")
+                   for suffix in (".duckdb", ".quarantine.duckdb"))
         import duckdb
 
-        con = duckdb.connect(str(work / "w.duckdb"), read_only=True)
+        con = duckdb.connect(str(work / "current.duckdb"), read_only=True)
         orders = con.execute("SELECT count(*) FROM orders").fetchone()[0]
         con.close()
+        task = "warehouse build (DuckDB memory_limit 2GB)"
+        base, cur = ({"seconds": statistics.median(r["seconds"] for r in rs), "seconds_all": [round(r["seconds"], 1) for r in rs],
+                      "peak": max(r["peak"] for r in rs), "load": [r["load"] for r in rs]}
+                     for rs in (runs["baseline"], runs["current"]))
+        common = {"task": task, "size": f"{orders:,} orders", "raw_rows": raw_rows, "memory_limit": MEMORY_LIMIT,
+                  "customers": customers, "results_identical": same, "bench_task": "build"}
         return [
-            {"task": "sample generation", "tool": "cmokit", "size": f"{customers:,} customers",
+            {"task": "sample generation", "tool": "cmokit", "size": f"{customers:,} customers", "bench_task": "build",
              "median_seconds": gen, "rows_per_second": raw_rows / gen, "raw_rows": raw_rows, "orders": orders,
              "peak_mb": gen_peak},
-            {"task": "warehouse build (DuckDB memory_limit 2GB)", "tool": "cmokit", "size": f"{orders:,} orders",
-             "median_seconds": built, "rows_per_second": raw_rows / built, "raw_rows": raw_rows,
-             "memory_limit": MEMORY_LIMIT, "peak_mb": build_peak},
+            {**common, "tool": f"cmokit {BASELINE} (before issue 13)", "median_seconds": base["seconds"],
+             "seconds_all": base["seconds_all"], "rows_per_second": raw_rows / base["seconds"], "peak_mb": base["peak"],
+             "ratio_to_cmokit": base["seconds"] / cur["seconds"], "load_average": base["load"],
+             "note": f"same run, same raw files, alternating with the current build; {repeats} run(s) each"},
+            {**common, "tool": "cmokit", "median_seconds": cur["seconds"], "seconds_all": cur["seconds_all"],
+             "rows_per_second": raw_rows / cur["seconds"], "peak_mb": cur["peak"],
+             "speedup_vs_baseline": base["seconds"] / cur["seconds"], "load_average": cur["load"],
+             "note": f"{base['seconds'] / cur['seconds']:.1f}x faster than {BASELINE}; output identical" if same
+             else f"{base['seconds'] / cur['seconds']:.1f}x faster than {BASELINE}"},
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -312,6 +377,23 @@ def sample_warehouse() -> Path:
 TASKS = ("import", "build", "out_of_core", "spark", "purchase_summary", "run_all")
 
 
+def _task_of(row: dict) -> str:
+    """Which task wrote a result row (rows written before ``bench_task`` existed: by their task name)."""
+    if "bench_task" in row:
+        return row["bench_task"]
+    name = row["task"]
+    for prefix, task in (("import", "import"), ("sample generation", "build"), ("warehouse build", "build"),
+                         ("RFM + cohorts + purchase summary:", "spark"), ("RFM + cohorts", "out_of_core"),
+                         ("purchase summary", "purchase_summary"), ("report run-all", "run_all")):
+        if name.startswith(prefix):
+            return task
+    return name
+
+
+def _task_order(row: dict) -> int:
+    return TASKS.index(_task_of(row)) if _task_of(row) in TASKS else len(TASKS)
+
+
 def worker(kind: str, *args: str) -> None:
     fn = {"duckdb": work_duckdb, "spark": work_spark, "summary": work_summary, "import": work_import}
     if kind == "lifetimes":
@@ -360,7 +442,7 @@ def main() -> None:
         if task == "import":
             rows += task_import(max(repeats, 5))
         elif task == "build":
-            rows += task_build(sizes["customers"])
+            rows += task_build(sizes["customers"], args.repeats or 1)
         elif task == "out_of_core":
             rows += task_out_of_core(sizes["orders"], repeats)
         elif task == "spark":
@@ -369,10 +451,15 @@ def main() -> None:
             rows += task_purchase_summary(sizes["summary"], repeats)
         elif task == "run_all":
             rows += task_run_all(sample_warehouse())
+        for r in rows:
+            r.setdefault("bench_task", task)
         print(f"{task}: {time.perf_counter() - t0:.1f} s", flush=True)
+    if args.out.exists() and not args.quick:  # tasks not run this time keep their last rows
+        kept = [r for r in json.loads(args.out.read_text()).get("rows", []) if _task_of(r) not in args.tasks]
+        rows = kept + rows
     result = {"benchmark": "scale: build, out-of-core DuckDB, Spark local vs DuckDB, purchase summary, import, run-all",
               "quick": args.quick, "python": platform.python_version(), "machine": platform.machine(),
-              "cpu_count": os.cpu_count(), "repeats": repeats, "rows": rows}
+              "cpu_count": os.cpu_count(), "repeats": repeats, "rows": sorted(rows, key=_task_order)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, default=float) + "\n")
     print(f"wrote {args.out}")

@@ -50,7 +50,7 @@ from cmokit.warehouse import erasure, files as _files
 from cmokit.warehouse import gates as _gates
 from cmokit.warehouse.contract import CONTRACT, Column, PERSONAL_COLUMNS
 from cmokit.warehouse.files import quarantine_path
-from cmokit.warehouse.pseudonym import load_key, pseudonymise
+from cmokit.warehouse.pseudonym import hmac_sql, load_key
 from cmokit.warehouse.sources import SOURCES, Source, discover, load_order
 
 log = logging.getLogger(__name__)
@@ -154,36 +154,51 @@ def read_header(path: Path, source: Source) -> tuple[list[str], list[str]]:
 
 
 # --------------------------------------------------------------------------- SQL pieces
-def _parse(col: Column, raw: str) -> str:
-    """SQL that casts the raw text column ``raw`` to the contract type (NULL when unparseable)."""
-    txt = f"NULLIF(trim({raw}), '')"
+def _text(name: str) -> str:
+    """The trimmed raw text of contract column ``name`` (NULL when blank): computed once per row by
+    :meth:`_Build._validate` as ``t_<name>``, then read by the casts and every check."""
+    return _q("t_" + name)
+
+
+def _parse(col: Column) -> str:
+    """SQL that casts the trimmed raw text of ``col`` to the contract type (NULL when unparseable)."""
+    txt = _text(col.name)
     t = col.type.upper()
     if t == "VARCHAR":
         return f"upper({txt})" if col.name == "country" else txt
     if t == "TIMESTAMP":
         return f"TRY_CAST({txt} AS TIMESTAMPTZ)::TIMESTAMP"
     if t == "BOOLEAN":
-        return (f"CASE WHEN upper({txt}) IN (SELECT unnest($true_words)) THEN TRUE "
-                f"WHEN upper({txt}) IN (SELECT unnest($false_words)) THEN FALSE END")
+        return (f"CASE WHEN list_contains($true_words, upper({txt})) THEN TRUE "
+                f"WHEN list_contains($false_words, upper({txt})) THEN FALSE END")
     return f"TRY_CAST({txt} AS {col.type})"
 
 
 def _column_checks(col: Column, i: int, params: dict) -> list[tuple[str, str]]:
     """(SQL condition, check name) for one column's value checks, in order."""
-    raw, typed = _q("r_" + col.name), _q(col.name)
+    txt, typed = _text(col.name), _q(col.name)
     out = []
     if col.type.upper().startswith("DECIMAL"):
-        params["money_text"] = MONEY_TEXT
-        out.append((f"NULLIF(trim({raw}), '') IS NOT NULL AND NOT regexp_full_match(trim({raw}), $money_text)",
-                    "money_format"))
-    out.append((f"NULLIF(trim({raw}), '') IS NOT NULL AND {typed} IS NULL", "unparseable"))
+        # the pattern is this module's constant, written into the SQL: DuckDB compiles a bound pattern
+        # again for every row (4x slower); it holds no quote, so it cannot end the string literal
+        assert "'" not in MONEY_TEXT
+        out.append((f"{txt} IS NOT NULL AND NOT regexp_full_match({txt}, '{MONEY_TEXT}')", "money_format"))
+    out.append((f"{txt} IS NOT NULL AND {typed} IS NULL", "unparseable"))
     if col.accepted is not None:
         params[f"acc{i}"] = list(col.accepted)
-        out.append((f"{typed} IS NOT NULL AND {typed} NOT IN (SELECT unnest($acc{i}))", "accepted_values"))
+        out.append((f"{typed} IS NOT NULL AND NOT list_contains($acc{i}, {typed})", "accepted_values"))
     if col.minimum is not None:
         params[f"min{i}"] = col.minimum
         out.append((f"{typed} < $min{i}", "minimum"))
     return out
+
+
+def _used(params: dict, sql: str) -> dict:
+    """The bound parameters ``sql`` refers to (DuckDB refuses named parameters a statement does not use)."""
+    import re
+
+    named = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+    return {k: v for k, v in params.items() if k in named}
 
 
 def _check_expr(table: str) -> tuple[str, dict, dict]:
@@ -194,7 +209,7 @@ def _check_expr(table: str) -> tuple[str, dict, dict]:
     whens, soft, params = [], {}, {}
     for col in spec.columns:
         if not col.nullable:
-            whens.append(f"WHEN NULLIF(trim({_q('r_' + col.name)}), '') IS NULL THEN 'missing_value|{col.name}'")
+            whens.append(f"WHEN {_text(col.name)} IS NULL THEN 'missing_value|{col.name}'")
     checks = {col.name: _column_checks(col, i, params) for i, col in enumerate(spec.columns)}
     for kind in ("money_format", "unparseable", "accepted_values", "minimum"):
         for col in spec.columns:
@@ -226,6 +241,7 @@ class _Build:
         self.suppressed = set(suppressed)
         self.delivery = delivery
         self.customers_erased = 0
+        self.id_map_ready = False  # set once the customers are loaded and their pseudonyms mapped
         if self.suppressed:
             erasure.register(con, sorted(self.suppressed))
 
@@ -299,7 +315,7 @@ class _Build:
         if self.suppressed:
             self._erase(table, source)
         self._validate(table, source)
-        con.execute("DROP TABLE cand")
+        con.execute("DROP TABLE IF EXISTS cand")
 
     def _erase(self, table: str, source: Source) -> None:
         """Erasure: drop every raw row (and malformed line) of a suppressed customer."""
@@ -476,74 +492,117 @@ class _Build:
         return n_ok, rejects
 
     def _validate(self, table: str, source: Source) -> None:
+        """Type, check, de-duplicate and publish ``cand`` in as few passes over its rows as DuckDB allows.
+
+        One statement casts every column, computes each row's first failed hard check (the foreign
+        keys included) and its soft warnings, and looks up the pseudonym of each customer id
+        (``checked``: typed values only, no raw text); only the rows of keys that occur more than once
+        are ranked; the raw values are read back from ``cand`` only for the rows the quarantine
+        records; the contract table is then one ordered insert. The order of the checks and so the
+        quarantine reasons are those of :func:`_check_expr`.
+        """
         con = self.con
         spec = CONTRACT[table]
         qt = _q("quarantine_" + table)
-        typed = ", ".join(f"{_parse(c, _q('r_' + c.name))} AS {_q(c.name)}" for c in spec.columns)
-        params = {"true_words": list(TRUE_WORDS), "false_words": list(FALSE_WORDS)}
-        needs = {p for p in params if any(f"${p}" in _parse(c, "x") for c in spec.columns)}
-        con.execute(f"CREATE TEMP TABLE typed AS SELECT *, {typed} FROM cand", {k: params[k] for k in needs})
-        check_sql, soft, cparams = _check_expr(table)
-        soft_sql = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
-        if "$now" in check_sql + soft_sql:
-            cparams["now"] = self.now
-        con.execute(f"CREATE TEMP TABLE checked AS SELECT *, {check_sql} AS _fail{soft_sql} FROM typed", cparams)
-        con.execute("DROP TABLE typed")
-        # foreign keys against tables already loaded (customer ids via the pseudonym map); an optional
-        # reference to an unknown parent becomes null with a warning, a required one rejects the row
+        texts = [_text(c) for c in spec.column_names]
+        text = ", ".join(f"NULLIF(trim({_q('r_' + c)}), '') AS {t}" for c, t in zip(spec.column_names, texts))
+        typed = ", ".join(f"{_parse(c)} AS {_q(c.name)}" for c in spec.columns)
+        check_sql, soft, params = _check_expr(table)
+        params.update(true_words=list(TRUE_WORDS), false_words=list(FALSE_WORDS), now=self.now)
+        # customer ids are looked up in the pseudonym map once: the published pseudonym, and the foreign key
+        # check (an id without pseudonym is not a loaded customer). By UPDATE, not by a join in the
+        # statement below: a join does not keep the stored order, which saves the publish its sort.
+        mapped = list(source.pseudonymise)
+        pseudo = "".join(f", NULL::VARCHAR AS {_q('_pseudo_' + c)}" for c in mapped)
+        soft_cols = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
+        sql = (f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE ({', '.join(texts)}), {check_sql} AS _fail{soft_cols}{pseudo} "
+               f"FROM (SELECT _rid, _file, _rank, _line, {typed}, {', '.join(texts)} "
+               f"FROM (SELECT rowid AS _rid, _file, _rank, _line, {text} FROM cand))")
+        con.execute(sql, _used(params, sql))
+        ready = self.id_map_ready  # else this is the table the map is made from: pseudonyms after it
+        if ready:
+            self._pseudonyms(mapped)
+        # foreign keys against tables already loaded; an optional reference to an unknown parent becomes
+        # null with a warning, a required one rejects the row (after the row's own checks, in order)
         for fk in spec.foreign_keys:
-            if fk.column in source.pseudonymise:
-                target = "SELECT source_id FROM id_map"
+            if fk.column in mapped and ready:  # id_map.source_id is never NULL: the rows NOT IN (id_map)
+                orphan = f"{_q(fk.column)} IS NOT NULL AND {_q('_pseudo_' + fk.column)} IS NULL"
             else:
-                target = f"SELECT {_q(fk.target)} FROM {_q(fk.table)}"
-            orphan = f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN ({target})"
+                target = ("SELECT source_id FROM id_map" if fk.column in source.pseudonymise
+                          else f"SELECT {_q(fk.target)} FROM {_q(fk.table)}")
+                orphan = f"{_q(fk.column)} IS NOT NULL AND {_q(fk.column)} NOT IN ({target})"
             if fk.column in soft:
                 con.execute(f"UPDATE checked SET {_q('_soft_' + fk.column)} = 'foreign_key' WHERE _fail IS NULL AND "
                             f"{_q('_soft_' + fk.column)} IS NULL AND {orphan}")
             else:
                 con.execute(f"UPDATE checked SET _fail = 'foreign_key|{fk.column}' WHERE _fail IS NULL AND {orphan}")
-        # duplicate keys among valid rows: the latest file, then the latest line wins
-        key = ", ".join(_q(k) for k in spec.key)
-        fp = "md5(to_json([" + ", ".join(_q("r_" + c) for c in spec.column_names) + "]))"
-        con.execute(
-            f"CREATE TEMP TABLE ranked AS SELECT *, row_number() OVER w AS _rn, {fp} AS _fp, "
-            f"first_value({fp}) OVER w AS _kept_fp FROM checked WHERE _fail IS NULL "
-            f"WINDOW w AS (PARTITION BY {key} ORDER BY _rank DESC, _line DESC)")
+        # duplicate keys among valid rows: the latest file, then the latest line wins. Ranking every
+        # row would sort the whole table: rank only the rows of keys that occur more than once.
+        key_cols = [_q(k) for k in spec.key]
+        key = ", ".join(key_cols)
+        # exports usually come in key order: when the valid rows' key rises strictly in stored order
+        # (one streaming pass), no key is duplicated and the stored order is already the published one
+        in_order = len(key_cols) == 1 and not con.execute(
+            f"SELECT count(*) FROM (SELECT {key} AS k, lag({key}) OVER () AS prev FROM checked WHERE _fail IS NULL) "
+            "WHERE k IS NULL OR prev >= k").fetchone()[0]
+        con.execute(f"CREATE TEMP TABLE dupkeys AS SELECT {key} FROM checked WHERE _fail IS NULL "
+                    f"{'AND false ' if in_order else ''}GROUP BY ALL HAVING count(*) > 1")
+        same_key = " AND ".join(f"c.{k} IS NOT DISTINCT FROM d.{k}" for k in key_cols)
+        con.execute(f"CREATE TEMP TABLE dups AS SELECT c._rid, c._file, c._rank, c._line, {', '.join('c.' + k for k in key_cols)}, "
+                    f"row_number() OVER (PARTITION BY {', '.join('c.' + k for k in key_cols)} ORDER BY c._rank DESC, "
+                    f"c._line DESC) AS _rn FROM checked c SEMI JOIN dupkeys d ON {same_key} WHERE c._fail IS NULL")
+        con.execute("DROP TABLE dupkeys")
+        # the raw values (and a fingerprint of them) of the rows the quarantine records: one pass over cand
         raw_json = "to_json(struct_pack(" + ", ".join(
             [f"{_q(raw)} := {_q('r_' + name)}" for name, raw in source.columns.items()]
             + [f"{_q(p)} := {_q('p_' + p)}" for p in source.personal]) + "))"
+        fp = "md5(to_json([" + ", ".join(_q("r_" + c) for c in spec.column_names) + "]))"
+        flagged = " OR ".join(["_fail IS NOT NULL"] + [f"{_q('_soft_' + c)} IS NOT NULL" for c in soft])
+        con.execute(f"CREATE TEMP TABLE raws AS SELECT rowid AS _rid, {raw_json} AS _raw, {fp} AS _fp FROM cand "
+                    f"WHERE rowid IN (SELECT _rid FROM checked WHERE {flagged} UNION ALL SELECT _rid FROM dups)")
         con.execute(
-            f"INSERT INTO {qt} SELECT _file, _line, split_part(_fail, '|', 1), split_part(_fail, '|', 2), 'error', "
-            f"{raw_json}, $at, '{QUARANTINED}' FROM checked WHERE _fail IS NOT NULL", {"at": self.built_at})
+            f"INSERT INTO {qt} SELECT c._file, c._line, split_part(c._fail, '|', 1), split_part(c._fail, '|', 2), 'error', "
+            f"r._raw, $at, '{QUARANTINED}' FROM checked c JOIN raws r ON r._rid = c._rid WHERE c._fail IS NOT NULL",
+            {"at": self.built_at})
         con.execute(
             f"INSERT INTO {qt} SELECT _file, _line, CASE WHEN _fp = _kept_fp THEN 'duplicate_delivery' ELSE 'duplicate_key' END, "
-            f"$key, CASE WHEN _fp = _kept_fp THEN 'info' ELSE 'warning' END, {raw_json}, $at, '{QUARANTINED}' "
-            "FROM ranked WHERE _rn > 1", {"at": self.built_at, "key": ", ".join(spec.key)})
+            f"$key, CASE WHEN _fp = _kept_fp THEN 'info' ELSE 'warning' END, _raw, $at, '{QUARANTINED}' "
+            f"FROM (SELECT d._file, d._line, d._rn, r._fp, r._raw, first_value(r._fp) OVER (PARTITION BY "
+            f"{', '.join('d.' + k for k in key_cols)} ORDER BY d._rank DESC, d._line DESC) AS _kept_fp "
+            "FROM dups d JOIN raws r ON r._rid = d._rid) WHERE _rn > 1",
+            {"at": self.built_at, "key": ", ".join(spec.key)})
+        # the rows kept: a view, not a copy (the table is written once, by the ordered insert below)
+        kept = "_fail IS NULL"
+        if con.execute("SELECT count(*) FROM dups WHERE _rn > 1").fetchone()[0]:
+            kept += " AND _rid NOT IN (SELECT _rid FROM dups WHERE _rn > 1)"
+        con.execute(f"CREATE TEMP VIEW ranked AS SELECT * FROM checked WHERE {kept}")
         for c in soft:
-            con.execute(f"INSERT INTO {qt} SELECT _file, _line, {_q('_soft_' + c)}, $col, 'warning', {raw_json}, $at, "
-                        f"'{KEPT}' FROM ranked WHERE _rn = 1 AND {_q('_soft_' + c)} IS NOT NULL",
+            con.execute(f"INSERT INTO {qt} SELECT k._file, k._line, k.{_q('_soft_' + c)}, $col, 'warning', r._raw, $at, "
+                        f"'{KEPT}' FROM ranked k JOIN raws r ON r._rid = k._rid WHERE k.{_q('_soft_' + c)} IS NOT NULL",
                         {"at": self.built_at, "col": c})
-        con.execute("DROP TABLE checked")
         if table == "customers":
             self._pseudonym_map()
+        if not ready:
+            self._pseudonyms(mapped)
         out_cols = []
-        joins = ""
         for c in spec.columns:
-            if c.name in source.pseudonymise:
-                out_cols.append(f"id_map.customer_id AS {_q(c.name)}")
-                # LEFT: an order without a customer (a guest checkout) keeps a NULL customer_id
-                joins = f" LEFT JOIN id_map ON id_map.source_id = ranked.{_q(c.name)}"
+            if c.name in mapped:  # NULL for an order without a customer (a guest checkout)
+                out_cols.append(f"ranked.{_q('_pseudo_' + c.name)} AS {_q(c.name)}")
             elif c.name in soft:
                 out_cols.append(f"CASE WHEN ranked.{_q('_soft_' + c.name)} IS NULL THEN ranked.{_q(c.name)} END")
             else:
                 out_cols.append(f"ranked.{_q(c.name)}")
         order = ", ".join(f"{_q(k)}" for k in spec.key)
-        con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{joins} "
-                    f"WHERE ranked._rn = 1 ORDER BY {order}")
-        loaded = dict(con.execute("SELECT _file, count(*) FROM ranked WHERE _rn = 1 GROUP BY _file").fetchall())
+        # without ORDER BY DuckDB keeps the stored order (preserve_insertion_order, as for the line numbers)
+        # (the published order is by the published values: a pseudonymised key is ordered by its pseudonym)
+        order_by = "" if in_order and not set(spec.key) & set(mapped) else f" ORDER BY {order}"
+        con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{order_by}")
+        loaded = dict(con.execute("SELECT _file, count(*) FROM ranked GROUP BY _file").fetchall())
         quarantined = dict(con.execute(f"SELECT source_file, count(*) FROM {qt} WHERE outcome = '{QUARANTINED}' "
                                        "GROUP BY source_file").fetchall())
-        con.execute("DROP TABLE ranked")
+        con.execute("DROP VIEW ranked")
+        for t in ("raws", "dups", "checked"):
+            con.execute(f"DROP TABLE {t}")
         for f in self.files:
             if f.table_name == table:
                 f.rows_loaded = int(loaded.get(f.source_file, 0))
@@ -553,19 +612,25 @@ class _Build:
                                      f"{f.rows_loaded}, quarantined {f.rows_quarantined}, erased {f.rows_erased}; "
                                      "nothing was published")
 
-    def _pseudonym_map(self) -> None:
-        import pyarrow as pa
+    def _pseudonyms(self, columns) -> None:
+        """Fill ``checked``'s ``_pseudo_<column>`` from ``id_map`` (NULL for an id not in it)."""
+        if not self.id_map_ready:
+            return
+        for c in columns:
+            self.con.execute(f"UPDATE checked SET {_q('_pseudo_' + c)} = id_map.customer_id FROM id_map "
+                             f"WHERE id_map.source_id = checked.{_q(c)}")
 
+    def _pseudonym_map(self) -> None:
+        """``id_map``: every loaded source customer id and its pseudonym, computed inside DuckDB
+        (:func:`cmokit.warehouse.pseudonym.hmac_sql`, byte-identical to :func:`pseudonymise`)."""
         con = self.con
-        ids = [r[0] for r in con.execute("SELECT DISTINCT customer_id FROM ranked WHERE _rn = 1").fetchall()]
-        mapping = pa.table({"source_id": pa.array(ids, pa.string()),
-                            "customer_id": pa.array(pseudonymise(ids, self.key), pa.string())})
-        con.register("id_map_arrow", mapping)
-        con.execute("CREATE TEMP TABLE id_map AS SELECT * FROM id_map_arrow")
-        con.unregister("id_map_arrow")
-        n_pseudo = con.execute("SELECT count(DISTINCT customer_id) FROM id_map").fetchone()[0]
-        if n_pseudo != len(ids):  # pragma: no cover - 96-bit collision
+        expr, params = hmac_sql("source_id", self.key)
+        con.execute(f"CREATE TEMP TABLE id_map AS SELECT source_id, {expr} AS customer_id "
+                    "FROM (SELECT DISTINCT customer_id AS source_id FROM ranked)", params)
+        n_ids, n_pseudo = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM id_map").fetchone()
+        if n_pseudo != n_ids:  # pragma: no cover - 96-bit collision
             raise BuildError("pseudonym collision: two source ids map to one customer_id; widen pseudonym.HEX_CHARS")
+        self.id_map_ready = True
 
     # -- metadata ------------------------------------------------------------------
     def write_meta(self, version: str, build_id: str, currency: str = "EUR") -> None:
@@ -707,6 +772,7 @@ def build(raw_dir, out, *, key: bytes | None = None, key_file=None, dev_key: boo
     try:
         con = duckdb.connect(str(tmp), config=config)
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = true")  # line numbers and the in-order publish rely on it
         b = _Build(con, key, now, built_at, progress, suppressed, delivery_order)
         b.run(raw_dir, sources_cfg)
         b.write_meta(cmokit.__version__, build_id, sources_cfg.reporting_currency if sources_cfg else "EUR")

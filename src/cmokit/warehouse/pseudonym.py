@@ -7,6 +7,9 @@ of customers) and prefixed ``c_``. The key is IT's secret: it comes from
 
 >>> pseudonymise(["CRM-0000001"], DEV_KEY)[0]
 'c_...'
+
+The build computes the same pseudonyms inside DuckDB (:func:`hmac_sql`): HMAC written out
+with DuckDB's ``sha256`` over blobs, the key's inner and outer pads as bound parameters.
 """
 
 from __future__ import annotations
@@ -61,3 +64,29 @@ def pseudonymise(source_ids, key: bytes) -> list[str]:
         digest = new(key, str(sid).encode("utf-8"), hashlib.sha256).hexdigest()
         out.append(PREFIX + digest[:HEX_CHARS])
     return out
+
+
+#: SHA-256's block size in bytes (RFC 2104: the key is padded, or first hashed, to this length).
+_BLOCK = 64
+
+
+def hmac_sql(column: str, key: bytes) -> tuple[str, dict]:
+    """DuckDB SQL computing :func:`pseudonymise` of the VARCHAR ``column`` (an already quoted
+    identifier), and its bound parameters.
+
+    HMAC(K, m) = H((K' xor opad) || H((K' xor ipad) || m)) (RFC 2104), with ``sha256`` over blobs and
+    ``encode`` giving the id's UTF-8 bytes; the padded key reaches DuckDB only as parameters (never as
+    SQL text, never stored). A NULL id gives NULL.
+
+    >>> import duckdb
+    >>> expr, params = hmac_sql("id", DEV_KEY)
+    >>> sql = f"SELECT {expr} FROM (SELECT 'CRM-0000001' AS id)"
+    >>> duckdb.sql(sql, params=params).fetchone()[0] == pseudonymise(["CRM-0000001"], DEV_KEY)[0]
+    True
+    """
+    k = hashlib.sha256(key).digest() if len(key) > _BLOCK else key
+    k = k.ljust(_BLOCK, b"\0")
+    params = {"hmac_ipad": bytes(b ^ 0x36 for b in k), "hmac_opad": bytes(b ^ 0x5C for b in k),
+              "hmac_prefix": PREFIX, "hmac_chars": HEX_CHARS}
+    inner = f"unhex(sha256($hmac_ipad || encode({column})))"
+    return f"$hmac_prefix || left(sha256($hmac_opad || {inner}), $hmac_chars)", params

@@ -1,0 +1,89 @@
+"""The build's output on messy exports, pinned to what the build made before its validation was fused.
+
+``golden/messy_build.json`` was written by the build of commit d37f821 (one SQL pass per check stage,
+Python HMAC) from :func:`tests.warehouse.messy.write_messy`; the fused build (one typed pass per table,
+HMAC inside DuckDB) must give the same tables, rows, row order, pseudonyms, quarantine rows and
+reasons. Regenerate only for an intended change of output::
+
+    .venv/bin/python -m tests.warehouse.test_build_golden --write
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.warehouse.messy import write_messy
+
+GOLDEN = Path(__file__).with_name("golden") / "messy_build.json"
+NOW = dt.datetime(2025, 6, 1)
+#: columns that differ between two builds of the same exports
+VOLATILE = {"built_at", "build_id", "now", "loaded_at", "quarantined_at", "cmokit_version"}
+
+
+def _tables(path) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        out = {}
+        for (t,) in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall():
+            cols = [(n, typ) for n, typ, *_ in con.execute(f'DESCRIBE "{t}"').fetchall() if n not in VOLATILE]
+            sel = ", ".join(f'"{n}"' for n, _ in cols) or "count(*)"
+            rows = [repr(r) for r in con.execute(f'SELECT {sel} FROM "{t}"').fetchall()]
+            if t.startswith(("meta_", "quarantine_")):  # no key order: ties may come in any order
+                rows = sorted(rows)
+            out[t] = {"columns": [f"{n} {typ}" for n, typ in cols], "rows": len(rows),
+                      "md5": hashlib.md5("\n".join(rows).encode()).hexdigest()}
+        return out
+    finally:
+        con.close()
+
+
+def snapshot(folder, spoil: bool = True) -> dict:
+    from cmokit.warehouse.build import build
+
+    raw = write_messy(Path(folder) / "raw", spoil=spoil)
+    res = build(raw, Path(folder) / "w.duckdb", dev_key=True, force=True, now=NOW,
+                max_quarantine_share=1.0, max_nulled_share=1.0)
+    import duckdb
+
+    con = duckdb.connect(str(res.path), read_only=True)
+    summary = [list(map(str, r)) for r in con.execute(
+        "SELECT table_name, check_name, column_name, outcome, sum(rows) FROM meta_quarantine_summary "
+        "GROUP BY ALL ORDER BY ALL").fetchall()]
+    con.close()
+    return {"reasons": summary, "warehouse": _tables(res.path), "quarantine": _tables(res.quarantine_path)}
+
+
+@pytest.mark.parametrize("kind", ["messy", "clean"])
+def test_exports_build_exactly_as_before(tmp_path, kind):
+    """Messy exports take every check and the ranking of duplicates; clean ones, already in key order,
+    the path that publishes without sorting. Tables, stored row order, quarantine: as before."""
+    got = snapshot(tmp_path, spoil=kind == "messy")
+    want = json.loads(GOLDEN.read_text())[kind]
+    assert got["reasons"] == want["reasons"]
+    assert got["warehouse"] == want["warehouse"]
+    assert got["quarantine"] == want["quarantine"]
+
+
+def test_messy_exports_exercise_every_check():
+    reasons = {r[1] for r in json.loads(GOLDEN.read_text())["messy"]["reasons"]}
+    assert reasons >= {"accepted_values", "duplicate_delivery", "duplicate_key", "foreign_key", "invalid_encoding",
+                       "malformed_line", "minimum", "missing_value", "money_format", "not_in_future", "unparseable",
+                       "ends_after_start", "clicks_le_impressions"}
+
+
+if __name__ == "__main__" and "--write" in sys.argv:  # pragma: no cover
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d, tempfile.TemporaryDirectory() as e:
+        GOLDEN.write_text(json.dumps({"messy": snapshot(d), "clean": snapshot(e, spoil=False)}, indent=1) + "\n")
+    print(f"wrote {GOLDEN}")
+else:
+    pytest.importorskip("duckdb")
