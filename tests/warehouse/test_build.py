@@ -353,3 +353,39 @@ def test_refused_quarantine_rename_says_the_warehouse_was_published(raw, tmp_pat
     monkeypatch.undo()
     assert not list(tmp_path.glob(".w.duckdb.tmp-*"))
     assert _same_build(r.path) == [1]
+
+
+def test_exports_without_the_region_columns_still_build(raw, tmp_path):
+    """Regions are optional in the contract, so the default layout's region columns may be absent
+    (exports made before the sample had regions): the build loads every row with region NULL."""
+    full = _build(raw, tmp_path, "full.duckdb")
+
+    def drop(name):
+        return lambda rows: [[v for c, v in zip(rows[0], r) if c != name] for r in rows]
+
+    for pattern, column in (("crm_customers*.csv", "region"), ("shop_orders*.csv", "ship_region"),
+                            ("ad_spend*.csv", "region")):
+        for path in raw.glob(pattern):
+            _rewrite(path, drop(column))
+    r = _build(raw, tmp_path)
+    s, f = r.summary(), full.summary()
+    assert s.quarantined.sum() == 0 and s.loaded.tolist() == f.loaded.tolist()
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        for table in ("customers", "orders", "marketing_spend"):
+            assert con.execute(f"SELECT count(region) FROM {table}").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM orders").fetchone()[0] > 0
+    finally:
+        con.close()
+    con = duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True)
+    try:  # the full export does carry them (so the test above is not vacuous)
+        assert con.execute("SELECT count(region) FROM customers").fetchone()[0] > 0
+    finally:
+        con.close()
+
+
+def test_a_missing_required_column_is_still_refused(raw, tmp_path):
+    for path in raw.glob("shop_orders*.csv"):
+        _rewrite(path, lambda rows: [[v for c, v in zip(rows[0], r) if c != "amount_eur"] for r in rows])
+    with pytest.raises(BuildError, match="amount_eur.*required column missing"):
+        _build(raw, tmp_path)

@@ -130,11 +130,11 @@ def read_header(path: Path, source: Source) -> tuple[list[str], list[str]]:
                          "re-export the file as UTF-8") from None
     cols = next(csv.reader([header]))
     expected = source.raw_columns
-    missing = [c for c in expected if c not in cols]
+    missing = [c for c in source.needed_raw_columns if c not in cols]
     if missing:
         for delim, name in DELIMITERS.items():
             parts = [p.strip('"') for p in header.split(delim)]
-            if all(c in parts for c in expected):
+            if all(c in parts for c in source.needed_raw_columns):
                 raise BuildError(
                     f"{path.name} line 1: the file is {name}-delimited ({delim!r}); cmokit expects comma-separated "
                     f"exports (check delimiter). Re-export with ',' as the delimiter."
@@ -336,7 +336,8 @@ class _Build:
             log.warning("%s: %s", path.name, "; ".join(result.warnings))
         columns = {c: "VARCHAR" for c in cols}
         # contract columns in contract order; an optional column the source does not map is NULL
-        select = [f"{_q(source.columns[name])} AS {_q('r_' + name)}" if name in source.columns
+        # (or leaves out of this file: the sample's region columns arrived later than its first exports)
+        select = [f"{_q(source.columns[name])} AS {_q('r_' + name)}" if source.columns.get(name) in cols
                   else f"NULL AS {_q('r_' + name)}" for name in CONTRACT[table].column_names]
         select += [f"{_q(p)} AS {_q('p_' + p)}" if p in cols else f"NULL AS {_q('p_' + p)}" for p in source.personal]
         try:

@@ -19,10 +19,16 @@ class Source:
     personal: tuple[str, ...] = ()
     pseudonymise: tuple[str, ...] = ()  # contract columns holding source customer ids
     required: bool = False
+    optional: tuple[str, ...] = ()  # contract columns whose raw column an export may leave out (then NULL)
 
     @property
     def raw_columns(self) -> list[str]:
         return list(self.columns.values())
+
+    @property
+    def needed_raw_columns(self) -> list[str]:
+        """Raw columns every file of this export must have (the optional ones may be absent)."""
+        return [raw for name, raw in self.columns.items() if name not in self.optional]
 
 
 SOURCES: dict[str, Source] = {
@@ -32,21 +38,22 @@ SOURCES: dict[str, Source] = {
                {"customer_id": "crm_id", "first_seen_at": "signup_ts", "country": "country",
                 "acquisition_channel": "acquisition_source", "marketing_consent": "marketing_opt_in",
                 "region": "region"},
-               personal=("email", "full_name", "phone"), pseudonymise=("customer_id",), required=True),
+               personal=("email", "full_name", "phone"), pseudonymise=("customer_id",), required=True,
+               optional=("region",)),
         Source("campaigns", "campaigns*.csv",
                {"campaign_id": "campaign_code", "campaign_name": "campaign_name", "channel": "channel",
                 "starts_on": "start_date", "ends_on": "end_date", "budget": "budget_eur"}),
         Source("orders", "shop_orders*.csv",
                {"order_id": "order_number", "customer_id": "crm_id", "ordered_at": "order_ts",
                 "revenue": "amount_eur", "campaign_id": "campaign_code", "region": "ship_region"},
-               pseudonymise=("customer_id",), required=True),
+               pseudonymise=("customer_id",), required=True, optional=("region",)),
         Source("refunds", "refunds*.csv",
                {"refund_id": "refund_number", "order_id": "order_number", "customer_id": "crm_id",
                 "refunded_at": "refund_ts", "amount": "amount_eur"},
                pseudonymise=("customer_id",)),
         Source("marketing_spend", "ad_spend*.csv",
                {"spend_date": "date", "campaign_id": "campaign_code", "channel": "channel", "spend": "cost_eur",
-                "impressions": "impressions", "clicks": "clicks", "region": "region"}),
+                "impressions": "impressions", "clicks": "clicks", "region": "region"}, optional=("region",)),
         Source("touchpoints", "touchpoints*.csv",
                {"touchpoint_id": "event_id", "customer_id": "crm_id", "touched_at": "event_ts",
                 "channel": "channel", "campaign_id": "campaign_code", "touch_type": "event_type"},
