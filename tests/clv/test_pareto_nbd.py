@@ -64,3 +64,26 @@ def test_pareto_and_bgnbd_agree_on_cdnow_holdout_totals(cdnow_calibration_holdou
     actual = ch["frequency_holdout"].sum()
     assert abs(pnbd - bg) / actual < 0.03
     assert abs(bg - actual) / actual < 0.15
+
+
+def test_dropout_check_reports_a_pareto_fit_without_a_maximum_instead_of_failing(monkeypatch):
+    """On Online Retail II the Pareto/NBD Hessian is not positive definite: the report's cross-check
+    must say so and keep the BG/NBD, not stop the whole value report."""
+    import cmokit.clv.pareto_nbd as pnbd
+    from cmokit.clv import BetaGeo, dropout_check
+    from cmokit.clv.bgnbd import simulate
+    from cmokit.errors import ConvergenceError
+
+    s = simulate(500, r=0.5, alpha=6.0, a=0.7, b=2.5, T_max=52.0, seed=3)
+    bg = BetaGeo().fit(s)
+    fine = dropout_check(s, bg)
+    assert fine["BG/NBD log-likelihood"] == bg.log_likelihood_
+    assert fine["Pareto/NBD log-likelihood"] == pnbd.ParetoNBD().fit(s).log_likelihood_
+
+    def no_maximum(self, summary):
+        raise ConvergenceError("Pareto/NBD: the Hessian at the optimum is not positive definite; try another start")
+
+    monkeypatch.setattr(pnbd.ParetoNBD, "fit", no_maximum)
+    failed = dropout_check(s, bg)
+    assert failed["BG/NBD log-likelihood"] == bg.log_likelihood_
+    assert failed["Pareto/NBD log-likelihood"].startswith("no check: ") and "Hessian" in failed["Pareto/NBD log-likelihood"]

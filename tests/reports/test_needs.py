@@ -235,3 +235,15 @@ def test_geo_report_on_a_warehouse_without_regions_says_which_entry_provides_the
     assert code == 0 and "explained: no row of customers has region filled in" in captured.err
     page = Path(captured.out.strip()).read_text()
     assert "customers.region</strong>" in page and "region: RAW_COLUMN" in page and "Sales region" in page
+
+
+def test_the_online_retail_manifest_needs_at_least_what_the_repository_manifest_needs():
+    """The example manifest is the repository's with settings for that export: a report must not lose a
+    need there (55_geo_tests once needed only orders in the example and failed on an export without regions)."""
+    root = Path(__file__).resolve().parents[2]
+    main = {Path(j.notebook).stem: dict(j.needs or {}) for j in read_manifest(root / "reports.yml")}
+    example = {Path(j.notebook).stem: dict(j.needs or {}) for j in read_manifest(root / "examples/online_retail/reports.yml")}
+    assert set(example) == set(main)
+    for name, needs in main.items():
+        missing = {k: v for k, v in needs.items() if example[name].get(k, 0) < v}
+        assert not missing, f"{name}: the Online Retail manifest drops {missing}"

@@ -9,7 +9,7 @@ Light on import: scipy loads inside the functions that fit or score a model.
 
 from cmokit.clv.bgnbd import BetaGeo, fit_bgnbd
 from cmokit.clv.gamma_gamma import GammaGamma, fit_gamma_gamma
-from cmokit.clv.pareto_nbd import ParetoNBD, fit_pareto_nbd
+from cmokit.clv.pareto_nbd import ParetoNBD, dropout_check, fit_pareto_nbd
 from cmokit.clv.sbg import ShiftedBetaGeometric, fit_cohorts
 from cmokit.clv.summary import (
     calibration_end,
@@ -31,7 +31,7 @@ from cmokit.clv.value import (
 
 __all__ = [
     "BetaGeo", "GammaGamma", "ParetoNBD", "ShiftedBetaGeometric", "alive_matrix", "calibration_end",
-    "calibration_holdout", "clv_by", "cumulative_transactions", "customer_lifetime_value", "fit_bgnbd",
+    "calibration_holdout", "clv_by", "cumulative_transactions", "customer_lifetime_value", "dropout_check", "fit_bgnbd",
     "fit_cohorts", "fit_gamma_gamma", "fit_pareto_nbd", "holdout_by_frequency", "lifetime_values", "purchase_summary",
     "score_customers", "spend_left_out", "spend_model_input", "summary_expr",
 ]

@@ -108,3 +108,32 @@ def _log_a0(params, x, tx, T):
 def fit_pareto_nbd(summary, **settings) -> ParetoNBD:
     """One-shot: ``ParetoNBD(**settings).fit(summary)``."""
     return ParetoNBD(**settings).fit(summary)
+
+
+def dropout_check(summary, model, **settings) -> dict:
+    """BG/NBD beside Pareto/NBD on the same purchase summary: the two dropout stories' log-likelihoods.
+
+    ``model`` is the fitted :class:`~cmokit.clv.BetaGeo` in use; ``settings`` go to
+    :class:`ParetoNBD` (e.g. ``time_unit="weeks"``). Similar log-likelihoods mean the choice of dropout
+    story matters little. When the Pareto/NBD fit has no well-defined maximum on this data (a
+    :class:`~cmokit.errors.ConvergenceError`: common on short, lumpy histories), the check says so
+    instead of failing the report: the BG/NBD in use is unaffected. Returns a label -> value mapping
+    (for :func:`cmokit.reports.present.facts`).
+
+    >>> from cmokit.clv import BetaGeo
+    >>> from cmokit.clv.bgnbd import simulate
+    >>> s = simulate(2000, r=0.5, alpha=6.0, a=0.7, b=2.5, T_max=52.0, seed=1)
+    >>> check = dropout_check(s, BetaGeo().fit(s))
+    >>> sorted(check), all(isinstance(v, float) for v in check.values())
+    (['BG/NBD log-likelihood', 'Pareto/NBD log-likelihood'], True)
+    """
+    from cmokit.errors import ConvergenceError
+
+    out = {"BG/NBD log-likelihood": model.log_likelihood_}
+    try:
+        out["Pareto/NBD log-likelihood"] = ParetoNBD(**settings).fit(summary).log_likelihood_
+    except ConvergenceError as exc:
+        out["Pareto/NBD log-likelihood"] = ("no check: the Pareto/NBD fit has no well-defined maximum on this data "
+                                            f"({str(exc).split(':', 1)[-1].split(';')[0].strip()}); "
+                                            "the BG/NBD above is unaffected")
+    return out

@@ -371,11 +371,15 @@ def label(column: str) -> str:
     'Revenue (EUR)'
     >>> label("p_alive")
     'P alive'
+    >>> label("BG/NBD log-likelihood")  # already a human label: kept as written
+    'BG/NBD log-likelihood'
     """
     for spec in CONTRACT.values():
         for col in spec.columns:
             if col.name == column:
                 return in_reporting_currency(col.title)
+    if column != column.lower():  # has capitals of its own (BG/NBD, ROI): only the first letter is raised
+        return column[:1].upper() + column[1:]
     return column.replace("_", " ").capitalize()
 
 
