@@ -623,7 +623,7 @@ class _Build:
 
     def _pseudonym_map(self) -> None:
         """``id_map``: every loaded source customer id and its pseudonym, computed inside DuckDB
-        (:func:`cmokit.warehouse.pseudonym.hmac_sql`, byte-identical to :func:`pseudonymise`)."""
+        (:func:`cmokit.warehouse.pseudonym.hmac_sql`, byte-identical to :func:`cmokit.warehouse.pseudonym.pseudonymise`)."""
         con = self.con
         expr, params = hmac_sql("source_id", self.key)
         con.execute(f"CREATE TEMP TABLE id_map AS SELECT source_id, {expr} AS customer_id "
