@@ -86,7 +86,7 @@ def write_messy(folder, seed: int = 13, n_customers: int = 120, spoil: bool = Tr
                                     "acquisition_source", "marketing_opt_in"]}
     for table, rows in data.items():
         src = SOURCES[table]
-        header = personal_order.get(table) or src.raw_columns
+        header = personal_order.get(table) or src.needed_raw_columns  # d37f821's layout: no region columns
         if table not in ("experiments", "lift_tests") and spoil:
             _spoil(rng, rows, 0.12)
         rows += PLANTED.get(table, []) if spoil else []

@@ -241,6 +241,7 @@ class _Build:
         self.suppressed = set(suppressed)
         self.delivery = delivery
         self.customers_erased = 0
+        self.headers: dict[str, set] = {}  # table -> raw columns seen in any of its files
         self.id_map_ready = False  # set once the customers are loaded and their pseudonyms mapped
         if self.suppressed:
             erasure.register(con, sorted(self.suppressed))
@@ -332,6 +333,7 @@ class _Build:
         result = FileResult(path.name, table, _files.sha256(path))
         self.files.append(result)
         cols, result.warnings = read_header(path, source)
+        self.headers.setdefault(table, set()).update(cols)
         if result.warnings:
             log.warning("%s: %s", path.name, "; ".join(result.warnings))
         columns = {c: "VARCHAR" for c in cols}
@@ -555,7 +557,8 @@ class _Build:
         con.execute("DROP TABLE dupkeys")
         # the raw values (and a fingerprint of them) of the rows the quarantine records: one pass over cand
         raw_json = "to_json(struct_pack(" + ", ".join(
-            [f"{_q(raw)} := {_q('r_' + name)}" for name, raw in source.columns.items()]
+            [f"{_q(raw)} := {_q('r_' + name)}" for name, raw in source.columns.items()
+             if name not in source.optional or raw in self.headers.get(table, ())]  # not columns no file had
             + [f"{_q(p)} := {_q('p_' + p)}" for p in source.personal]) + "))"
         fp = "md5(to_json([" + ", ".join(_q("r_" + c) for c in spec.column_names) + "]))"
         flagged = " OR ".join(["_fail IS NOT NULL"] + [f"{_q('_soft_' + c)} IS NOT NULL" for c in soft])
