@@ -471,3 +471,15 @@ def test_offer_policy_needs_policy_values():
     with pytest.raises(ConfigError, match="best_single_offer"):
         offer_policy(pd.DataFrame({"policy": ["model"], "incremental_profit_per_customer_lower": [0.1],
                                    "vs_best_single_lower": [0.0]}))
+
+
+def test_offer_profit_needs_a_control_and_a_margin_for_every_arm():
+    from cmokit.campaigns import offer_economics, offer_profit
+
+    e = offer_economics(0.30, {"a": 0.10}, 0.5, arms=["control", "a"])
+    with pytest.raises(ConfigError, match="control"):
+        offer_profit(pd.DataFrame({"variant": ["a", "a"], "revenue": [1.0, 2.0]}), e)
+    with pytest.raises(ConfigError, match="b"):
+        offer_profit(pd.DataFrame({"variant": ["control", "a", "b"], "revenue": [1.0, 2.0, 3.0]}), e)
+    with pytest.raises(ConfigError, match="revenue"):
+        offer_profit(pd.DataFrame({"variant": ["control", "a"]}), e)

@@ -135,3 +135,36 @@ def test_ltv_cac_equals_the_kpi_layers_with_the_same_clv_scores(warehouse):
     layer = campaign_kpis(warehouse, by="total", start=dt.date(2025, 12, 1), end=DAY, as_of=DAY, clv=values).iloc[0]
     assert kpis.loc["ltv_cac", "value"] == pytest.approx(float(layer["ltv_cac"]), rel=1e-12)
     assert kpis.loc["ltv_cac", "value"] > 0
+
+
+def test_an_offer_is_rolled_out_only_when_it_pays_for_its_discount():
+    assert review._decision(0.01, 0.2, 0.1, 2.0).startswith("roll out")
+    assert review._decision(0.01, 0.2, -0.5, 0.8).startswith("hold")
+    assert review._decision(0.01, 0.2, -2.0, -0.1).startswith("stop")
+    assert "profit not assessed" in review._decision(0.01, 0.2)
+
+
+def test_concluded_experiments_carry_the_offers_profit_and_decide_on_it(warehouse):
+    """Profit per customer = kept margin x revenue - contact cost, difference of means against control
+    (checked against SciPy's Welch test); on the sample the 20 % offer lifts conversion but loses money."""
+    from scipy import stats
+
+    from cmokit import campaigns
+
+    discounts = {"email_10": 0.10, "email_20": 0.20}
+    got = review.experiments_concluded(warehouse, None, gross_margin=0.30, offer_discounts=discounts,
+                                       cost_per_contact=0.40).set_index("variant")
+    outcomes = campaigns.customer_outcomes(warehouse, "EXP-REACT-2025", as_of=DAY)
+    kept = {"control": 0.30, "email_10": 0.20 / 0.90, "email_20": 0.10 / 0.80}
+    profit = outcomes["revenue"].astype(float) * outcomes["variant"].map(kept) - 0.40 * (outcomes["variant"] != "control")
+    control = profit[outcomes["variant"] == "control"]
+    for arm in discounts:
+        test = stats.ttest_ind(profit[outcomes["variant"] == arm], control, equal_var=False)
+        ci = test.confidence_interval(0.95)
+        row = got.loc[arm]
+        assert row["profit_per_customer"] == pytest.approx(profit[outcomes["variant"] == arm].mean() - control.mean())
+        assert (row["profit_per_customer_lower"], row["profit_per_customer_upper"]) == pytest.approx((ci.low, ci.high))
+    assert got.loc["email_20", "lift_lower"] > 0 and got.loc["email_20", "profit_per_customer_upper"] < 0
+    assert got.loc["email_20", "decision"].startswith("stop")
+    plain = review.experiments_concluded(warehouse, None).set_index("variant")  # no economics: the lift alone
+    assert plain.loc["email_20", "decision"].startswith("roll out") and plain["profit_per_customer"].isna().all()

@@ -21,7 +21,7 @@ from cmokit.campaigns.kpis import (
     revenue_kpi_expr,
     revenue_kpis,
 )
-from cmokit.campaigns.offers import BestOffer, offer_economics, offer_policy, offer_targets, policy_value
+from cmokit.campaigns.offers import BestOffer, offer_economics, offer_policy, offer_profit, offer_targets, policy_value
 from cmokit.campaigns.power import (
     mde_means,
     mde_proportions,
@@ -59,7 +59,7 @@ __all__ = [
     "BestOffer", "ClassTransformation", "KPI_DEFINITIONS", "TLearner", "XLearner", "always_valid_interval", "auuc",
     "budget_pacing", "campaign_kpis", "cross_fit_predict", "customer_features", "customer_outcomes",
     "experiment_readout", "experiment_stats", "incremental_roi", "kpi_expr", "kpi_status", "latest_look",
-    "load_goals", "load_targets", "mde_means", "mde_proportions", "mixture_variance", "offer_economics", "offer_policy", "offer_targets",
+    "load_goals", "load_targets", "mde_means", "mde_proportions", "mixture_variance", "offer_economics", "offer_policy", "offer_profit", "offer_targets",
     "plan_pilot", "policy_value", "power_means", "power_proportions", "qini_coefficient", "qini_curve",
     "readout_from_stats", "revenue_kpi_expr", "revenue_kpis", "sample_ratio_mismatch", "sample_size_means", "sample_size_proportions",
     "sequential_from_stats", "sequential_readout", "targeting_list", "targeting_value", "uplift_by_decile",

@@ -157,6 +157,57 @@ def offer_economics(gross_margin: float, discounts: dict, cost_per_contact=0.0, 
     return {"margin": margin, "costs": cost}
 
 
+def offer_profit(outcomes, economics: dict, *, alpha: float = 0.05, control: str = CONTROL):
+    """Incremental profit per customer of each offer against control, with a Welch interval.
+
+    ``outcomes`` has one row per assigned customer with ``variant`` and ``revenue`` in the window
+    (:func:`cmokit.campaigns.customer_outcomes`); ``economics`` from :func:`offer_economics`. A
+    customer's profit is the margin their arm keeps on their revenue minus the arm's cost per
+    contact, so a discount is charged on every order under the offer, not only the extra ones: an
+    offer can lift conversion and revenue and still lose money. Returns one row per offer: variant,
+    n_control, n_variant, incremental_profit_per_customer (+ _lower, _upper at ``1 - alpha``) and
+    incremental_profit (per customer x the offer's customers).
+
+    >>> import pandas as pd
+    >>> o = pd.DataFrame({"variant": ["control"] * 4 + ["a"] * 4, "revenue": [10, 0, 20, 10, 30, 10, 20, 20]})
+    >>> e = offer_economics(0.30, {"a": 0.10}, 0.5, arms=["control", "a"])
+    >>> round(float(offer_profit(o, e)["incremental_profit_per_customer"].iloc[0]), 4)
+    0.9444
+    """
+    import pandas as pd
+    from scipy import stats
+
+    from cmokit._frames import to_pandas
+
+    frame = to_pandas(outcomes)
+    missing = [c for c in ("variant", "revenue") if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"outcomes need {', '.join(missing)} (one row per assigned customer): pass "
+                          "campaigns.customer_outcomes(...)")
+    margin, costs = dict(economics["margin"]), dict(economics["costs"])
+    arms = frame["variant"].astype(str)
+    unknown = sorted(set(arms) - set(margin))
+    if unknown:
+        raise ConfigError(f"no margin for arm(s) {', '.join(unknown)}: offer_economics(...) needs a discount for "
+                          "every offer of the experiment")
+    if control not in set(arms):
+        raise ConfigError(f"no customer in the control arm {control!r}: incremental profit needs a control")
+    profit = frame["revenue"].astype(float).fillna(0.0) * arms.map(margin) - arms.map(lambda a: costs.get(a, 0.0))
+    base = profit[arms == control].to_numpy()
+    rows = []
+    for arm in [a for a in margin if a != control and a in set(arms)]:
+        x = profit[arms == arm].to_numpy()
+        diff = float(x.mean() - base.mean())
+        v1, v0 = x.var(ddof=1) / len(x), base.var(ddof=1) / len(base)
+        se = (v1 + v0) ** 0.5
+        df = (v1 + v0) ** 2 / (v1 ** 2 / (len(x) - 1) + v0 ** 2 / (len(base) - 1)) if se > 0 else float("inf")
+        half = float(stats.t.ppf(1 - alpha / 2, df)) * se
+        rows.append({"variant": arm, "n_control": len(base), "n_variant": len(x),
+                     "incremental_profit_per_customer": diff, "incremental_profit_per_customer_lower": diff - half,
+                     "incremental_profit_per_customer_upper": diff + half, "incremental_profit": diff * len(x)})
+    return pd.DataFrame(rows)
+
+
 def _features(X):
     from cmokit.campaigns.uplift import _matrix
 

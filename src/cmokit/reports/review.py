@@ -287,25 +287,41 @@ def segment_movements(source, as_of=None, *, period: str = "month", top: int = 5
                    "revenue_share"]].reset_index(drop=True)
 
 
-def _decision(lower: float, upper: float) -> str:
+def _decision(lower: float, upper: float, profit_lower: float | None = None, profit_upper: float | None = None) -> str:
+    """Roll out only what lifts the metric *and*, when the offer's economics are known, pays for itself."""
     if lower > 0:
-        return "roll out: the lift is positive"
+        if profit_lower is None:
+            return "roll out: the lift is positive (profit not assessed: no discount given for this offer)"
+        if profit_lower > 0:
+            return "roll out: the lift is positive and pays after its discount and contact cost"
+        if profit_upper < 0:
+            return "stop: the lift is real but does not pay for its discount and contact cost"
+        return "hold: the lift is real but not shown to pay after its discount and contact cost"
     if upper < 0:
         return "stop: the variant loses"
     return "inconclusive: extend or resize before deciding"
 
 
-def experiments_concluded(source, as_of=None, *, since=None, alpha: float = 0.05):
+def experiments_concluded(source, as_of=None, *, since=None, alpha: float = 0.05, gross_margin: float | None = None,
+                          offer_discounts: dict | None = None, cost_per_contact=0.0):
     """Experiments that ended by the snapshot day (and after ``since``, when given), with their decision.
 
     One row per experiment and variant: experiment_id, variant, ended_on, metric (the
-    experiment's primary metric), lift (absolute), lift_lower, lift_upper, decision — read from
-    :func:`cmokit.campaigns.experiment_readout`.
+    experiment's primary metric), lift (absolute), lift_lower, lift_upper, profit_per_customer
+    (+ _lower, _upper), decision — read from :func:`cmokit.campaigns.experiment_readout`.
+
+    With ``gross_margin`` and ``offer_discounts`` (as in 50_experiments:
+    :func:`cmokit.campaigns.offer_economics`), an offer that lifts the metric is rolled out only when
+    its incremental profit per customer (:func:`cmokit.campaigns.offer_profit`: the discount charged
+    on every order under the offer, plus ``cost_per_contact``) is shown to be positive; a lift that is
+    not shown to pay is "hold", one that loses money "stop". An experiment whose offers have no
+    discount given is decided on the lift alone and says so.
     """
     import pandas as pd
 
-    from cmokit.campaigns import experiment_readout
+    from cmokit.campaigns import customer_outcomes, experiment_readout, offer_economics, offer_profit
     from cmokit.engine import snapshot_day
+    from cmokit.errors import ConfigError
 
     r = resolve(source, "experiments")
     day = snapshot_day(r.warehouse.table("orders"), as_of)
@@ -318,13 +334,28 @@ def experiments_concluded(source, as_of=None, *, since=None, alpha: float = 0.05
     for exp in experiments[keep].itertuples():
         readout = experiment_readout(r.warehouse, exp.experiment_id, alpha=alpha)
         metric = exp.primary_metric if exp.primary_metric in set(readout["metric"]) else readout["metric"].iloc[0]
+        profit = {}
+        if gross_margin is not None and offer_discounts is not None:
+            outcomes = customer_outcomes(r.warehouse, exp.experiment_id, as_of=day)
+            try:
+                economics = offer_economics(gross_margin, offer_discounts, cost_per_contact,
+                                            arms=outcomes["variant"].unique())
+            except ConfigError:  # another experiment's offers: no discounts given, decided on the lift
+                economics = None
+            if economics is not None:
+                profit = {p.variant: p for p in offer_profit(outcomes, economics, alpha=alpha).itertuples()}
         for row in readout[readout["metric"] == metric].itertuples():
+            p = profit.get(row.variant)
+            lo, mid, hi = ((p.incremental_profit_per_customer_lower, p.incremental_profit_per_customer,
+                            p.incremental_profit_per_customer_upper) if p is not None else (None, None, None))
             rows.append({"experiment_id": exp.experiment_id, "variant": row.variant,
                          "ended_on": pd.Timestamp(exp.ends_on).date(), "metric": metric, "lift": row.abs_lift,
                          "lift_lower": row.abs_lift_lower, "lift_upper": row.abs_lift_upper,
-                         "decision": _decision(row.abs_lift_lower, row.abs_lift_upper)})
+                         "profit_per_customer": mid, "profit_per_customer_lower": lo, "profit_per_customer_upper": hi,
+                         "decision": _decision(row.abs_lift_lower, row.abs_lift_upper, lo, hi)})
     return pd.DataFrame(rows, columns=["experiment_id", "variant", "ended_on", "metric", "lift", "lift_lower",
-                                       "lift_upper", "decision"])
+                                       "lift_upper", "profit_per_customer", "profit_per_customer_lower",
+                                       "profit_per_customer_upper", "decision"])
 
 
 def budget_advice(source, as_of=None, *, budget: float | None = None, horizon_periods: int = 13,

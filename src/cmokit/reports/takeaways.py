@@ -284,9 +284,16 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
         best = exp.sort_values("lift", ascending=False).iloc[0]
         n = exp["experiment_id"].nunique()
         show = _points if best["metric"] == "conversion" else (lambda v: number(v, 2))
+        profit = ""
+        if "profit_per_customer" in exp.columns and best["profit_per_customer"] == best["profit_per_customer"] \
+                and best["profit_per_customer"] is not None:  # not NaN, not None
+            profit = (f"; profit per customer after its discount and contact cost "
+                      f"{money(best['profit_per_customer'], decimals=2)}, 95 % interval "
+                      f"{money(best['profit_per_customer_lower'], decimals=2)} to "
+                      f"{money(best['profit_per_customer_upper'], decimals=2)}")
         out.append(f"{n} experiment{'s' if n > 1 else ''} concluded; {best['experiment_id']} says {best['decision']} "
                    f"({best['variant']}: {_name(best['metric'])} {show(best['lift'])}, 95 % interval "
-                   f"{show(best['lift_lower'])} to {show(best['lift_upper'])}).")
+                   f"{show(best['lift_lower'])} to {show(best['lift_upper'])}{profit}).")
     if advice is not None and len(advice):
         plan = to_pandas(advice)
         more = plan[plan["change"] > 0.5].sort_values("change", ascending=False)["channel"].map(_name).tolist()
@@ -310,13 +317,15 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
     return out[:5]
 
 
-def experiments(readout, srm=None, incremental=None, margin=None) -> list[str]:
-    """Is randomisation sound, which variant won on which metric, and what it earned.
+def experiments(readout, srm=None, incremental=None, margin=None, profit=None) -> list[str]:
+    """Is randomisation sound, which variant won on which metric, what it earned and whether it paid.
 
     ``readout`` from :func:`cmokit.campaigns.experiment_readout`, ``srm`` from
     :func:`~cmokit.campaigns.sample_ratio_mismatch`, ``incremental`` from
     :func:`~cmokit.campaigns.incremental_roi`, ``margin`` the margin that ROI was computed with
-    (1.0: the sentence says it is revenue-based). For the lead to call first in 50_experiments.
+    (1.0: the sentence says it is revenue-based), ``profit`` from
+    :func:`~cmokit.campaigns.offer_profit` (profit after each offer's discount and contact cost).
+    For the lead to call first in 50_experiments.
     """
     out = []
     if srm is not None:
@@ -344,7 +353,16 @@ def experiments(readout, srm=None, incremental=None, margin=None) -> list[str]:
             out.append(f"{top['variant']} earned {money(top['incremental_revenue'])} of incremental revenue on "
                        f"{money(top['spend'])} of spend ({basis}incremental ROI {ratio(top['incremental_roi'])}, "
                        f"{ratio(top['incremental_roi_lower'])} to {ratio(top['incremental_roi_upper'])}).")
-    return out[:5]
+    if profit is not None and len(profit):
+        parts = []
+        for row in to_pandas(profit).itertuples():
+            lo, hi = row.incremental_profit_per_customer_lower, row.incremental_profit_per_customer_upper
+            parts.append(f"{row.variant} {money(row.incremental_profit_per_customer, decimals=2)} "
+                         f"({money(lo, decimals=2)} to {money(hi, decimals=2)}: "
+                         + ("it pays" if lo > 0 else "it loses money" if hi < 0 else "not shown to pay") + ")")
+        out.append("After each offer's discount and contact cost, profit per customer against control: "
+                   + "; ".join(parts) + ".")
+    return out[:6]
 
 
 def best_offer(values, economics=None) -> list[str]:
