@@ -168,3 +168,12 @@ def test_concluded_experiments_carry_the_offers_profit_and_decide_on_it(warehous
     assert got.loc["email_20", "decision"].startswith("stop")
     plain = review.experiments_concluded(warehouse, None).set_index("variant")  # no economics: the lift alone
     assert plain.loc["email_20", "decision"].startswith("roll out") and plain["profit_per_customer"].isna().all()
+
+
+def test_bad_offer_economics_are_an_error_not_a_silent_lift_only_decision(warehouse):
+    from cmokit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="gross_margin"):
+        review.experiments_concluded(warehouse, None, gross_margin=1.5, offer_discounts={"email_10": 0.1})
+    other = review.experiments_concluded(warehouse, None, gross_margin=0.3, offer_discounts={"email_99": 0.1})
+    assert other["decision"].str.contains("profit not assessed").all()  # another experiment's offers

@@ -330,6 +330,8 @@ def experiments_concluded(source, as_of=None, *, since=None, alpha: float = 0.05
     keep = ended <= day
     if since is not None:
         keep &= ended > pd.Timestamp(since).date()
+    if gross_margin is not None and offer_discounts is not None:
+        offer_economics(gross_margin, offer_discounts, cost_per_contact)  # bad values are errors, not "no discount"
     rows = []
     for exp in experiments[keep].itertuples():
         readout = experiment_readout(r.warehouse, exp.experiment_id, alpha=alpha)
