@@ -223,3 +223,19 @@ def test_best_offer_takeaways_follow_the_policy_values():
     out = takeaways.best_offer(frame((1.5, 1.0, 2.0), (0.5, 0.1, 0.9), (1.0, 0.5, 1.5), (-3.0, -4.0, -2.0)))
     assert out[0].endswith("over sending nothing: it pays.") and out[1].endswith("it loses money.")
     assert out[2].endswith("personalising pays.")
+
+
+def test_the_experiment_takeaways_say_whether_each_offer_paid():
+    import pandas as pd
+
+    from cmokit.reports import takeaways
+
+    readout = pd.DataFrame({"variant": ["a"], "metric": ["conversion"], "abs_lift": [0.1], "abs_lift_lower": [0.05],
+                            "abs_lift_upper": [0.15], "significant": [True]})
+    profit = pd.DataFrame({"variant": ["a", "b", "c"], "incremental_profit_per_customer": [1.0, -1.0, 0.1],
+                           "incremental_profit_per_customer_lower": [0.5, -2.0, -0.4],
+                           "incremental_profit_per_customer_upper": [1.5, -0.2, 0.6]})
+    last = takeaways.experiments(readout, profit=profit)[-1]
+    assert "a €1.00 (€0.50 to €1.50: it pays)" in last
+    assert "b −€1.00 (−€2.00 to −€0.20: it loses money)" in last
+    assert "c €0.10 (−€0.40 to €0.60: not shown to pay)" in last

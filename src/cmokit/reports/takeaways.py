@@ -317,6 +317,16 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
     return out[:5]
 
 
+def _euros(value, lower, upper, note: str = "") -> str:
+    """"€v (€lo to €hi)", to the cent, a per-customer amount with its interval (``note`` inside the brackets)."""
+    return f"{money(value, decimals=2)} ({money(lower, decimals=2)} to {money(upper, decimals=2)}{note})"
+
+
+def _pays(lower, upper) -> str:
+    """What an interval of incremental profit says: it pays, it loses money, or neither is shown."""
+    return "it pays" if lower > 0 else "it loses money" if upper < 0 else "not shown to pay"
+
+
 def experiments(readout, srm=None, incremental=None, margin=None, profit=None) -> list[str]:
     """Is randomisation sound, which variant won on which metric, what it earned and whether it paid.
 
@@ -357,9 +367,7 @@ def experiments(readout, srm=None, incremental=None, margin=None, profit=None) -
         parts = []
         for row in to_pandas(profit).itertuples():
             lo, hi = row.incremental_profit_per_customer_lower, row.incremental_profit_per_customer_upper
-            parts.append(f"{row.variant} {money(row.incremental_profit_per_customer, decimals=2)} "
-                         f"({money(lo, decimals=2)} to {money(hi, decimals=2)}: "
-                         + ("it pays" if lo > 0 else "it loses money" if hi < 0 else "not shown to pay") + ")")
+            parts.append(f"{row.variant} {_euros(row.incremental_profit_per_customer, lo, hi, f': {_pays(lo, hi)}')}")
         out.append("After each offer's discount and contact cost, profit per customer against control: "
                    + "; ".join(parts) + ".")
     return out[:6]
@@ -395,14 +403,14 @@ def best_offer(values, economics=None) -> list[str]:
 
     def span(row, col):
         v, lo, hi = (float(row[c]) for c in (col, f"{col}_lower", f"{col}_upper"))
-        return v, lo, hi, f"{money(v, decimals=2)} ({money(lo, decimals=2)} to {money(hi, decimals=2)})"
+        return v, lo, hi, _euros(v, lo, hi)
 
     col = "incremental_profit_per_customer"
     everyone = frame[frame.index.str.startswith("everyone: ")].sort_values(col, ascending=False)
     for _, row in everyone.head(3).iterrows():
         v, lo, hi, text = span(row, col)
         out.append(f"Sending everyone {row['offer']} earns {text} of profit per customer over sending nothing: "
-                   + ("it pays." if lo > 0 else "it loses money." if hi < 0 else "not shown to pay."))
+                   f"{_pays(lo, hi)}.")
     model = frame.loc["model"]
     _, _, _, text = span(model, col)
     _, dlo, dhi, diff = span(model, "vs_best_single")
