@@ -72,12 +72,33 @@ def snapshot(folder, spoil: bool = True, known: dict | None = None) -> dict:
             "quarantine": _tables(res.quarantine_path, known.get("quarantine"))}
 
 
+@pytest.mark.parametrize("route", ["fused", "staged"])
 @pytest.mark.parametrize("kind", ["messy", "clean"])
-def test_exports_build_exactly_as_before(tmp_path, kind):
+def test_exports_build_exactly_as_before(tmp_path, monkeypatch, kind, route):
     """Messy exports take every check and the ranking of duplicates; clean ones, already in key order,
-    the path that publishes without sorting. Tables, stored row order, quarantine: as before."""
+    the path that publishes without sorting. Tables, stored row order, quarantine: as before -- on the
+    fused route (CSV to checked rows in one statement; a file with a non-UTF-8 line falls back to the
+    staged route) and with every table forced through the staged route (``cand``)."""
+    import importlib
+
+    build_module = importlib.import_module("cmokit.warehouse.build")
+    routes = []
+    scan = build_module._Build._scan_fused
+
+    def spy(self, table, source, files):
+        routes.append((table, scan(self, table, source, files) if route == "fused" else False))
+        return routes[-1][1]
+
+    monkeypatch.setattr(build_module._Build, "_scan_fused", spy)
     want = json.loads(GOLDEN.read_text())[kind]
     got = snapshot(tmp_path, spoil=kind == "messy", known=want)
+    fused = {t for t, ok in routes if ok}
+    if route == "staged":
+        assert not fused
+    elif kind == "clean":
+        assert fused == {t for t, _ in routes}
+    else:  # the messy customers export has a latin-1 byte (salvaged on the staged route); the rest go fused
+        assert "customers" not in fused and {"orders", "touchpoints", "marketing_spend"} <= fused
     assert got["reasons"] == want["reasons"]
     assert got["warehouse"] == want["warehouse"]
     assert got["quarantine"] == want["quarantine"]

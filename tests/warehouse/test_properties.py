@@ -41,3 +41,21 @@ def test_random_bad_rows_are_loaded_or_quarantined(raw, tmp_path_factory, bad_ro
         con.close()
     finally:
         p.write_bytes(original)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.text(max_size=8),
+                                 st.sampled_from(["", " ", "abc", " abc", "abc ", "\tabc", "abc\t", "\u00a0abc", "abc\u3000",
+                                                  " \u00e9 ", "a b", "\u2003", "\u200babc", "x\u0085"])), min_size=1, max_size=20))
+def test_the_cheap_trim_is_trim(values):
+    """The build's shortcut for values that need no trimming gives exactly NULLIF(trim(value), '')."""
+    import importlib
+
+    trimmed = importlib.import_module("cmokit.warehouse.build")._trimmed
+    con = duckdb.connect()
+    try:
+        got = con.execute(f"SELECT {trimmed('v')} IS NOT DISTINCT FROM NULLIF(trim(v), '') FROM (SELECT unnest($v) AS v)",
+                          {"v": values}).fetchall()
+    finally:
+        con.close()
+    assert all(ok for (ok,) in got)

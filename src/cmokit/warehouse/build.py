@@ -160,6 +160,15 @@ def _text(name: str) -> str:
     return _q("t_" + name)
 
 
+def _trimmed(raw: str) -> str:
+    """SQL: the raw text ``raw`` trimmed of spaces, NULL when blank -- ``NULLIF(trim(raw), '')``, which
+    copies every value; most values need no trimming, and for an ASCII value (bytes = characters) that
+    neither starts nor ends with a space trim changes nothing (DuckDB's trim strips Unicode space
+    separators, and the only one in ASCII is the space), so such a value is passed through as it is."""
+    return (f"CASE WHEN {raw} <> '' AND NOT prefix({raw}, ' ') AND NOT suffix({raw}, ' ') AND strlen({raw}) = length({raw}) "
+            f"THEN {raw} ELSE NULLIF(trim({raw}), '') END")
+
+
 def _parse(col: Column) -> str:
     """SQL that casts the trimmed raw text of ``col`` to the contract type (NULL when unparseable)."""
     txt = _text(col.name)
@@ -228,6 +237,15 @@ def _check_expr(table: str) -> tuple[str, dict, dict]:
     return "CASE " + " ".join(whens) + " END", soft, params
 
 
+def _fingerprint(table: str) -> str:
+    """SQL: a fingerprint of a row's raw contract values (a re-delivered row has the same)."""
+    return "md5(to_json([" + ", ".join(_q("r_" + c) for c in CONTRACT[table].column_names) + "]))"
+
+
+class _SlowRoute(Exception):
+    """A file the fused route cannot read (see :meth:`_Build._scan_fused`)."""
+
+
 # --------------------------------------------------------------------------- the build
 class _Build:
     def __init__(self, con, key: bytes, now: dt.datetime, built_at: dt.datetime, progress,
@@ -243,6 +261,7 @@ class _Build:
         self.customers_erased = 0
         self.headers: dict[str, set] = {}  # table -> raw columns seen in any of its files
         self.id_map_ready = False  # set once the customers are loaded and their pseudonyms mapped
+        self._fused_paths: dict[str, list[Path]] = {}  # table -> its files, by rank, on the fused route
         if self.suppressed:
             erasure.register(con, sorted(self.suppressed))
 
@@ -306,6 +325,9 @@ class _Build:
         con.execute(f"CREATE TABLE {_q(table)} ({cols_sql})")
         con.execute(f"CREATE TEMP TABLE {_q('quarantine_' + table)} (source_file VARCHAR, line BIGINT, check_name VARCHAR, "
                     "column_name VARCHAR, severity VARCHAR, raw_values VARCHAR, quarantined_at TIMESTAMP, outcome VARCHAR)")
+        if reader is None and files and not self.suppressed and self._scan_fused(table, source, files):
+            self._validate(table, source, fused=True)
+            return
         raw_cols = [f"{_q('r_' + c)} VARCHAR" for c in spec.column_names]
         personal = [f"{_q('p_' + c)} VARCHAR" for c in source.personal]
         con.execute(f"CREATE TEMP TABLE cand (_file VARCHAR, _rank INTEGER, _line BIGINT, {', '.join(raw_cols + personal)})")
@@ -317,6 +339,132 @@ class _Build:
             self._erase(table, source)
         self._validate(table, source)
         con.execute("DROP TABLE IF EXISTS cand")
+
+    # -- the fused route: CSV -> typed and checked in one statement per file -------------------
+    def _raw_json(self, table: str, source: Source) -> str:
+        """SQL: a row's raw values as JSON (keyed by the export's column names) from its ``r_``/``p_`` columns."""
+        return "to_json(struct_pack(" + ", ".join(
+            [f"{_q(raw)} := {_q('r_' + name)}" for name, raw in source.columns.items()
+             if name not in source.optional or raw in self.headers.get(table, ())]  # not columns no file had
+            + [f"{_q(p)} := {_q('p_' + p)}" for p in source.personal]) + "))"
+
+    def _csv_rows(self, table: str, source: Source, path: Path, cols: list[str]) -> tuple[str, dict]:
+        """SQL (and its parameters) reading ``path`` as raw text: ``r_<contract column>`` and ``p_<personal
+        column>`` (NULL for a column this file lacks), malformed lines to ``rej_errors``."""
+        select = [f"{_q(source.columns[name])} AS {_q('r_' + name)}" if source.columns.get(name) in cols
+                  else f"NULL::VARCHAR AS {_q('r_' + name)}" for name in CONTRACT[table].column_names]
+        select += [f"{_q(p)} AS {_q('p_' + p)}" if p in cols else f"NULL::VARCHAR AS {_q('p_' + p)}" for p in source.personal]
+        sql = (f"SELECT {', '.join(select)} FROM read_csv($path, columns=$columns, header=true, auto_detect=false, "
+               "delim=',', quote='\"', escape='\"', strict_mode=true, store_rejects=true, rejects_table='rej_errors', "
+               "rejects_scan='rej_scans', null_padding=false)")
+        return sql, {"path": str(path), "columns": {c: "VARCHAR" for c in cols}}
+
+    def _scan_fused(self, table: str, source: Source, files: list[Path]) -> bool:
+        """The fast route for CSV exports: one streaming statement per file reads, trims, types and checks
+        its rows into ``checked`` -- no raw staging copy and no line-numbering pass (a row's line follows
+        from where it was stored); the raw values of a row its own checks flag are kept beside it as JSON.
+
+        Returns False, leaving nothing behind, when a file needs the slower route through ``cand``: the
+        CSV reader gives up on the whole file, or a line is not UTF-8 (it may be salvaged)."""
+        import duckdb
+
+        con = self.con
+        spec = CONTRACT[table]
+        heads = []
+        for path in files:
+            cols, warnings = read_header(path, source)
+            heads.append((path, cols, warnings))
+        self.headers.setdefault(table, set()).update(*(set(cols) for _, cols, _ in heads))
+        self._fused_paths[table] = list(files)
+        texts = [_text(c) for c in spec.column_names]
+        text = ", ".join(f"{_trimmed(_q('r_' + c))} AS {t}" for c, t in zip(spec.column_names, texts))
+        raws = ", ".join([_q("r_" + c) for c in spec.column_names] + [_q("p_" + p) for p in source.personal])
+        typed = ", ".join(f"{_parse(c)} AS {_q(c.name)}" for c in spec.columns)
+        check_sql, soft, params = _check_expr(table)
+        params.update(true_words=list(TRUE_WORDS), false_words=list(FALSE_WORDS), now=self.now)
+        mapped = list(source.pseudonymise)
+        flagged = " OR ".join(["_fail IS NOT NULL"] + [f"{_q('_soft_' + c)} IS NOT NULL" for c in soft])
+        columns = (["_rank INTEGER"] + [f"{_q(c.name)} {c.type}" for c in spec.columns]
+                   + ["_fail VARCHAR"] + [f"{_q('_soft_' + c)} VARCHAR" for c in soft]
+                   + [f"{_q('_pseudo_' + c)} VARCHAR" for c in mapped] + ["_raw VARCHAR"])
+        con.execute(f"CREATE TEMP TABLE checked ({', '.join(columns)})")
+        names = ", ".join([_q(c.name) for c in spec.columns] + ["_fail"] + [_q("_soft_" + c) for c in soft])
+        start, spans, rejected, results = 0, [], [], []
+        try:
+            for rank, (path, cols, warnings) in enumerate(heads):
+                con.execute("DROP TABLE IF EXISTS rej_errors")
+                con.execute("DROP TABLE IF EXISTS rej_scans")
+                read, read_params = self._csv_rows(table, source, path, cols)
+                soft_cols = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
+                sql = (f"INSERT INTO checked SELECT $rank, {names}, "
+                       + "".join("NULL, " for _ in mapped)
+                       + f"CASE WHEN {flagged} THEN {self._raw_json(table, source)} END "
+                       f"FROM (SELECT *, {check_sql} AS _fail{soft_cols} "
+                       f"FROM (SELECT {typed}, {', '.join(texts)}, {raws} FROM (SELECT {text}, {raws} FROM ({read}))))")
+                n = con.execute(sql, {**_used(params, sql), **read_params, "rank": rank}).fetchone()[0]
+                rejects = con.execute("SELECT line, any_value(column_name), any_value(error_type), any_value(csv_line) "
+                                      "FROM rej_errors GROUP BY line ORDER BY line").fetchall()
+                if any("ENCODING" in str(err).upper() for _, _, err, _ in rejects):
+                    raise _SlowRoute(f"{path.name}: a line is not UTF-8")
+                spans.append((rank, path.name, start, n))
+                rejected += [(rank, int(line)) for line, *_ in rejects]
+                start += n
+                result = FileResult(path.name, table, _files.sha256(path), rows_read=n + len(rejects))
+                result.warnings = list(warnings)
+                results.append((result, path, rejects))
+        except (duckdb.Error, _SlowRoute) as exc:
+            log.info("%s: %s; reading its exports through the staging table", table, str(exc).splitlines()[0])
+            con.execute("DROP TABLE checked")
+            return False
+        # where each file's rows are stored, and its rejected lines (a stored row's line skips them)
+        con.execute("CREATE OR REPLACE TEMP TABLE spans (_rank INTEGER, _file VARCHAR, start BIGINT, n BIGINT)")
+        con.executemany("INSERT INTO spans VALUES (?, ?, ?, ?)", spans)
+        con.execute("CREATE OR REPLACE TEMP TABLE rej_lines (_rank INTEGER, line BIGINT)")
+        if rejected:
+            con.executemany("INSERT INTO rej_lines VALUES (?, ?)", rejected)
+        con.execute("CREATE OR REPLACE TEMP TABLE rej_lines AS SELECT _rank, line - row_number() OVER "
+                    "(PARTITION BY _rank ORDER BY line) + 1 AS adj FROM rej_lines")
+        for result, path, rejects in results:
+            if result.warnings:
+                log.warning("%s: %s", path.name, "; ".join(result.warnings))
+            if rejects:
+                con.executemany(
+                    f"INSERT INTO {_q('quarantine_' + table)} VALUES ($file, $line, 'malformed_line', $col, 'error', $raw, "
+                    f"$at, '{QUARANTINED}')",
+                    [{"file": path.name, "line": int(line), "col": f"{col or ''} ({err.lower()})".strip(),
+                      "raw": _json_line(raw), "at": self.built_at} for line, col, err, raw in rejects])
+            if result.rows_read == 0:
+                result.warnings.append("header only: no rows")
+            self.files.append(result)
+            if self.progress:
+                self.progress(path.name, result.rows_read)
+        return True
+
+    def _fused_raws(self, table: str, source: Source, flagged: str) -> None:
+        """``raws`` (``_rid``, ``_line``, ``_raw``, ``_fp``) on the fused route: the JSON kept by the scan for
+        rows their own checks flagged; a row flagged later (a foreign key) or holding a duplicated key is
+        read again from its file (only then, and only the files that hold such rows)."""
+        con = self.con
+        con.execute("CREATE TEMP TABLE raws0 AS SELECT rowid AS _rid, _raw, NULL::VARCHAR AS _fp FROM checked "
+                    "WHERE _raw IS NOT NULL AND rowid NOT IN (SELECT _rid FROM dups)")
+        con.execute(f"CREATE TEMP TABLE need AS SELECT rowid AS _rid FROM checked WHERE ({flagged}) AND _raw IS NULL "
+                    "UNION SELECT _rid FROM dups")
+        wanted = con.execute("SELECT s._rank, s._file, s.start, s.n FROM spans s WHERE EXISTS (SELECT 1 FROM need "
+                             "WHERE need._rid >= s.start AND need._rid < s.start + s.n) ORDER BY s._rank").fetchall()
+        for rank, name, start, _n in wanted:
+            path = self._fused_paths[table][rank]
+            cols, _ = read_header(path, source)
+            con.execute("DROP TABLE IF EXISTS rej_errors")
+            con.execute("DROP TABLE IF EXISTS rej_scans")
+            read, params = self._csv_rows(table, source, path, cols)
+            con.execute(f"INSERT INTO raws0 SELECT _rid, {self._raw_json(table, source)}, {_fingerprint(table)} "
+                        f"FROM (SELECT $start + row_number() OVER () - 1 AS _rid, * FROM ({read})) "
+                        "WHERE _rid IN (SELECT _rid FROM need)", {**params, "start": start})
+        con.execute("CREATE TEMP TABLE raws AS SELECT r._rid, r._file, r._raw, r._fp, r.l0 + (SELECT count(*) FROM rej_lines j "
+                    "WHERE j._rank = r._rank AND j.adj <= r.l0) AS _line FROM (SELECT r._rid, s._file, r._raw, r._fp, s._rank, "
+                    "r._rid - s.start + 2 AS l0 FROM raws0 r JOIN spans s ON r._rid >= s.start AND r._rid < s.start + s.n) r")
+        for t in ("raws0", "need", "spans", "rej_lines"):
+            con.execute(f"DROP TABLE {t}")
 
     def _erase(self, table: str, source: Source) -> None:
         """Erasure: drop every raw row (and malformed line) of a suppressed customer."""
@@ -494,7 +642,7 @@ class _Build:
         self.con.unregister("line_map_arrow")
         return n_ok, rejects
 
-    def _validate(self, table: str, source: Source) -> None:
+    def _validate(self, table: str, source: Source, fused: bool = False) -> None:
         """Type, check, de-duplicate and publish ``cand`` in as few passes over its rows as DuckDB allows.
 
         One statement casts every column, computes each row's first failed hard check (the foreign
@@ -508,7 +656,7 @@ class _Build:
         spec = CONTRACT[table]
         qt = _q("quarantine_" + table)
         texts = [_text(c) for c in spec.column_names]
-        text = ", ".join(f"NULLIF(trim({_q('r_' + c)}), '') AS {t}" for c, t in zip(spec.column_names, texts))
+        text = ", ".join(f"{_trimmed(_q('r_' + c))} AS {t}" for c, t in zip(spec.column_names, texts))
         typed = ", ".join(f"{_parse(c)} AS {_q(c.name)}" for c in spec.columns)
         check_sql, soft, params = _check_expr(table)
         params.update(true_words=list(TRUE_WORDS), false_words=list(FALSE_WORDS), now=self.now)
@@ -518,10 +666,14 @@ class _Build:
         mapped = list(source.pseudonymise)
         pseudo = "".join(f", NULL::VARCHAR AS {_q('_pseudo_' + c)}" for c in mapped)
         soft_cols = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
-        sql = (f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE ({', '.join(texts)}), {check_sql} AS _fail{soft_cols}{pseudo} "
-               f"FROM (SELECT _rid, _file, _rank, _line, {typed}, {', '.join(texts)} "
-               f"FROM (SELECT rowid AS _rid, _file, _rank, _line, {text} FROM cand))")
-        con.execute(sql, _used(params, sql))
+        if not fused:
+            sql = (f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE ({', '.join(texts)}), {check_sql} AS _fail{soft_cols}{pseudo}, "
+                   f"NULL::VARCHAR AS _raw FROM (SELECT _rid, _file, _rank, _line, {typed}, {', '.join(texts)} "
+                   f"FROM (SELECT rowid AS _rid, _file, _rank, _line, {text} FROM cand))")
+            con.execute(sql, _used(params, sql))
+        # a row's id in the tables below: cand's rowid (kept as _rid) or, on the fused route, checked's own
+        # rowid; rows of one file rank by line, which on the fused route is the order they were stored in
+        rid, order_col = ("rowid", "rowid") if fused else ("_rid", "_line")
         ready = self.id_map_ready  # else this is the table the map is made from: pseudonyms after it
         if ready:
             self._pseudonyms(mapped)
@@ -551,37 +703,37 @@ class _Build:
         con.execute(f"CREATE TEMP TABLE dupkeys AS SELECT {key} FROM checked WHERE _fail IS NULL "
                     f"{'AND false ' if in_order else ''}GROUP BY ALL HAVING count(*) > 1")
         same_key = " AND ".join(f"c.{k} IS NOT DISTINCT FROM d.{k}" for k in key_cols)
-        con.execute(f"CREATE TEMP TABLE dups AS SELECT c._rid, c._file, c._rank, c._line, {', '.join('c.' + k for k in key_cols)}, "
+        con.execute(f"CREATE TEMP TABLE dups AS SELECT c.{rid} AS _rid, c._rank, c.{order_col} AS _ord, "
+                    f"{', '.join('c.' + k for k in key_cols)}, "
                     f"row_number() OVER (PARTITION BY {', '.join('c.' + k for k in key_cols)} ORDER BY c._rank DESC, "
-                    f"c._line DESC) AS _rn FROM checked c SEMI JOIN dupkeys d ON {same_key} WHERE c._fail IS NULL")
+                    f"c.{order_col} DESC) AS _rn FROM checked c SEMI JOIN dupkeys d ON {same_key} WHERE c._fail IS NULL")
         con.execute("DROP TABLE dupkeys")
-        # the raw values (and a fingerprint of them) of the rows the quarantine records: one pass over cand
-        raw_json = "to_json(struct_pack(" + ", ".join(
-            [f"{_q(raw)} := {_q('r_' + name)}" for name, raw in source.columns.items()
-             if name not in source.optional or raw in self.headers.get(table, ())]  # not columns no file had
-            + [f"{_q(p)} := {_q('p_' + p)}" for p in source.personal]) + "))"
-        fp = "md5(to_json([" + ", ".join(_q("r_" + c) for c in spec.column_names) + "]))"
+        # the raw values, a fingerprint of them and the line of the rows the quarantine records
         flagged = " OR ".join(["_fail IS NOT NULL"] + [f"{_q('_soft_' + c)} IS NOT NULL" for c in soft])
-        con.execute(f"CREATE TEMP TABLE raws AS SELECT rowid AS _rid, {raw_json} AS _raw, {fp} AS _fp FROM cand "
-                    f"WHERE rowid IN (SELECT _rid FROM checked WHERE {flagged} UNION ALL SELECT _rid FROM dups)")
+        if fused:
+            self._fused_raws(table, source, flagged)
+        else:
+            con.execute(f"CREATE TEMP TABLE raws AS SELECT rowid AS _rid, _file, _line, {self._raw_json(table, source)} AS _raw, "
+                        f"{_fingerprint(table)} AS _fp FROM cand "
+                        f"WHERE rowid IN (SELECT _rid FROM checked WHERE {flagged} UNION ALL SELECT _rid FROM dups)")
         con.execute(
-            f"INSERT INTO {qt} SELECT c._file, c._line, split_part(c._fail, '|', 1), split_part(c._fail, '|', 2), 'error', "
-            f"r._raw, $at, '{QUARANTINED}' FROM checked c JOIN raws r ON r._rid = c._rid WHERE c._fail IS NOT NULL",
+            f"INSERT INTO {qt} SELECT r._file, r._line, split_part(c._fail, '|', 1), split_part(c._fail, '|', 2), 'error', "
+            f"r._raw, $at, '{QUARANTINED}' FROM checked c JOIN raws r ON r._rid = c.{rid} WHERE c._fail IS NOT NULL",
             {"at": self.built_at})
         con.execute(
             f"INSERT INTO {qt} SELECT _file, _line, CASE WHEN _fp = _kept_fp THEN 'duplicate_delivery' ELSE 'duplicate_key' END, "
             f"$key, CASE WHEN _fp = _kept_fp THEN 'info' ELSE 'warning' END, _raw, $at, '{QUARANTINED}' "
-            f"FROM (SELECT d._file, d._line, d._rn, r._fp, r._raw, first_value(r._fp) OVER (PARTITION BY "
-            f"{', '.join('d.' + k for k in key_cols)} ORDER BY d._rank DESC, d._line DESC) AS _kept_fp "
+            f"FROM (SELECT r._file, r._line, d._rn, r._fp, r._raw, first_value(r._fp) OVER (PARTITION BY "
+            f"{', '.join('d.' + k for k in key_cols)} ORDER BY d._rank DESC, d._ord DESC) AS _kept_fp "
             "FROM dups d JOIN raws r ON r._rid = d._rid) WHERE _rn > 1",
             {"at": self.built_at, "key": ", ".join(spec.key)})
         # the rows kept: a view, not a copy (the table is written once, by the ordered insert below)
         kept = "_fail IS NULL"
         if con.execute("SELECT count(*) FROM dups WHERE _rn > 1").fetchone()[0]:
-            kept += " AND _rid NOT IN (SELECT _rid FROM dups WHERE _rn > 1)"
-        con.execute(f"CREATE TEMP VIEW ranked AS SELECT * FROM checked WHERE {kept}")
+            kept += f" AND {rid} NOT IN (SELECT _rid FROM dups WHERE _rn > 1)"
+        con.execute(f"CREATE TEMP VIEW ranked AS SELECT {'rowid AS _rid, ' if fused else ''}* FROM checked WHERE {kept}")
         for c in soft:
-            con.execute(f"INSERT INTO {qt} SELECT k._file, k._line, k.{_q('_soft_' + c)}, $col, 'warning', r._raw, $at, "
+            con.execute(f"INSERT INTO {qt} SELECT r._file, r._line, k.{_q('_soft_' + c)}, $col, 'warning', r._raw, $at, "
                         f"'{KEPT}' FROM ranked k JOIN raws r ON r._rid = k._rid WHERE k.{_q('_soft_' + c)} IS NOT NULL",
                         {"at": self.built_at, "col": c})
         if table == "customers":
@@ -601,7 +753,11 @@ class _Build:
         # (the published order is by the published values: a pseudonymised key is ordered by its pseudonym)
         order_by = "" if in_order and not set(spec.key) & set(mapped) else f" ORDER BY {order}"
         con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{order_by}")
-        loaded = dict(con.execute("SELECT _file, count(*) FROM ranked GROUP BY _file").fetchall())
+        if fused:  # the fused route stores a file's rank, not its name
+            names = [p.name for p in self._fused_paths[table]]
+            loaded = {names[r]: n for r, n in con.execute("SELECT _rank, count(*) FROM ranked GROUP BY _rank").fetchall()}
+        else:
+            loaded = dict(con.execute("SELECT _file, count(*) FROM ranked GROUP BY _file").fetchall())
         quarantined = dict(con.execute(f"SELECT source_file, count(*) FROM {qt} WHERE outcome = '{QUARANTINED}' "
                                        "GROUP BY source_file").fetchall())
         con.execute("DROP VIEW ranked")
