@@ -42,6 +42,7 @@ import logging
 import os
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -390,6 +391,10 @@ class _Build:
         con.execute(f"CREATE TEMP TABLE checked ({', '.join(columns)})")
         names = ", ".join([_q(c.name) for c in spec.columns] + ["_fail"] + [_q("_soft_" + c) for c in soft])
         start, spans, rejected, results = 0, [], [], []
+        # the files' SHA-256 (for meta_loads) in a thread while DuckDB reads them (hashlib releases the GIL)
+        pool = ThreadPoolExecutor(max_workers=1)
+        digests = [pool.submit(_files.sha256, path) for path, _, _ in heads]
+        pool.shutdown(wait=False)
         try:
             for rank, (path, cols, warnings) in enumerate(heads):
                 con.execute("DROP TABLE IF EXISTS rej_errors")
@@ -409,10 +414,12 @@ class _Build:
                 spans.append((rank, path.name, start, n))
                 rejected += [(rank, int(line)) for line, *_ in rejects]
                 start += n
-                result = FileResult(path.name, table, _files.sha256(path), rows_read=n + len(rejects))
+                result = FileResult(path.name, table, "", rows_read=n + len(rejects))
                 result.warnings = list(warnings)
                 results.append((result, path, rejects))
         except (duckdb.Error, _SlowRoute) as exc:
+            for digest in digests:
+                digest.cancel()
             log.info("%s: %s; reading its exports through the staging table", table, str(exc).splitlines()[0])
             con.execute("DROP TABLE checked")
             return False
@@ -424,7 +431,8 @@ class _Build:
             con.executemany("INSERT INTO rej_lines VALUES (?, ?)", rejected)
         con.execute("CREATE OR REPLACE TEMP TABLE rej_lines AS SELECT _rank, line - row_number() OVER "
                     "(PARTITION BY _rank ORDER BY line) + 1 AS adj FROM rej_lines")
-        for result, path, rejects in results:
+        for (result, path, rejects), digest in zip(results, digests):
+            result.sha256 = digest.result()
             if result.warnings:
                 log.warning("%s: %s", path.name, "; ".join(result.warnings))
             if rejects:
@@ -786,7 +794,7 @@ class _Build:
         con = self.con
         expr, params = hmac_sql("source_id", self.key)
         con.execute(f"CREATE TEMP TABLE id_map AS SELECT source_id, {expr} AS customer_id "
-                    "FROM (SELECT DISTINCT customer_id AS source_id FROM ranked)", params)
+                    "FROM (SELECT customer_id AS source_id FROM ranked)", params)  # ranked: one row per customer id
         n_ids, n_pseudo = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM id_map").fetchone()
         if n_pseudo != n_ids:  # pragma: no cover - 96-bit collision
             raise BuildError("pseudonym collision: two source ids map to one customer_id; widen pseudonym.HEX_CHARS")
