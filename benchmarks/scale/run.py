@@ -171,6 +171,33 @@ def work_import() -> dict:
     return {"seconds": time.perf_counter() - t0}
 
 
+def work_copy_floor(raw: str, out: str) -> dict:
+    """The floor of any DuckDB build of these exports: read each contract table's mapped columns, cast them
+    to the contract types and store them (``memory_limit`` as the build) -- no trimming, checks, keys,
+    duplicates, pseudonyms, quarantine or reconciliation."""
+    import duckdb
+
+    from cmokit.warehouse.contract import CONTRACT
+    from cmokit.warehouse.sources import SOURCES
+
+    t0 = time.perf_counter()
+    con = duckdb.connect(out, config={"memory_limit": MEMORY_LIMIT})
+    con.execute("SET TimeZone = 'UTC'")
+    for table, source in SOURCES.items():
+        files = sorted(Path(raw).glob(source.pattern))
+        if not files:
+            continue
+        with open(files[0], encoding="utf-8") as fh:
+            header = fh.readline().strip().split(",")
+        cols = ", ".join(f'TRY_CAST("{source.columns[c.name]}" AS {"TIMESTAMPTZ" if c.type == "TIMESTAMP" else c.type})'
+                         f'::{c.type} AS "{c.name}"' for c in CONTRACT[table].columns if source.columns.get(c.name) in header)
+        con.execute(f'CREATE TABLE "{table}" AS SELECT {cols} FROM read_csv($files, all_varchar=true)',
+                    {"files": [str(f) for f in files]})
+    con.execute("CHECKPOINT")
+    con.close()
+    return {"seconds": time.perf_counter() - t0}
+
+
 def run_worker(args: list[str], python: str | None = None) -> dict:
     out = subprocess.run([python or sys.executable, __file__, "--worker", *args],
                          check=True, capture_output=True, text=True)
@@ -324,6 +351,9 @@ def task_build(customers: int, repeats: int = 1, baselines=tuple(BASELINES)) -> 
                                         "--dev-key", "--memory-limit", MEMORY_LIMIT, src=src)
                 runs[name].append({"seconds": seconds, "peak": peak, "load": [load, os.getloadavg()[0]]})
                 print(f"build {name}: {seconds:.1f} s (load average {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
+            floor = run_worker(["copy_floor", str(work / "raw"), str(work / f"floor-{len(runs['current'])}.duckdb")])
+            runs.setdefault("floor", []).append({"seconds": floor["seconds"], "peak": floor["peak_mb"], "load": []})
+            print(f"copy floor: {floor['seconds']:.1f} s", flush=True)
         compared = {b: [same_output(work / f"{b}{suffix}", work / f"current{suffix}")
                         for suffix in (".duckdb", ".quarantine.duckdb")] for b in baselines}
         same = {b: all(ok for ok, _ in c) for b, c in compared.items()}
@@ -356,6 +386,14 @@ def task_build(customers: int, repeats: int = 1, baselines=tuple(BASELINES)) -> 
                                     "" if same[b] else "; output differs: an older contract (tables and columns "
                                     "added since in added_since), so read the ratio as time only")})
         ratios = "; ".join(f"{summary[b]['seconds'] / cur['seconds']:.1f}x faster than {b}" for b in baselines)
+        floor = summary["floor"]
+        rows.append({**common, "tool": "DuckDB copy floor (no checks)", "median_seconds": floor["seconds"],
+                     "seconds_all": floor["seconds_all"], "rows_per_second": raw_rows / floor["seconds"],
+                     "peak_mb": floor["peak"],
+                     "note": "read each table's mapped columns, cast to the contract types, store them; no trimming, "
+                             "checks, keys, duplicates, pseudonyms, quarantine or reconciliation: the least any DuckDB "
+                             f"build of these files costs. Best possible ratio to {baselines[0]}: "
+                             f"{summary[baselines[0]]['seconds'] / floor['seconds']:.1f}x"})
         rows.append({**common, "tool": "cmokit", "median_seconds": cur["seconds"], "seconds_all": cur["seconds_all"],
                      "rows_per_second": raw_rows / cur["seconds"], "peak_mb": cur["peak"],
                      "speedup_vs_baseline": {b: summary[b]["seconds"] / cur["seconds"] for b in baselines},
@@ -483,7 +521,8 @@ def _task_order(row: dict) -> int:
 
 
 def worker(kind: str, *args: str) -> None:
-    fn = {"duckdb": work_duckdb, "spark": work_spark, "summary": work_summary, "import": work_import}
+    fn = {"duckdb": work_duckdb, "spark": work_spark, "summary": work_summary, "import": work_import,
+          "copy_floor": work_copy_floor}
     if kind == "lifetimes":
         result = work_lifetimes(*args)
     else:
