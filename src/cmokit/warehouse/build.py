@@ -326,7 +326,9 @@ class _Build:
         con.execute(f"CREATE TABLE {_q(table)} ({cols_sql})")
         con.execute(f"CREATE TEMP TABLE {_q('quarantine_' + table)} (source_file VARCHAR, line BIGINT, check_name VARCHAR, "
                     "column_name VARCHAR, severity VARCHAR, raw_values VARCHAR, quarantined_at TIMESTAMP, outcome VARCHAR)")
-        if reader is None and files and not self.suppressed and self._scan_fused(table, source, files):
+        if reader is None and files and self._scan_fused(table, source, files):
+            if self.suppressed:
+                self._erase(table, source, fused=True)
             self._validate(table, source, fused=True)
             return
         raw_cols = [f"{_q('r_' + c)} VARCHAR" for c in spec.column_names]
@@ -474,9 +476,17 @@ class _Build:
         for t in ("raws0", "need", "spans", "rej_lines"):
             con.execute(f"DROP TABLE {t}")
 
-    def _erase(self, table: str, source: Source) -> None:
-        """Erasure: drop every raw row (and malformed line) of a suppressed customer."""
-        per_file, found = erasure.erase_candidates(self.con, table, list(source.pseudonymise))
+    def _erase(self, table: str, source: Source, fused: bool = False) -> None:
+        """Erasure: drop every raw row (and malformed line) of a suppressed customer -- before any
+        check on the staged route; on the fused route right after the scan, before anything reads the
+        rows beyond each row's own checks (a row's checks and kept raw values go with it)."""
+        ids = list(source.pseudonymise)
+        if fused and ids:  # the stored id is the trimmed raw id; a file is known by its rank
+            names = [p.name for p in self._fused_paths[table]]
+            by_rank, found = erasure.erase_rows(self.con, "checked", [_q(c) for c in ids], "_rank")
+            per_file = {names[r]: n for r, n in by_rank.items()}
+        else:
+            per_file, found = erasure.erase_candidates(self.con, table, ids)
         bad = erasure.erase_malformed(self.con, table, self.suppressed)
         if table == "customers":
             self.customers_erased = found

@@ -64,11 +64,18 @@ def erase_candidates(con, table: str, id_columns) -> tuple[dict[str, int], int]:
     Returns (rows erased per file, distinct suppressed ids found)."""
     if not id_columns:
         return {}, 0
-    hit = " OR ".join(f"trim({_q('r_' + c)}) IN (SELECT source_id FROM suppressed)" for c in id_columns)
-    per_file = dict(con.execute(f"SELECT _file, count(*) FROM cand WHERE {hit} GROUP BY _file").fetchall())
-    found = con.execute(f"SELECT count(DISTINCT trim({_q('r_' + id_columns[0])})) FROM cand WHERE {hit}").fetchone()[0]
-    con.execute(f"DELETE FROM cand WHERE {hit}")
-    return per_file, int(found)
+    return erase_rows(con, "cand", [f"trim({_q('r_' + c)})" for c in id_columns], "_file")
+
+
+def erase_rows(con, rows: str, ids: list[str], group: str) -> tuple[dict, int]:
+    """Drop the rows of the build's temporary table ``rows`` whose id (SQL expressions ``ids``, each a
+    trimmed source customer id) is suppressed. Returns (rows erased per ``group`` value, distinct
+    suppressed ids found in the first id)."""
+    hit = " OR ".join(f"{v} IN (SELECT source_id FROM suppressed)" for v in ids)
+    erased = dict(con.execute(f"SELECT {group}, count(*) FROM {rows} WHERE {hit} GROUP BY {group}").fetchall())
+    found = con.execute(f"SELECT count(DISTINCT {ids[0]}) FROM {rows} WHERE {hit}").fetchone()[0]
+    con.execute(f"DELETE FROM {rows} WHERE {hit}")
+    return erased, int(found)
 
 
 def erase_malformed(con, table: str, ids: set[str]) -> dict[str, int]:
@@ -90,4 +97,4 @@ def erase_malformed(con, table: str, ids: set[str]) -> dict[str, int]:
     return per_file
 
 
-__all__ = ["erase_candidates", "erase_malformed", "read_suppression", "register"]
+__all__ = ["erase_candidates", "erase_malformed", "erase_rows", "read_suppression", "register"]
