@@ -243,6 +243,11 @@ def _fingerprint(table: str) -> str:
     return "md5(to_json([" + ", ".join(_q("r_" + c) for c in CONTRACT[table].column_names) + "]))"
 
 
+def _flagged(soft) -> str:
+    """SQL: whether a checked row failed a hard check or has a warning on one of the ``soft`` columns."""
+    return " OR ".join(["_fail IS NOT NULL"] + [f"{_q('_soft_' + c)} IS NOT NULL" for c in soft])
+
+
 class _SlowRoute(Exception):
     """A file the fused route cannot read (see :meth:`_Build._scan_fused`)."""
 
@@ -362,6 +367,22 @@ class _Build:
                "rejects_scan='rej_scans', null_padding=false)")
         return sql, {"path": str(path), "columns": {c: "VARCHAR" for c in cols}}
 
+    def _checked_sql(self, table: str, rows: str, carry: list[str]) -> tuple[str, dict]:
+        """SQL over ``rows`` (raw text as ``r_<contract column>``): the ``carry`` columns, each contract column
+        trimmed and cast, the row's first failed hard check (``_fail``, 'check|column') and per optional
+        column its warning (``_soft_<column>``, the checks of :func:`_check_expr`); and its parameters."""
+        spec = CONTRACT[table]
+        texts = [_text(c) for c in spec.column_names]
+        text = ", ".join(f"{_trimmed(_q('r_' + c))} AS {t}" for c, t in zip(spec.column_names, texts))
+        typed = ", ".join(f"{_parse(c)} AS {_q(c.name)}" for c in spec.columns)
+        check_sql, soft, params = _check_expr(table)
+        params.update(true_words=list(TRUE_WORDS), false_words=list(FALSE_WORDS), now=self.now)
+        soft_cols = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
+        keep = ", ".join(carry)
+        sql = (f"SELECT * EXCLUDE ({', '.join(texts)}), {check_sql} AS _fail{soft_cols} "
+               f"FROM (SELECT {keep}, {typed}, {', '.join(texts)} FROM (SELECT {keep}, {text} FROM ({rows})))")
+        return sql, params
+
     def _scan_fused(self, table: str, source: Source, files: list[Path]) -> bool:
         """The fast route for CSV exports: one streaming statement per file reads, trims, types and checks
         its rows into ``checked`` -- no raw staging copy and no line-numbering pass (a row's line follows
@@ -379,14 +400,10 @@ class _Build:
             heads.append((path, cols, warnings))
         self.headers.setdefault(table, set()).update(*(set(cols) for _, cols, _ in heads))
         self._fused_paths[table] = list(files)
-        texts = [_text(c) for c in spec.column_names]
-        text = ", ".join(f"{_trimmed(_q('r_' + c))} AS {t}" for c, t in zip(spec.column_names, texts))
-        raws = ", ".join([_q("r_" + c) for c in spec.column_names] + [_q("p_" + p) for p in source.personal])
-        typed = ", ".join(f"{_parse(c)} AS {_q(c.name)}" for c in spec.columns)
-        check_sql, soft, params = _check_expr(table)
-        params.update(true_words=list(TRUE_WORDS), false_words=list(FALSE_WORDS), now=self.now)
+        raws = [_q("r_" + c) for c in spec.column_names] + [_q("p_" + p) for p in source.personal]
+        soft = _check_expr(table)[1]
         mapped = list(source.pseudonymise)
-        flagged = " OR ".join(["_fail IS NOT NULL"] + [f"{_q('_soft_' + c)} IS NOT NULL" for c in soft])
+        flagged = _flagged(soft)
         columns = (["_rank INTEGER"] + [f"{_q(c.name)} {c.type}" for c in spec.columns]
                    + ["_fail VARCHAR"] + [f"{_q('_soft_' + c)} VARCHAR" for c in soft]
                    + [f"{_q('_pseudo_' + c)} VARCHAR" for c in mapped] + ["_raw VARCHAR"])
@@ -402,12 +419,9 @@ class _Build:
                 con.execute("DROP TABLE IF EXISTS rej_errors")
                 con.execute("DROP TABLE IF EXISTS rej_scans")
                 read, read_params = self._csv_rows(table, source, path, cols)
-                soft_cols = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
-                sql = (f"INSERT INTO checked SELECT $rank, {names}, "
-                       + "".join("NULL, " for _ in mapped)
-                       + f"CASE WHEN {flagged} THEN {self._raw_json(table, source)} END "
-                       f"FROM (SELECT *, {check_sql} AS _fail{soft_cols} "
-                       f"FROM (SELECT {typed}, {', '.join(texts)}, {raws} FROM (SELECT {text}, {raws} FROM ({read}))))")
+                select, params = self._checked_sql(table, read, raws)
+                sql = (f"INSERT INTO checked SELECT $rank, {names}, " + "".join("NULL, " for _ in mapped)
+                       + f"CASE WHEN {flagged} THEN {self._raw_json(table, source)} END FROM ({select})")
                 n = con.execute(sql, {**_used(params, sql), **read_params, "rank": rank}).fetchone()[0]
                 rejects = con.execute("SELECT line, any_value(column_name), any_value(error_type), any_value(csv_line) "
                                       "FROM rej_errors GROUP BY line ORDER BY line").fetchall()
@@ -673,21 +687,15 @@ class _Build:
         con = self.con
         spec = CONTRACT[table]
         qt = _q("quarantine_" + table)
-        texts = [_text(c) for c in spec.column_names]
-        text = ", ".join(f"{_trimmed(_q('r_' + c))} AS {t}" for c, t in zip(spec.column_names, texts))
-        typed = ", ".join(f"{_parse(c)} AS {_q(c.name)}" for c in spec.columns)
-        check_sql, soft, params = _check_expr(table)
-        params.update(true_words=list(TRUE_WORDS), false_words=list(FALSE_WORDS), now=self.now)
+        soft = _check_expr(table)[1]
         # customer ids are looked up in the pseudonym map once: the published pseudonym, and the foreign key
         # check (an id without pseudonym is not a loaded customer). By UPDATE, not by a join in the
         # statement below: a join does not keep the stored order, which saves the publish its sort.
         mapped = list(source.pseudonymise)
-        pseudo = "".join(f", NULL::VARCHAR AS {_q('_pseudo_' + c)}" for c in mapped)
-        soft_cols = "".join(f", {case} AS {_q('_soft_' + c)}" for c, case in soft.items())
         if not fused:
-            sql = (f"CREATE TEMP TABLE checked AS SELECT * EXCLUDE ({', '.join(texts)}), {check_sql} AS _fail{soft_cols}{pseudo}, "
-                   f"NULL::VARCHAR AS _raw FROM (SELECT _rid, _file, _rank, _line, {typed}, {', '.join(texts)} "
-                   f"FROM (SELECT rowid AS _rid, _file, _rank, _line, {text} FROM cand))")
+            select, params = self._checked_sql(table, "SELECT rowid AS _rid, * FROM cand", ["_rid", "_file", "_rank", "_line"])
+            pseudo = "".join(f", NULL::VARCHAR AS {_q('_pseudo_' + c)}" for c in mapped)
+            sql = f"CREATE TEMP TABLE checked AS SELECT *{pseudo}, NULL::VARCHAR AS _raw FROM ({select})"
             con.execute(sql, _used(params, sql))
         # a row's id in the tables below: cand's rowid (kept as _rid) or, on the fused route, checked's own
         # rowid; rows of one file rank by line, which on the fused route is the order they were stored in
@@ -727,7 +735,7 @@ class _Build:
                     f"c.{order_col} DESC) AS _rn FROM checked c SEMI JOIN dupkeys d ON {same_key} WHERE c._fail IS NULL")
         con.execute("DROP TABLE dupkeys")
         # the raw values, a fingerprint of them and the line of the rows the quarantine records
-        flagged = " OR ".join(["_fail IS NOT NULL"] + [f"{_q('_soft_' + c)} IS NOT NULL" for c in soft])
+        flagged = _flagged(soft)
         if fused:
             self._fused_raws(table, source, flagged)
         else:
