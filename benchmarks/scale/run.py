@@ -23,6 +23,8 @@ warm-up call on a one-row frame that pays Ibis's first-use imports and compilati
 * ``import``: ``import cmokit`` in a fresh interpreter;
 * ``run_all``: ``cmokit report run-all`` of every report on the sample warehouse.
 
+Where one build spends its time, statement by statement: ``benchmarks/scale/profile_build.py RAW OUT``.
+
 Writes ``benchmarks/results/scale.json`` (rows: task, tool, size, median_seconds, peak_mb, ...); the rows
 of tasks not run keep their last numbers (``--tasks build`` re-measures the build only).
 """
