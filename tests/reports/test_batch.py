@@ -136,3 +136,29 @@ def test_live_board_shows_running_done_and_failed():
     assert "running" in lines["00_a"]
     assert "ok (3 s)" in lines["10_b"] and "timeout (20 s)" in lines["20_c"]
     assert "failed (parameters)" in lines["30_d"]
+
+
+
+@pytest.mark.parametrize("deaths, status", [(1, "ok"), (2, "killed")])
+def test_a_kernel_that_dies_starting_is_started_again(tmp_path, monkeypatch, deaths, status):
+    """jupyter_client's "Kernel died before replying to kernel_info" (no cell ran; kernels starting side
+    by side can collide) gets one more start; a second such death is reported as a killed kernel."""
+    import papermill
+
+    from cmokit.reports.execute import run
+    from tests.reports.conftest import make_notebook
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    make_notebook(nbs / "50_twice.ipynb", ["x = 1"])
+    real, calls = papermill.execute_notebook, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= deaths:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    result = run("50_twice", notebooks=nbs, out_dir=tmp_path / "out")
+    assert result.status == status and len(calls) == 2

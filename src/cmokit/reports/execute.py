@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -41,6 +42,8 @@ from cmokit.reports import history, pages
 from cmokit.reports.needs import build_currency
 from cmokit.reports.notebooks import find_report, validate
 from cmokit.reports.provenance import collect
+
+log = logging.getLogger(__name__)
 
 #: Environment the kernel gets: figures as plotly mime bundles (inlined into the HTML page).
 KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype"}
@@ -281,16 +284,32 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
     if currency:  # labels say the warehouse's currency (GBP for a sources.yml with reporting_currency: GBP)
         env["CMOKIT_CURRENCY"] = currency
     status, error = "ok", None
-    try:
-        with _environment(env):
-            pm.execute_notebook(
-                str(report.path), str(run_dir / "notebook.ipynb"), parameters=values,
-                kernel_name=kernel_name, cwd=str(report.path.parent), progress_bar=False,
-                log_output=False, execution_timeout=cell_timeout_s, report_mode=False,
-            )
-    except Exception as exc:  # every failure becomes an error page
-        status, error = error_from(exc)
+    for attempt in range(1 + KERNEL_START_RETRIES):
+        try:
+            with _environment(env):
+                pm.execute_notebook(
+                    str(report.path), str(run_dir / "notebook.ipynb"), parameters=values,
+                    kernel_name=kernel_name, cwd=str(report.path.parent), progress_bar=False,
+                    log_output=False, execution_timeout=cell_timeout_s, report_mode=False,
+                )
+        except Exception as exc:  # every failure becomes an error page
+            status, error = error_from(exc)
+            if attempt < KERNEL_START_RETRIES and _died_starting(exc):
+                log.warning("%s: the kernel died before it started (%s); starting it again", report.name, exc)
+                status, error = "ok", None
+                continue
+        break
     return finish(prov, run_dir, status, error, show_code, started, pdf=pdf)
+
+
+#: A kernel that dies before answering its first request ran no cell (jupyter_client reports it when
+#: kernels starting side by side collide, e.g. on ports): such a start is tried again, once.
+KERNEL_START_RETRIES = 1
+
+
+def _died_starting(exc: BaseException) -> bool:
+    """Whether ``exc`` says the kernel died before replying to ``kernel_info`` (no cell ran)."""
+    return isinstance(exc, RuntimeError) and "before replying to kernel_info" in str(exc)
 
 
 def require_chromium() -> str:
