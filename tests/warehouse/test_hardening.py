@@ -181,6 +181,26 @@ def test_a_full_disk_is_a_clear_error_and_publishes_nothing(raw, tmp_path, monke
     assert not list(tmp_path.glob(".w.duckdb.tmp-*"))
 
 
+def test_a_full_disk_while_reading_an_export_is_not_retried_by_the_slower_route(raw, tmp_path, monkeypatch):
+    """The fused CSV route falls back to the staged route when the CSV reader gives up on a file, not
+    when the machine fails: a full disk is reported once, clearly, without a second attempt."""
+    build_module = importlib.import_module("cmokit.warehouse.build")
+    csv_rows = build_module._Build._csv_rows
+    staged = []
+
+    def full_disk(self, table, source, path, cols):
+        sql, params = csv_rows(self, table, source, path, cols)
+        if table != "orders":
+            return sql, params
+        return f"SELECT * FROM ({sql}) WHERE error('IO Error: Could not write \"w.duckdb\": No space left on device')", params
+
+    monkeypatch.setattr(build_module._Build, "_csv_rows", full_disk)
+    monkeypatch.setattr(build_module._Build, "_read_file", lambda *a, **k: staged.append(a[1]))
+    with pytest.raises(BuildError, match="the disk ran out of space .* nothing was published"):
+        _build(raw, tmp_path / "w.duckdb")
+    assert staged == [] and not (tmp_path / "w.duckdb").exists()
+
+
 @pytest.mark.parametrize("rule", ["date", "mtime"])
 def test_a_later_delivery_wins_by_the_declared_order_not_by_name(raw, tmp_path, rule):
     base = raw / "shop_orders.csv"

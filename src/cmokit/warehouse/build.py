@@ -248,6 +248,16 @@ def _flagged(soft) -> str:
     return " OR ".join(["_fail IS NOT NULL"] + [f"{_q('_soft_' + c)} IS NOT NULL" for c in soft])
 
 
+def _reader_gave_up(exc: BaseException) -> bool:
+    """Whether ``exc``, raised while DuckDB read an export, is the CSV reader giving up on the file (a
+    slower route can read it) rather than the machine failing (a full disk, no memory, an interrupt),
+    which every route would meet again, only later."""
+    import duckdb
+
+    return (isinstance(exc, duckdb.Error) and not _files.is_disk_full(exc)
+            and not isinstance(exc, (duckdb.OutOfMemoryException, duckdb.InterruptException, duckdb.FatalException)))
+
+
 class _SlowRoute(Exception):
     """A file the fused route cannot read (see :meth:`_Build._scan_fused`)."""
 
@@ -267,7 +277,7 @@ class _Build:
         self.customers_erased = 0
         self.headers: dict[str, set] = {}  # table -> raw columns seen in any of its files
         self.id_map_ready = False  # set once the customers are loaded and their pseudonyms mapped
-        self._fused_paths: dict[str, list[Path]] = {}  # table -> its files, by rank, on the fused route
+        self._fused_files: dict[str, list[tuple[Path, list[str]]]] = {}  # table -> (file, its columns) by rank (fused route)
         if self.suppressed:
             erasure.register(con, sorted(self.suppressed))
 
@@ -399,7 +409,7 @@ class _Build:
             cols, warnings = read_header(path, source)
             heads.append((path, cols, warnings))
         self.headers.setdefault(table, set()).update(*(set(cols) for _, cols, _ in heads))
-        self._fused_paths[table] = list(files)
+        self._fused_files[table] = [(path, cols) for path, cols, _ in heads]
         raws = [_q("r_" + c) for c in spec.column_names] + [_q("p_" + p) for p in source.personal]
         soft = _check_expr(table)[1]
         mapped = list(source.pseudonymise)
@@ -436,6 +446,8 @@ class _Build:
         except (duckdb.Error, _SlowRoute) as exc:
             for digest in digests:
                 digest.cancel()
+            if not isinstance(exc, _SlowRoute) and not _reader_gave_up(exc):
+                raise  # a full disk, no memory, an interrupt: the staged route would only fail again, later
             log.info("%s: %s; reading its exports through the staging table", table, str(exc).splitlines()[0])
             con.execute("DROP TABLE checked")
             return False
@@ -464,6 +476,11 @@ class _Build:
                 self.progress(path.name, result.rows_read)
         return True
 
+    def _by_file(self, table: str, by_rank) -> dict[str, int]:
+        """Counts per file rank (a dict or (rank, count) pairs) as counts per file name (fused route)."""
+        names = [path.name for path, _ in self._fused_files[table]]
+        return {names[rank]: n for rank, n in dict(by_rank).items()}
+
     def _fused_raws(self, table: str, source: Source, flagged: str) -> None:
         """``raws`` (``_rid``, ``_line``, ``_raw``, ``_fp``) on the fused route: the JSON kept by the scan for
         rows their own checks flagged; a row flagged later (a foreign key) or holding a duplicated key is
@@ -476,8 +493,7 @@ class _Build:
         wanted = con.execute("SELECT s._rank, s._file, s.start, s.n FROM spans s WHERE EXISTS (SELECT 1 FROM need "
                              "WHERE need._rid >= s.start AND need._rid < s.start + s.n) ORDER BY s._rank").fetchall()
         for rank, name, start, _n in wanted:
-            path = self._fused_paths[table][rank]
-            cols, _ = read_header(path, source)
+            path, cols = self._fused_files[table][rank]
             con.execute("DROP TABLE IF EXISTS rej_errors")
             con.execute("DROP TABLE IF EXISTS rej_scans")
             read, params = self._csv_rows(table, source, path, cols)
@@ -496,9 +512,8 @@ class _Build:
         rows beyond each row's own checks (a row's checks and kept raw values go with it)."""
         ids = list(source.pseudonymise)
         if fused and ids:  # the stored id is the trimmed raw id; a file is known by its rank
-            names = [p.name for p in self._fused_paths[table]]
             by_rank, found = erasure.erase_rows(self.con, "checked", [_q(c) for c in ids], "_rank")
-            per_file = {names[r]: n for r, n in by_rank.items()}
+            per_file = self._by_file(table, by_rank)
         else:
             per_file, found = erasure.erase_candidates(self.con, table, ids)
         bad = erasure.erase_malformed(self.con, table, self.suppressed)
@@ -525,9 +540,7 @@ class _Build:
         try:
             n_ok, rejects = self._scan(path, columns, select, rank)
         except Exception as exc:  # the CSV reader gave up on the whole file (e.g. stray carriage returns)
-            import duckdb
-
-            if not isinstance(exc, duckdb.Error):
+            if not _reader_gave_up(exc):
                 raise
             log.warning("%s: the fast CSV reader failed (%s); re-reading line by line", path.name, str(exc).splitlines()[0])
             con.execute("DELETE FROM cand WHERE _file = $f", {"f": path.name})
@@ -780,8 +793,7 @@ class _Build:
         order_by = "" if in_order and not set(spec.key) & set(mapped) else f" ORDER BY {order}"
         con.execute(f"INSERT INTO {_q(table)} SELECT {', '.join(out_cols)} FROM ranked{order_by}")
         if fused:  # the fused route stores a file's rank, not its name
-            names = [p.name for p in self._fused_paths[table]]
-            loaded = {names[r]: n for r, n in con.execute("SELECT _rank, count(*) FROM ranked GROUP BY _rank").fetchall()}
+            loaded = self._by_file(table, con.execute("SELECT _rank, count(*) FROM ranked GROUP BY _rank").fetchall())
         else:
             loaded = dict(con.execute("SELECT _file, count(*) FROM ranked GROUP BY _file").fetchall())
         quarantined = dict(con.execute(f"SELECT source_file, count(*) FROM {qt} WHERE outcome = '{QUARANTINED}' "
