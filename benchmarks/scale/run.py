@@ -179,6 +179,7 @@ def work_copy_floor(raw: str, out: str) -> dict:
     duplicates, pseudonyms, quarantine or reconciliation."""
     import duckdb
 
+    from cmokit.warehouse.build import _timestamp  # the build's cast: the floor casts no slower than the build
     from cmokit.warehouse.contract import CONTRACT
     from cmokit.warehouse.sources import SOURCES
 
@@ -191,8 +192,9 @@ def work_copy_floor(raw: str, out: str) -> dict:
             continue
         with open(files[0], encoding="utf-8") as fh:
             header = fh.readline().strip().split(",")
-        cols = ", ".join(f'TRY_CAST("{source.columns[c.name]}" AS {"TIMESTAMPTZ" if c.type == "TIMESTAMP" else c.type})'
-                         f'::{c.type} AS "{c.name}"' for c in CONTRACT[table].columns if source.columns.get(c.name) in header)
+        cols = ", ".join((_timestamp(f'"{source.columns[c.name]}"') if c.type == "TIMESTAMP"
+                          else f'TRY_CAST("{source.columns[c.name]}" AS {c.type})') + f' AS "{c.name}"'
+                         for c in CONTRACT[table].columns if source.columns.get(c.name) in header)
         con.execute(f'CREATE TABLE "{table}" AS SELECT {cols} FROM read_csv($files, all_varchar=true)',
                     {"files": [str(f) for f in files]})
     con.execute("CHECKPOINT")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import duckdb
@@ -59,3 +60,37 @@ def test_the_cheap_trim_is_trim(values):
     finally:
         con.close()
     assert all(ok for (ok,) in got)
+
+
+_stamp_char = st.one_of(st.sampled_from("0123456789"), st.sampled_from("+-:. TZzaQ/,"), st.characters())
+
+
+@st.composite
+def _utc_shaped(draw):
+    """Text of the shape the build casts without time zone handling: ``____-__-__T__:__:__Z``, mostly a
+    valid timestamp with a few characters replaced by anything (an offset sign, a space, a letter...)."""
+    valid = draw(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))).strftime("%Y-%m-%dT%H:%M:%SZ")
+    chars = list(valid.rjust(20, "0"))
+    for pos in draw(st.lists(st.sampled_from([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]), max_size=3)):
+        chars[pos] = draw(_stamp_char)
+    return "".join(chars)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(_utc_shaped(), st.text(max_size=24),
+                                 st.sampled_from(["2025-01-31T23:59:59+02:00", "2025-01-31 23:59:59", "2025-01-31T23:59:59.5Z",
+                                                  "2025-01-31T23:59:59-0530", "2025-01-31", "2025-02-30T00:00:00Z",
+                                                  "2025-01-31T23:59:59Z ", "2025-01-31T24:00:00Z"])), min_size=1, max_size=20))
+def test_the_cheap_timestamp_cast_is_the_zone_aware_cast(values):
+    """The build's plain cast for UTC-shaped text gives exactly what the zone-aware cast gives (UTC session)."""
+    import importlib
+
+    timestamp = importlib.import_module("cmokit.warehouse.build")._timestamp
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        got = con.execute(f"SELECT v, {timestamp('v')}, TRY_CAST(v AS TIMESTAMPTZ)::TIMESTAMP FROM (SELECT unnest($v) AS v)",
+                          {"v": values}).fetchall()
+    finally:
+        con.close()
+    assert [(v, a) for v, a, _ in got] == [(v, b) for v, _, b in got]
