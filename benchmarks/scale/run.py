@@ -179,12 +179,12 @@ def work_copy_floor(raw: str, out: str) -> dict:
     duplicates, pseudonyms, quarantine or reconciliation."""
     import duckdb
 
-    from cmokit.warehouse.build import _timestamp  # the build's cast: the floor casts no slower than the build
+    from cmokit.warehouse.build import STORAGE_VERSION, _timestamp  # the build's cast and file format: a floor
     from cmokit.warehouse.contract import CONTRACT
     from cmokit.warehouse.sources import SOURCES
 
     t0 = time.perf_counter()
-    con = duckdb.connect(out, config={"memory_limit": MEMORY_LIMIT})
+    con = duckdb.connect(out, config={"memory_limit": MEMORY_LIMIT, "storage_compatibility_version": STORAGE_VERSION})
     con.execute("SET TimeZone = 'UTC'")
     for table, source in SOURCES.items():
         files = sorted(Path(raw).glob(source.pattern))

@@ -229,3 +229,18 @@ def test_dev_key_on_data_that_is_not_the_sample_is_refused_unless_forced(raw, tm
     p = subprocess.run([sys.executable, "-m", "cmokit.cli", "warehouse", "build", str(raw), "--out",
                         str(tmp_path / "c.duckdb"), "--dev-key"], capture_output=True, text=True)
     assert p.returncode == 2 and "--dev-key is for the bundled sample only" in p.stderr
+
+
+def test_the_warehouse_and_quarantine_files_use_the_declared_storage_format(raw, tmp_path):
+    """Both files are written in the storage format of DuckDB 1.3 (DECISIONS.md, "Build performance"):
+    readable by DuckDB 1.3 and later, whatever DuckDB version wrote them."""
+    build_module = importlib.import_module("cmokit.warehouse.build")
+    out = tmp_path / "w.duckdb"
+    _build(raw, out)
+    for path in (out, quarantine_path(out)):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            tags = con.execute("SELECT tags FROM duckdb_databases() WHERE NOT internal").fetchone()[0]
+        finally:
+            con.close()
+        assert tags["storage_version"] == build_module.STORAGE_VERSION + "+", path
