@@ -9,6 +9,8 @@ in headless Chromium with the network blocked.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from cmokit.reports.notebooks import lint, parse_parameters
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
+#: parameters that are a day (or a START/END window) and resolve to one when left empty
+DATE_PARAMETERS = {"as_of", "start", "end", "migration_from", "test_start", "test_end", "window"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -91,6 +95,14 @@ def test_runs_end_to_end_on_the_sample(executed, name):
              for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     warned = [t[:300] for t in texts if "FutureWarning" in t or "DeprecationWarning" in t]
     assert warned == [], f"{name} calls deprecated cmokit API (update the call site): {warned[:2]}"
+    # a date left empty is recorded as the date the report used (provenance.json and the provenance box)
+    prov = json.loads((Path(result.run_dir) / "provenance.json").read_text())
+    empty_dates = [k for k, v in prov["effective"].items() if v == "" and k in DATE_PARAMETERS]
+    assert empty_dates, f"{name}: no date parameter left empty by default"
+    resolved = prov.get("resolved", {})
+    for k in empty_dates:
+        for day in str(resolved.get(k, "")).split("/"):
+            assert dt.date.fromisoformat(day) <= dt.date(2026, 1, 1), (name, k, resolved)
 
 
 @pytest.mark.slow

@@ -7,6 +7,8 @@ under ``reports/<name>/<run-key>/``:
 - ``report.html`` — the self-contained HTML report (or an error page),
 - ``provenance.json`` and ``result.json`` — what ran, on what, and how it ended,
 - ``results.json`` — headline results the notebook recorded (:func:`cmokit.reports.history.record`),
+- ``resolved.json`` — what the notebook made of parameters left empty (:func:`cmokit.reports.history.record_resolved`;
+  copied into the provenance as ``resolved``),
 
 and appends the run to ``reports/history.jsonl`` (:mod:`cmokit.reports.history`).
 
@@ -185,6 +187,9 @@ def finish(prov: dict[str, Any], run_dir: Path, status: str, error: dict | None,
     prov["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     prov["duration_s"] = round(time.monotonic() - started, 2) if started else prov.get("duration_s")
     prov["status"] = status
+    resolved = history.run_resolved(run_dir)
+    if resolved:  # what the notebook made of parameters left empty (as_of "" -> the latest order day)
+        prov["resolved"] = resolved
     needs = [u.to_dict() for u in unmet] if unmet else None
     if needs:
         prov["unmet_needs"] = needs

@@ -23,6 +23,7 @@ from typing import Any
 
 FILE = "history.jsonl"
 RESULTS = "results.json"
+RESOLVED = "resolved.json"
 
 
 def record(results: dict[str, Any], run_dir=None) -> Path | None:
@@ -37,6 +38,54 @@ def record(results: dict[str, Any], run_dir=None) -> Path | None:
     path = Path(run_dir) / RESULTS
     path.write_text(json.dumps(results, indent=2, default=str))
     return path
+
+
+def _plain(value):
+    """A resolved value as provenance shows it: a date (or a midnight timestamp) as YYYY-MM-DD, a list as
+    a list, anything else as its text."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date().isoformat()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def record_resolved(run_dir=None, **values) -> Path | None:
+    """Record what a run resolved for parameters left empty (``as_of=""`` -> the latest order day), so
+    that its provenance says which dates the numbers are for.
+
+    ``run_dir`` defaults to ``$CMOKIT_RUN_DIR``; outside a run nothing is written and ``None`` is
+    returned. Dates are written as YYYY-MM-DD.
+
+    >>> import datetime as dt, json, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> path = record_resolved(folder, as_of=dt.date(2025, 12, 28), experiment_id="EXP-1")
+    >>> json.loads(path.read_text())
+    {'as_of': '2025-12-28', 'experiment_id': 'EXP-1'}
+    >>> record_resolved(None, as_of=dt.date(2025, 12, 28)) is None  # not in a run
+    True
+    """
+    run_dir = run_dir or os.environ.get("CMOKIT_RUN_DIR")
+    if not run_dir:
+        return None
+    path = Path(run_dir) / RESOLVED
+    path.write_text(json.dumps({k: _plain(v) for k, v in values.items()}, indent=2))
+    return path
+
+
+def run_resolved(run_dir) -> dict[str, Any]:
+    """What a run recorded with :func:`record_resolved` (empty when nothing)."""
+    path = Path(run_dir) / RESOLVED
+    try:
+        return json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        return {}
 
 
 def run_results(run_dir) -> dict[str, Any] | None:
@@ -87,4 +136,5 @@ def last_results(report: str, history=None, *, before_run_dir: str | None = None
     return max(runs, key=lambda r: r.get("started_at", "")) if runs else None
 
 
-__all__ = ["FILE", "RESULTS", "append", "last_results", "read", "record", "run_results"]
+__all__ = ["FILE", "RESOLVED", "RESULTS", "append", "last_results", "read", "record", "record_resolved", "run_resolved",
+           "run_results"]

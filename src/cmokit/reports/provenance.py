@@ -14,6 +14,12 @@ run time.
 {'days': 30, 'as_of': ''}
 >>> 'class="provenance"' in to_html(prov)
 True
+
+A parameter left empty shows what the run made of it (:func:`cmokit.reports.history.record_resolved`):
+
+>>> prov = dict(collect("r", {}, defaults={"as_of": ""}), resolved={"as_of": "2025-12-28"})
+>>> "2025-12-28 <span class=muted>(resolved from the default)</span>" in to_html(prov)
+True
 """
 
 from __future__ import annotations
@@ -81,10 +87,16 @@ def to_html(prov: dict[str, Any]) -> str:
            ("duration (s)", prov.get("duration_s"))]
     passed = prov.get("parameters", {})
     effective = prov.get("effective") or passed
+    resolved = prov.get("resolved") or {}
+
+    def param(k, v) -> str:
+        if k in resolved and resolved[k] != v:  # left empty: show what the run used
+            how = "resolved from the default" if k not in passed else "resolved"
+            return f"{_cell(resolved[k])} <span class=muted>({how})</span>"
+        return f"{_cell(v)}{'' if k in passed else ' <span class=muted>(default)</span>'}"
+
     params = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{_cell(v)}"
-        f"{'' if k in passed else ' <span class=muted>(default)</span>'}</td></tr>"
-        for k, v in effective.items()
+        f"<tr><th>{html.escape(k)}</th><td>{param(k, v)}</td></tr>" for k, v in effective.items()
     ) or '<tr><td class="muted">none</td></tr>'
     snap = prov.get("warehouse") or {}
     wh = [("file", snap.get("path")), ("sha256", snap.get("sha256")), ("modified (UTC)", snap.get("modified_at"))]
