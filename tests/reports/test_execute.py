@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -65,3 +66,20 @@ def test_hostile_parameter_changes_nothing_and_fails_clearly(report_warehouse, t
 def test_hostile_value_in_a_typed_parameter_is_refused_up_front(tmp_path):
     with pytest.raises(ConfigError, match="expects int"):
         cmokit.reports.run("00_data_health", {"days": HOSTILE}, notebooks=NOTEBOOKS, out_dir=tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the ipc transport is POSIX only")
+def test_the_report_kernel_is_reached_over_unix_sockets_not_tcp_ports(tmp_path):
+    """Report kernels use jupyter_client's ipc transport: no localhost port to collide with a kernel
+    starting beside it (a run-all flake), nothing listening on the network."""
+    from tests.reports.conftest import make_notebook
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    make_notebook(folder / "10_transport.ipynb", [
+        "import ipykernel.connect, pathlib\n"
+        "info = ipykernel.connect.get_connection_info(unpack=True)\n"
+        "pathlib.Path('transport.txt').write_text(info['transport'])"])
+    result = cmokit.reports.run("10_transport", notebooks=folder, out_dir=tmp_path / "out")
+    assert result.ok, result.error
+    assert (folder / "transport.txt").read_text() == "ipc"

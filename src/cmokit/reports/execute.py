@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -291,11 +292,12 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
     status, error = "ok", None
     for attempt in range(1 + KERNEL_START_RETRIES):
         try:
-            with _environment(env):
+            with _environment(env), tempfile.TemporaryDirectory(prefix="cmokit-kernel-") as sockets:
                 pm.execute_notebook(
                     str(report.path), str(run_dir / "notebook.ipynb"), parameters=values,
                     kernel_name=kernel_name, cwd=str(report.path.parent), progress_bar=False,
                     log_output=False, execution_timeout=cell_timeout_s, report_mode=False,
+                    **({"kernel_manager_class": kernel_manager_class(sockets)} if os.name == "posix" else {}),
                 )
         except Exception as exc:  # every failure becomes an error page
             status, error = error_from(exc)
@@ -310,6 +312,25 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
 #: A kernel that dies before answering its first request ran no cell (jupyter_client reports it when
 #: kernels starting side by side collide, e.g. on ports): such a start is tried again, once.
 KERNEL_START_RETRIES = 1
+
+
+def kernel_manager_class(socket_dir):
+    """The kernel manager of a report run: the notebook kernel is reached over Unix domain sockets
+    (jupyter_client's ``ipc`` transport) in ``socket_dir``, a folder private to the run (mode 0700),
+    instead of five localhost TCP ports. No port can be taken by a kernel starting beside it, no
+    other user can connect, nothing listens on the network, and ipykernel has no reason to warn that
+    its messages travel unencrypted over TCP. POSIX only (Windows keeps TCP)."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _socket_path(self):  # jupyter_client's default is "kernel-ipc" in the working folder: shared
+            return os.path.join(socket_dir, "kernel")  # by kernels started side by side (crossed messages)
+
+    return IPCKernelManager
 
 
 def _died_starting(exc: BaseException) -> bool:
