@@ -86,7 +86,7 @@ def _cmd_build(args) -> int:
         if bar is not None:
             bar.stop()
     summary = result.summary()
-    _print_table(summary, title="Reconciliation (rows read = loaded + quarantined + erased)")
+    _print_reconciliation(summary)
     if result.reasons is not None and len(result.reasons):
         _print_reasons(result.reasons)
     totals = summary[["read", "loaded", "quarantined", "erased"]].sum()
@@ -142,6 +142,21 @@ def _cmd_export(args) -> int:
         print(f"{name:<24} {rows:>12,} rows")
     print(f"wrote {len(written)} tables to {args.parquet} (Parquet; time-keyed tables partitioned by month)")
     return 0
+
+
+def _print_reconciliation(summary) -> None:
+    """The per-file reconciliation with counts as 1,234, and each file's warnings on lines of their own
+    below it (as a column, one long warning stretched every row of the table past the screen)."""
+    counts = ["read", "loaded", "quarantined", "erased"]
+    shown = summary.drop(columns=["warnings"]).astype(object)
+    for c in counts:
+        shown[c] = [f"{int(v):,}" for v in summary[c]]
+    _print_table(shown, title="Reconciliation (rows read = loaded + quarantined + erased)")
+    notes = [(row.table, row.file, w) for row in summary.itertuples() for w in str(row.warnings or "").split("; ") if w]
+    if notes:
+        print("Warnings:")
+        for table, file, warning in notes:
+            print(f"  {table} ({file}): {warning}")
 
 
 def _print_table(frame, title: str | None = None) -> None:

@@ -244,3 +244,19 @@ def test_the_warehouse_and_quarantine_files_use_the_declared_storage_format(raw,
         finally:
             con.close()
         assert tags["storage_version"] == build_module.STORAGE_VERSION + "+", path
+
+
+def test_the_cli_prints_warnings_below_the_reconciliation_not_as_a_column(raw, tmp_path):
+    """A long warning (extra columns in an export) is a line of its own, not a column that stretches
+    every row of the reconciliation table past the screen; counts read 1,234."""
+    extra = [f"a_rather_long_extra_column_name_{i}" for i in range(6)]
+    rewrite_csv(raw / "shop_orders.csv", lambda rows: [rows[0] + extra] + [r + [""] * len(extra) for r in rows[1:]])
+    p = subprocess.run([sys.executable, "-m", "cmokit.cli", "warehouse", "build", str(raw), "--out",
+                        str(tmp_path / "w.duckdb"), "--dev-key", "--now", "2026-01-01T00:00:00"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    table, warnings = p.stdout.split("Reconciliation", 1)[1].split("Warnings:", 1)
+    rows = table.splitlines()[1:]
+    assert "warnings" not in rows[0] and max(len(line) for line in rows) < 120, table
+    assert any(line.startswith("  orders (shop_orders.csv): ") for line in warnings.splitlines()), warnings
+    assert any("," in line.split()[-5] for line in rows if line.split()[:1] == ["orders"])  # 1,234
