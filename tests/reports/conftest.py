@@ -78,3 +78,19 @@ def report_warehouse(request, tmp_path_factory):
         return request.getfixturevalue("warehouse_path")
     except pytest.FixtureLookupError:
         return _tiny_warehouse(tmp_path_factory.mktemp("wh") / "tiny.duckdb")
+
+
+@pytest.fixture(scope="session")
+def retail(tmp_path_factory):
+    """The Online Retail II subset (tests/fixtures/online_retail) built through examples/online_retail/sources.yml:
+    a real shop's sales, no marketing tables."""
+    import datetime as dt
+    from pathlib import Path
+
+    from cmokit.warehouse.build import build
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path_factory.mktemp("retail") / "retail.duckdb"
+    build(root / "tests" / "fixtures" / "online_retail", out, dev_key=True, force=True, now=dt.datetime(2011, 1, 1),
+          sources=root / "examples" / "online_retail" / "sources.yml")
+    return out

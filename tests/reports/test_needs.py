@@ -7,7 +7,6 @@ of a real shop export with no ad-platform, tracking or experiment data.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -32,15 +31,6 @@ READS_ORDERS = ["import duckdb",
                 "con = duckdb.connect(warehouse, read_only=True)\n"
                 "n = con.execute('SELECT count(*) FROM orders').fetchone()[0]\nassert n > 0\nn"]
 WH_PARAMS = 'warehouse: str = ""  # warehouse file\ndays: int = 7  # window in days'
-
-
-@pytest.fixture(scope="module")
-def retail(tmp_path_factory):
-    from cmokit.warehouse.build import build
-
-    out = tmp_path_factory.mktemp("retail") / "retail.duckdb"
-    build(FIXTURE, out, dev_key=True, force=True, now=dt.datetime(2011, 1, 1), sources=SOURCES)
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ Library functions behind ``notebooks/05_executive_review.ipynb``; each returns a
 
 - :func:`review_windows` — the period (month, quarter or week to the snapshot day), the same
   days of the previous period and of the same period last year;
+- :func:`ltv_scores` — the CLV scores behind LTV:CAC (none without marketing data);
 - :func:`headline_kpis` — revenue, orders, active and new customers, spend, ROAS, CAC, LTV:CAC,
   retention for the three windows, with target and status. Spend, attributed revenue, ROAS,
   CAC and LTV:CAC come from the KPI layer (:func:`cmokit.campaigns.campaign_kpis` with
@@ -13,6 +14,10 @@ Library functions behind ``notebooks/05_executive_review.ipynb``; each returns a
 - :func:`segment_movements` — the RFM segments that grew or shrank most;
 - :func:`experiments_concluded` — experiments that ended by the snapshot and what they decided;
 - :func:`budget_advice` — the media-mix model's recommended budget with its evidence level;
+
+Without marketing data (empty ``campaigns`` and ``marketing_spend``: a shop's own sales export),
+the headline leaves out spend, ROAS, CAC and LTV:CAC and the budget advice is empty; both say why
+(``attrs["without"]``), and the rest of the review is the same.
 - :func:`it_panel` — data freshness, rows quarantined, contract checks passed;
 - :func:`changes_since_last_run` — the headline against the previous run of this review
   (run history kept by ``run-all``, see :mod:`cmokit.reports.history`).
@@ -47,6 +52,22 @@ HEADLINE = {
 }
 #: Headline KPIs read from the KPI layer (campaign_kpis, by="total").
 FROM_KPI_LAYER = ("spend", "roas", "cac", "ltv_cac")
+#: The tables the marketing KPIs (spend, ROAS, CAC, budget advice) need; an export without them (a shop's
+#: own sales, e.g. Online Retail II) still gets the sales side of the review.
+MARKETING_TABLES = ("campaigns", "marketing_spend")
+#: What the review says when those tables are empty.
+NO_MARKETING = ("no marketing spend in the warehouse (its campaigns and marketing_spend tables are empty): spend, "
+                "ROAS, CAC and budget advice need them; map them in sources.yml (docs/sources.md)")
+
+#: The budget advice's place in the review when there is none.
+NO_ADVICE = f"No budget advice: {NO_MARKETING}."
+
+
+def missing_marketing(source) -> list[str]:
+    """The tables of :data:`MARKETING_TABLES` the warehouse has no row of (absent or empty)."""
+    r = resolve(source, "orders")
+    wh = r.warehouse
+    return [t for t in MARKETING_TABLES if not wh.has_table(t) or int(wh.execute(wh.table(t).limit(1).count())) == 0]
 
 
 def _period_start(day: dt.date, period: str) -> dt.date:
@@ -133,8 +154,10 @@ def window_metrics(source, start, end, *, margin: float = 1.0, clv=None) -> dict
     from cmokit.revenue import refunds_of
 
     out = _order_metrics(orders, start, end, start - (end - start) - dt.timedelta(days=1), refunds_of(r))
-    kpis = campaign_kpis(r.warehouse, by="total", start=start, end=end, as_of=end, margin=margin, clv=clv)
-    row = kpis.iloc[0].to_dict() if len(kpis) else {}
+    row = {}
+    if not missing_marketing(r.warehouse):  # else spend, ROAS, CAC and LTV:CAC are NaN: no spend to divide
+        kpis = campaign_kpis(r.warehouse, by="total", start=start, end=end, as_of=end, margin=margin, clv=clv)
+        row = kpis.iloc[0].to_dict() if len(kpis) else {}
     for key in FROM_KPI_LAYER:
         value = row.get(key)
         out[key] = float(value) if value is not None and value == value else math.nan
@@ -204,9 +227,10 @@ def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | 
     windows = review_windows(day, period)
     values = {w.window: window_metrics(r.warehouse, w.start, w.end, margin=margin, clv=clv)
               for w in windows.itertuples()}
+    missing = missing_marketing(r.warehouse)
     rows = []
     for kpi, (label, direction) in HEADLINE.items():
-        if kpi == "ltv_cac" and clv is None:
+        if (kpi == "ltv_cac" and clv is None) or (missing and kpi in FROM_KPI_LAYER):
             continue
         now, prev, ly = (values[w].get(kpi, math.nan) for w in ("current", "previous", "last_year"))
         target = targets.get(kpi)
@@ -217,7 +241,7 @@ def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | 
                      "change_vs_previous": _change(now, prev), "change_vs_last_year": _change(now, ly),
                      "target": target, "status": status, "status_basis": basis})
     out = pd.DataFrame(rows)
-    out.attrs.update({"as_of": day, "period": period,
+    out.attrs.update({"as_of": day, "period": period, "without": NO_MARKETING if missing else "",
                       "windows": {w.window: (w.start, w.end) for w in windows.itertuples()}})
     return out
 
@@ -360,6 +384,17 @@ def experiments_concluded(source, as_of=None, *, since=None, alpha: float = 0.05
                                        "profit_per_customer_upper", "decision"])
 
 
+def ltv_scores(source, as_of=None, *, margin: float = 0.30):
+    """Per-customer CLV scores for the headline's LTV:CAC (:func:`cmokit.clv.lifetime_values`), or ``None``
+    when the warehouse has no marketing data: without spend there is no CAC to divide by, so no model
+    is fitted (and a sales export too short for a CLV fit still gets its review)."""
+    if missing_marketing(source):
+        return None
+    from cmokit.clv import lifetime_values
+
+    return lifetime_values(source, as_of, margin=margin)
+
+
 def budget_advice(source, as_of=None, *, budget: float | None = None, horizon_periods: int = 13,
                   weeks: int = 156, n_bootstrap: int = 50, random_state: int = 0, kpi: str = "first_order_revenue",
                   adstock: str = "auto", saturation: str = "auto", **optimize_kwargs):
@@ -375,10 +410,17 @@ def budget_advice(source, as_of=None, *, budget: float | None = None, horizon_pe
     ``evidence``: the optimiser's own column when it has one, else ``identified`` /
     ``not identified`` from the model.
     """
+    import pandas as pd
+
     from cmokit import mmm
     from cmokit.reports.windows import media_mix_window
 
     r = resolve(source, "orders")
+    if missing_marketing(r.warehouse):  # nothing to model: no advice, and the reason
+        empty = pd.DataFrame(columns=["channel", "current_budget", "budget", "change", "historical_roi",
+                                      "historical_roi_lower", "historical_roi_upper", "evidence"])
+        empty.attrs.update({"budget": 0.0, "horizon_periods": horizon_periods, "window": None, "without": NO_MARKETING})
+        return empty
     start, end = media_mix_window(r.warehouse, as_of, weeks=weeks)  # the media-mix report's default window
     panel = mmm.media_panel(r.warehouse, start, end, kpi=kpi)
     model = mmm.MediaMixModel(adstock=adstock, saturation=saturation, n_bootstrap=n_bootstrap,
@@ -480,6 +522,6 @@ def headline_results(kpis) -> dict:
             "headline": {k: (None if _nan(v) else float(v)) for k, v in zip(kpis["kpi"], kpis["value"])}}
 
 
-__all__ = ["HEADLINE", "budget_advice", "changes_since_last_run", "experiments_concluded", "headline_kpis",
-           "headline_results", "it_panel", "revenue_bridge", "review_windows", "segment_movements",
-           "window_metrics"]
+__all__ = ["HEADLINE", "MARKETING_TABLES", "NO_ADVICE", "NO_MARKETING", "budget_advice", "changes_since_last_run",
+           "experiments_concluded", "headline_kpis", "headline_results", "it_panel", "ltv_scores", "missing_marketing",
+           "revenue_bridge", "review_windows", "segment_movements", "window_metrics"]

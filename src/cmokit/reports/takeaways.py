@@ -305,6 +305,9 @@ def executive_review(kpis, bridge=None, experiments=None, advice=None, it=None, 
         if len(held):
             sentence += f"; {_and(held)} {'needs' if len(held) == 1 else 'need'} a test before money moves"
         out.append(sentence + ".")
+    without = (getattr(kpis, "attrs", None) or {}).get("without")
+    if without:  # a sales-only export: say what the review cannot show, and how to get it
+        out.append(f"Not in this review: {without}.")
     if changes is not None and len(changes) and "revenue" in set(to_pandas(changes)["kpi"]):
         ch = to_pandas(changes).set_index("kpi").loc["revenue"]
         out.append(f"Since the last review, revenue for the period moved from {money(ch['last_run'])} to "
