@@ -50,3 +50,24 @@ def test_the_review_report_runs_on_a_sales_only_warehouse(retail, tmp_path):
     assert "No budget advice: no marketing spend in the warehouse" in page
     assert "No experiment has ended by the snapshot day." in page
     assert "Not in this review: no marketing spend" in page
+    # the build's reporting currency is GBP: every amount in the page says pounds, none euros
+    assert "Revenue £" in page and "€" not in page
+
+
+def test_money_follows_the_reporting_currency_at_call_time(monkeypatch):
+    """Tables and takeaways format money in $CMOKIT_CURRENCY (the runner sets it from the build), read
+    when called: a GBP warehouse's review said EUR before (the default was fixed at import)."""
+    import pandas as pd
+
+    from cmokit.plots.format import money
+    from cmokit.reports import present
+
+    monkeypatch.setenv("CMOKIT_CURRENCY", "GBP")
+    assert money(1234.5) == "£1,234" and money(-3, "EUR") == "−€3"
+    html = present.table(pd.DataFrame({"channel": ["email"], "revenue": [1234.0]}),
+                         labels={"revenue": "Recommended budget (EUR)"}).to_html()
+    assert "£1,234" in html and "Recommended budget (GBP)" in html and "EUR" not in html
+    kpis = present.kpi_table(pd.DataFrame({"kpi": ["revenue"], "value": [10.0]})).to_html()
+    assert "£10" in kpis
+    monkeypatch.delenv("CMOKIT_CURRENCY")
+    assert money(1234.5) == "€1,234"

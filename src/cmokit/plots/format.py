@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import re
 
-from cmokit.warehouse.contract import CURRENCY
-
 #: Symbol shown before money values, by ISO currency code (others print the code after the value).
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
 
@@ -58,8 +56,16 @@ _COUNT = re.compile(r"(^|_)(customers|orders|count|rows|journeys|conversions|imp
 _NOT_MONEY = re.compile(r"(^|_)(days|rows|customers|orders|score|count)(_|$)")
 
 
-def currency_symbol(currency: str = CURRENCY) -> str:
-    return SYMBOLS.get(currency, "")
+def _currency(currency: str | None) -> str:
+    """``currency``, or the reporting currency (``$CMOKIT_CURRENCY``, set by the report runner from the
+    warehouse's build: GBP for a GBP build) when none is given -- read at call time, not import time."""
+    from cmokit.warehouse.contract import reporting_currency
+
+    return currency or reporting_currency()
+
+
+def currency_symbol(currency: str | None = None) -> str:
+    return SYMBOLS.get(_currency(currency), "")
 
 
 def _missing(value) -> bool:
@@ -74,10 +80,12 @@ def _missing(value) -> bool:
         return False
 
 
-def money(value, currency: str = CURRENCY, decimals: int = 0) -> str:
-    """``value`` in ``currency`` with thousands separators (``€1,234``); ``–`` when missing."""
+def money(value, currency: str | None = None, decimals: int = 0) -> str:
+    """``value`` in ``currency`` (default the reporting currency) with thousands separators (``€1,234``);
+    ``–`` when missing."""
     if _missing(value):
         return "–"
+    currency = _currency(currency)
     value = float(value)
     sign = "−" if value < 0 else ""
     symbol = currency_symbol(currency)
@@ -130,10 +138,11 @@ def _numeric(dtype) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
-def column_label(column: str, currency: str = CURRENCY) -> str:
+def column_label(column: str, currency: str | None = None) -> str:
     """A human label: the metric labels, then the contract's glossary; money columns name the currency."""
     from cmokit.warehouse.contract import label
 
+    currency = _currency(currency)
     name = str(column)
     base = LABELS.get(name) or label(name)
     if column_kind(name) == "money" and f"({currency})" not in base:
@@ -141,8 +150,9 @@ def column_label(column: str, currency: str = CURRENCY) -> str:
     return base
 
 
-def formatter(kind: str, currency: str = CURRENCY, decimals: int | None = None):
+def formatter(kind: str, currency: str | None = None, decimals: int | None = None):
     """The one-value formatter for a column kind."""
+    currency = _currency(currency)
     if kind == "money":
         return lambda v: money(v, currency, 0 if decimals is None else decimals)
     if kind == "percent":

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cmokit.plots.format import (LABELS, SYMBOLS, _missing, column_kind, column_label, formatter, money, number,
-                                 percent, ratio)
-from cmokit.warehouse.contract import CURRENCY
+from cmokit.plots.format import (LABELS, SYMBOLS, _currency, _missing, column_kind, column_label, formatter, money,
+                                 number, percent, ratio)
+from cmokit.warehouse.contract import in_reporting_currency
+
 
 def frame_for_display(frame):
     """A pandas copy with a meaningful index turned into columns (a plain 0..n-1 index dropped)."""
@@ -49,7 +50,7 @@ def frame_for_display(frame):
 
 def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, str] | None = None,
           labels: dict[str, str] | None = None,
-          currency: str = CURRENCY, decimals: dict[str, int] | None = None, max_rows: int | None = None,
+          currency: str | None = None, decimals: dict[str, int] | None = None, max_rows: int | None = None,
           caption: str | None = None, empty: str | None = None):
     """``frame`` as a formatted table (a pandas ``Styler``): no index column, human labels, formatted values.
 
@@ -81,6 +82,7 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
     >>> "€1,234" in html and "ROAS" in html and "Spend (EUR)" in html
     True
     """
+    currency = _currency(currency)
     import pandas as pd
 
     shown = frame_for_display(frame)
@@ -104,7 +106,7 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
         kinds[col] = kind
         fmt[col] = formatter(kind, currency, decimals.get(col))
     styled = shown.style.format(fmt).hide(axis="index")
-    styled = styled.relabel_index([labels[c] if c in labels else (column_label(c, currency) if c else "")
+    styled = styled.relabel_index([in_reporting_currency(labels[c], currency) if c in labels else (column_label(c, currency) if c else "")
                                    for c in shown.columns], axis="columns")
     styled = styled.set_table_attributes('class="cmokit-table"')
     styled = styled.set_properties(**{"text-align": "right"}, subset=[c for c in shown.columns if kinds[c] != "text"])
@@ -118,7 +120,7 @@ def table(frame, *, columns=None, values: str | None = None, kinds: dict[str, st
 
 def kpi_table(frame, *, kpi_column: str = "kpi", columns=None, fixed: dict[str, str] | None = None,
               kinds: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-              currency: str = CURRENCY, caption: str | None = None, empty: str | None = None):
+              currency: str | None = None, caption: str | None = None, empty: str | None = None):
     """A table with one KPI per row (the review's headline): each row's numbers formatted as its KPI.
 
     Numeric cells take the format of the row's KPI (``revenue`` money, ``roas`` ratio,
@@ -133,6 +135,7 @@ def kpi_table(frame, *, kpi_column: str = "kpi", columns=None, fixed: dict[str, 
     >>> "€1,234" in html and "2.50" in html and "+10.0 %" in html and "−5.0 %" in html
     True
     """
+    currency = _currency(currency)
     import pandas as pd
 
     from cmokit._frames import to_pandas
@@ -179,7 +182,7 @@ def _status_colour(value) -> str:
 
 
 def facts(mapping: dict[str, Any], *, kinds: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-          currency: str = CURRENCY, caption: str | None = None, decimals: dict[str, int] | None = None,
+          currency: str | None = None, caption: str | None = None, decimals: dict[str, int] | None = None,
           empty: str | None = None):
     """A mapping (model diagnostics, settings) as a two-column table: what, value (formatted by name;
     ``kinds`` and ``decimals`` override a key's format as in :func:`table`). A frame's first row is
@@ -193,6 +196,7 @@ def facts(mapping: dict[str, Any], *, kinds: dict[str, str] | None = None, label
     >>> facts(pd.DataFrame({"lift": []}), empty="No test to read out.").data
     '*No test to read out.*'
     """
+    currency = _currency(currency)
     import pandas as pd
 
     if not isinstance(mapping, dict):
