@@ -36,6 +36,11 @@ def test_headline_leaves_out_spend_kpis_and_says_why(retail):
     revenue = kpis.set_index("kpi").loc["revenue", "value"]
     assert abs(revenue - float(gross - refunded)) < 0.01, (revenue, gross, refunded)
     assert advice.empty and advice.attrs["without"] == review.NO_MARKETING
+    # the export begins 2009-12-01: last December's customers were all "new" to it, so that comparison is
+    # no data (not a 90 % drop flagged for attention); this December has a year of history before it
+    new = kpis.set_index("kpi").loc["new_customers"]
+    assert kpis.attrs["new_customers_unknown"] == ["previous", "last_year"]
+    assert new["value"] == new["value"] and new["last_year"] != new["last_year"] and new["status"] == "no_data"
     assert concluded.empty
     sentences = takeaways.executive_review(kpis, bridge, concluded, advice, it)
     assert any(s.startswith("Not in this review: no marketing spend in the warehouse") for s in sentences), sentences

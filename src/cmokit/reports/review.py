@@ -55,6 +55,9 @@ FROM_KPI_LAYER = ("spend", "roas", "cac", "ltv_cac")
 #: The tables the marketing KPIs (spend, ROAS, CAC, budget advice) need; an export without them (a shop's
 #: own sales, e.g. Online Retail II) still gets the sales side of the review.
 MARKETING_TABLES = ("campaigns", "marketing_spend")
+#: Order history (days) a window needs before it for its "new customers" to be first purchases: a customer
+#: first seen in an export's first year may have bought before it began (yearly buyers come back within one).
+NEW_CUSTOMER_HISTORY_DAYS = 365
 #: What the review says when those tables are empty.
 NO_MARKETING = ("no marketing spend in the warehouse (its campaigns and marketing_spend tables are empty): spend, "
                 "ROAS, CAC and budget advice need them; map them in sources.yml (docs/sources.md)")
@@ -212,7 +215,9 @@ def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | 
     -------
     DataFrame
         kpi, metric (label), value, previous, last_year, change_vs_previous, change_vs_last_year,
-        target, status, status_basis.
+        target, status, status_basis. ``attrs``: ``windows``; ``without`` (why spend KPIs are left out,
+        empty when they are not); ``new_customers_unknown``, the windows with less than
+        :data:`NEW_CUSTOMER_HISTORY_DAYS` of order history before them, whose new customers are NaN.
     """
     import pandas as pd
 
@@ -228,6 +233,18 @@ def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | 
     values = {w.window: window_metrics(r.warehouse, w.start, w.end, margin=margin, clv=clv)
               for w in windows.itertuples()}
     missing = missing_marketing(r.warehouse)
+    # a customer whose first order in the export falls in its first year may have bought before the export
+    # began: "new customers" of a window counts only with a year of order history before the window
+    first_order = r.table("orders", columns=("ordered_at",)).ordered_at.min().execute()
+    censored = []
+    if first_order is not None and first_order == first_order:  # not NaT
+        from cmokit.engine import as_of_date
+
+        history_from = as_of_date(first_order)
+        for w in windows.itertuples():
+            if (w.start - history_from).days < NEW_CUSTOMER_HISTORY_DAYS:
+                values[w.window]["new_customers"] = math.nan
+                censored.append(w.window)
     rows = []
     for kpi, (label, direction) in HEADLINE.items():
         if (kpi == "ltv_cac" and clv is None) or (missing and kpi in FROM_KPI_LAYER):
@@ -242,6 +259,7 @@ def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | 
                      "target": target, "status": status, "status_basis": basis})
     out = pd.DataFrame(rows)
     out.attrs.update({"as_of": day, "period": period, "without": NO_MARKETING if missing else "",
+                      "new_customers_unknown": censored,
                       "windows": {w.window: (w.start, w.end) for w in windows.itertuples()}})
     return out
 
@@ -522,6 +540,6 @@ def headline_results(kpis) -> dict:
             "headline": {k: (None if _nan(v) else float(v)) for k, v in zip(kpis["kpi"], kpis["value"])}}
 
 
-__all__ = ["HEADLINE", "MARKETING_TABLES", "NO_ADVICE", "NO_MARKETING", "budget_advice", "changes_since_last_run",
+__all__ = ["HEADLINE", "MARKETING_TABLES", "NEW_CUSTOMER_HISTORY_DAYS", "NO_ADVICE", "NO_MARKETING", "budget_advice", "changes_since_last_run",
            "experiments_concluded", "headline_kpis", "headline_results", "it_panel", "ltv_scores", "missing_marketing",
            "revenue_bridge", "review_windows", "segment_movements", "window_metrics"]
