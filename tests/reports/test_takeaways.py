@@ -239,3 +239,25 @@ def test_the_experiment_takeaways_say_whether_each_offer_paid():
     assert "a €1.00 (€0.50 to €1.50: it pays)" in last
     assert "b −€1.00 (−€2.00 to −€0.20: it loses money)" in last
     assert "c €0.10 (−€0.40 to €0.60: not shown to pay)" in last
+
+
+def test_customer_value_does_not_compare_channels_it_does_not_have():
+    """Customers derived from orders (Online Retail) have no acquisition channel: no "unknown brings the most
+    valuable customers, unknown the least"; with channels, unknown is left out of the comparison."""
+    values = pd.DataFrame({"clv": [1.0, 2.0, 3.0], "p_alive": [0.9, 0.8, 0.2]})
+    one = pd.DataFrame({"acquisition_channel": ["unknown"], "customers": [3], "clv_mean": [2.0]})
+    assert takeaways.customer_value(values, one)[-1].startswith("Value by acquisition channel is not available")
+    some = pd.DataFrame({"acquisition_channel": ["email", "paid_search", "unknown"], "customers": [1, 1, 1],
+                         "clv_mean": [2.0, 3.0, 9.0]})
+    assert takeaways.customer_value(values, some)[-1].startswith("Paid search brings the most valuable customers")
+
+
+def test_tables_show_days_and_per_customer_amounts_as_a_cmo_reads_them():
+    """A cohort month is 2009-12-01, not 2009-12-01 00:00:00; revenue per customer is money, orders per
+    customer a ratio."""
+    from cmokit.plots.format import column_kind, formatter
+
+    assert formatter("text")(pd.Timestamp("2009-12-01")) == "2009-12-01"
+    assert formatter("text")(pd.Timestamp("2009-12-01 10:30")) == "2009-12-01 10:30:00"
+    assert column_kind("cumulative_revenue_per_customer") == "money"
+    assert column_kind("orders_per_customer") == "ratio"

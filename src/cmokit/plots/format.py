@@ -121,6 +121,8 @@ def column_kind(column: str, dtype=None) -> str:
     name = str(column).lower()
     if dtype is not None and not _numeric(dtype):
         return "text"
+    if "per_customer" in name and _MONEY.search(name.replace("_per_customer", "")):
+        return "money"  # revenue per customer is an amount; orders per customer a ratio
     if _RATIO.search(name):
         return "ratio"
     if _PERCENT.search(name):
@@ -163,7 +165,19 @@ def formatter(kind: str, currency: str | None = None, decimals: int | None = Non
         return lambda v: number(v, 0 if decimals is None else decimals)
     if kind == "number":
         return lambda v: number(v, 2 if decimals is None else decimals)
-    return lambda v: "–" if _missing(v) else str(v)
+    return _text
+
+
+def _text(value) -> str:
+    """A value as text: ``–`` when missing, a midnight timestamp as its day (``2009-12-01``, not
+    ``2009-12-01 00:00:00``: cohort months and snapshot days are days)."""
+    import datetime as dt
+
+    if _missing(value):
+        return "–"
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
+        return value.date().isoformat()
+    return str(value)
 
 
 

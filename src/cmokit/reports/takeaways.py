@@ -126,8 +126,13 @@ def customer_value(values, by_channel=None, horizon_days: int | None = None) -> 
     out.append(f"{percent((alive < 0.5).mean())} of customers are more likely gone than active (P(alive) below 50 %).")
     if by_channel is not None:
         group = to_pandas(by_channel)
-        best, worst = _ends(group, "clv_mean")
         key = group.columns[0]
+        known = group[~group[key].astype(str).str.lower().isin(["unknown", "none", "nan", ""]) & group[key].notna()]
+        if len(known) < 2:  # one channel, or none recorded (customers derived from orders): nothing to compare
+            out.append(f"Value by {_name(key)} is not available: the customers carry "
+                       f"{'no' if known.empty else 'only one'} {_name(key)} (map it in sources.yml to compare).")
+            return out
+        best, worst = _ends(known, "clv_mean")
         out.append(f"{_name(best[key]).capitalize()} brings the most valuable customers ({money(best['clv_mean'])} each), "
                    f"{_name(worst[key])} the least ({money(worst['clv_mean'])}).")
     return out
