@@ -14,13 +14,13 @@ Library functions behind ``notebooks/05_executive_review.ipynb``; each returns a
 - :func:`segment_movements` — the RFM segments that grew or shrank most;
 - :func:`experiments_concluded` — experiments that ended by the snapshot and what they decided;
 - :func:`budget_advice` — the media-mix model's recommended budget with its evidence level;
+- :func:`it_panel` — data freshness, rows quarantined, contract checks passed;
+- :func:`changes_since_last_run` — the headline against the previous run of this review
+  (run history kept by ``run-all``, see :mod:`cmokit.reports.history`).
 
 Without marketing data (empty ``campaigns`` and ``marketing_spend``: a shop's own sales export),
 the headline leaves out spend, ROAS, CAC and LTV:CAC and the budget advice is empty; both say why
 (``attrs["without"]``), and the rest of the review is the same.
-- :func:`it_panel` — data freshness, rows quarantined, contract checks passed;
-- :func:`changes_since_last_run` — the headline against the previous run of this review
-  (run history kept by ``run-all``, see :mod:`cmokit.reports.history`).
 
 >>> import datetime as dt
 >>> w = review_windows(dt.date(2025, 12, 28))
@@ -55,15 +55,14 @@ FROM_KPI_LAYER = ("spend", "roas", "cac", "ltv_cac")
 #: The tables the marketing KPIs (spend, ROAS, CAC, budget advice) need; an export without them (a shop's
 #: own sales, e.g. Online Retail II) still gets the sales side of the review.
 MARKETING_TABLES = ("campaigns", "marketing_spend")
-#: Order history (days) a window needs before it for its "new customers" to be first purchases: a customer
-#: first seen in an export's first year may have bought before it began (yearly buyers come back within one).
-NEW_CUSTOMER_HISTORY_DAYS = 365
 #: What the review says when those tables are empty.
 NO_MARKETING = ("no marketing spend in the warehouse (its campaigns and marketing_spend tables are empty): spend, "
                 "ROAS, CAC and budget advice need them; map them in sources.yml (docs/sources.md)")
-
 #: The budget advice's place in the review when there is none.
 NO_ADVICE = f"No budget advice: {NO_MARKETING}."
+#: Order history (days) a window needs before it for its "new customers" to be first purchases: a customer
+#: first seen in an export's first year may have bought before it began (yearly buyers come back within one).
+NEW_CUSTOMER_HISTORY_DAYS = 365
 
 
 def missing_marketing(source) -> list[str]:
@@ -144,11 +143,12 @@ def _order_metrics(orders, start: dt.date, end: dt.date, before_start: dt.date |
     return out
 
 
-def window_metrics(source, start, end, *, margin: float = 1.0, clv=None) -> dict:
+def window_metrics(source, start, end, *, margin: float = 1.0, clv=None, marketing: bool | None = None) -> dict:
     """The headline KPIs of one window ``[start, end]`` (inclusive UTC days), as a dict.
 
     Retention is the share of the customers who ordered in the equally long window just
-    before ``start`` who ordered again within ``[start, end]``.
+    before ``start`` who ordered again within ``[start, end]``. Spend, ROAS, CAC and LTV:CAC are NaN
+    when the warehouse has no marketing data (``marketing``: whether it has, checked when ``None``).
     """
     from cmokit.campaigns import campaign_kpis
 
@@ -157,8 +157,10 @@ def window_metrics(source, start, end, *, margin: float = 1.0, clv=None) -> dict
     from cmokit.revenue import refunds_of
 
     out = _order_metrics(orders, start, end, start - (end - start) - dt.timedelta(days=1), refunds_of(r))
+    if marketing is None:
+        marketing = not missing_marketing(r.warehouse)
     row = {}
-    if not missing_marketing(r.warehouse):  # else spend, ROAS, CAC and LTV:CAC are NaN: no spend to divide
+    if marketing:  # else spend, ROAS, CAC and LTV:CAC stay NaN: no spend to divide
         kpis = campaign_kpis(r.warehouse, by="total", start=start, end=end, as_of=end, margin=margin, clv=clv)
         row = kpis.iloc[0].to_dict() if len(kpis) else {}
     for key in FROM_KPI_LAYER:
@@ -230,9 +232,9 @@ def headline_kpis(source, as_of=None, *, period: str = "month", targets: dict | 
     r = resolve(source, "orders")
     day = snapshot_day(r.table("orders", columns=("ordered_at",)), as_of)
     windows = review_windows(day, period)
-    values = {w.window: window_metrics(r.warehouse, w.start, w.end, margin=margin, clv=clv)
-              for w in windows.itertuples()}
     missing = missing_marketing(r.warehouse)
+    values = {w.window: window_metrics(r.warehouse, w.start, w.end, margin=margin, clv=clv, marketing=not missing)
+              for w in windows.itertuples()}
     # a customer whose first order in the export falls in its first year may have bought before the export
     # began: "new customers" of a window counts only with a year of order history before the window
     first_order = r.table("orders", columns=("ordered_at",)).ordered_at.min().execute()
