@@ -83,3 +83,23 @@ def test_the_report_kernel_is_reached_over_unix_sockets_not_tcp_ports(tmp_path):
     result = cmokit.reports.run("10_transport", notebooks=folder, out_dir=tmp_path / "out")
     assert result.ok, result.error
     assert (folder / "transport.txt").read_text() == "ipc"
+
+
+def test_a_temporary_folder_too_deep_for_unix_sockets_keeps_tcp(tmp_path, monkeypatch):
+    """With a $TMPDIR so long that socket paths would pass the OS limit, the report still runs (on TCP)."""
+    import tempfile
+
+    from tests.reports.conftest import make_notebook
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    make_notebook(folder / "10_transport.ipynb", [
+        "import ipykernel.connect, pathlib\n"
+        "info = ipykernel.connect.get_connection_info(unpack=True)\n"
+        "pathlib.Path('transport.txt').write_text(info['transport'])"])
+    result = cmokit.reports.run("10_transport", notebooks=folder, out_dir=tmp_path / "out")
+    assert result.ok, result.error
+    assert (folder / "transport.txt").read_text() == "tcp"

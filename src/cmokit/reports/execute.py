@@ -297,7 +297,7 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
                     str(report.path), str(run_dir / "notebook.ipynb"), parameters=values,
                     kernel_name=kernel_name, cwd=str(report.path.parent), progress_bar=False,
                     log_output=False, execution_timeout=cell_timeout_s, report_mode=False,
-                    **({"kernel_manager_class": kernel_manager_class(sockets)} if os.name == "posix" else {}),
+                    **({"kernel_manager_class": kernel_manager_class(sockets)} if _ipc_fits(sockets) else {}),
                 )
         except Exception as exc:  # every failure becomes an error page
             status, error = error_from(exc)
@@ -312,6 +312,17 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, warehouse=None, 
 #: A kernel that dies before answering its first request ran no cell (jupyter_client reports it when
 #: kernels starting side by side collide, e.g. on ports): such a start is tried again, once.
 KERNEL_START_RETRIES = 1
+
+
+#: Longest Unix socket path the kernel's sockets may have (the OS limit is 104-108 bytes, with the NUL).
+MAX_SOCKET_PATH = 100
+
+
+def _ipc_fits(socket_dir) -> bool:
+    """Whether report kernels can use Unix sockets in ``socket_dir``: POSIX, and the sockets' paths
+    (``<socket_dir>/kernel-<n>``) short enough for the OS; else the kernel keeps localhost TCP (a long
+    ``$TMPDIR`` must not stop every report)."""
+    return os.name == "posix" and len(os.fsencode(os.path.join(socket_dir, "kernel-99"))) <= MAX_SOCKET_PATH
 
 
 def kernel_manager_class(socket_dir):
