@@ -72,28 +72,23 @@ def test_hostile_value_in_a_typed_parameter_is_refused_up_front(tmp_path):
 def test_the_report_kernel_is_reached_over_unix_sockets_not_tcp_ports(tmp_path):
     """Report kernels use jupyter_client's ipc transport: no localhost port to collide with a kernel
     starting beside it (a run-all flake), nothing listening on the network."""
-    from tests.reports.conftest import make_notebook
-
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    make_notebook(folder / "10_transport.ipynb", [
-        "import ipykernel.connect, pathlib\n"
-        "info = ipykernel.connect.get_connection_info(unpack=True)\n"
-        "pathlib.Path('transport.txt').write_text(info['transport'])"])
-    result = cmokit.reports.run("10_transport", notebooks=folder, out_dir=tmp_path / "out")
-    assert result.ok, result.error
-    assert (folder / "transport.txt").read_text() == "ipc"
+    assert _kernel_transport(tmp_path) == "ipc"
 
 
 def test_a_temporary_folder_too_deep_for_unix_sockets_keeps_tcp(tmp_path, monkeypatch):
     """With a $TMPDIR so long that socket paths would pass the OS limit, the report still runs (on TCP)."""
     import tempfile
 
-    from tests.reports.conftest import make_notebook
-
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
     monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    assert _kernel_transport(tmp_path) == "tcp"
+
+
+def _kernel_transport(tmp_path) -> str:
+    """Run a one-cell report that writes its kernel's transport ("ipc" or "tcp") and return it."""
+    from tests.reports.conftest import make_notebook
+
     folder = tmp_path / "notebooks"
     folder.mkdir()
     make_notebook(folder / "10_transport.ipynb", [
@@ -102,4 +97,4 @@ def test_a_temporary_folder_too_deep_for_unix_sockets_keeps_tcp(tmp_path, monkey
         "pathlib.Path('transport.txt').write_text(info['transport'])"])
     result = cmokit.reports.run("10_transport", notebooks=folder, out_dir=tmp_path / "out")
     assert result.ok, result.error
-    assert (folder / "transport.txt").read_text() == "tcp"
+    return (folder / "transport.txt").read_text()
